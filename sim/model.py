@@ -1,0 +1,185 @@
+"""EscalationModel: one Mesa model steps R replicates of one scenario variant in lockstep, week by week.
+
+Each actor is one Mesa agent whose state is a set of arrays of shape (R,). A week is: the world opens it (scripted
+moves, deployments, axis floors), the agents run their ``perceive``, ``decide`` and ``act`` stages in roster
+order, and the model resolves it (ceasefire breakdown, axes and outcomes recorded). R = 1 runs the same code: the
+replay of one run and the batch never disagree, because every draw is keyed by run index (sim/streams.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.agents import Actor, Alliance, Member, Russia, Ukraine, agent_class
+from sim.outcomes import Aggregates
+from sim.streams import Streams
+from sim.vocabulary import OUTCOME_IDS
+from sim.world import Context, World
+
+STAGES = ("perceive", "decide", "act")
+#: Roster order within each stage: standing third-country effects first, then initiators, then answerers.
+_ORDER = {"NuclearHost": 0, "Supplier": 0, "DialogueVoice": 0, "Mediator": 1, "Ukraine": 2, "Russia": 3,
+          "Member": 4, "Alliance": 5}
+
+
+@dataclass
+class ChunkResult:
+    """What one model run over a chunk of replicates yields: aggregates, per-run columns, optional events."""
+
+    variant: str
+    run_ids: np.ndarray
+    aggregates: Aggregates
+    runs: dict[str, np.ndarray]
+    events: dict[str, np.ndarray | list] | None
+    headline: np.ndarray
+    ukraine: np.ndarray
+
+
+class EscalationModel(mesa.Model):
+    """The escalation model for one chunk of runs of one variant.
+
+    Args:
+        ctx: doctrine, scenario, levers and parameters of the variant.
+        run_ids: global indices of the runs stepped together (their random draws are keyed by these).
+        record_events: keep every act as an event row.
+
+    The model ends after ``ctx.scenario.horizon_weeks`` steps. Sources of each rule are in the agent classes and
+    in docs/model.md.
+    """
+
+    def __init__(self, ctx: Context, run_ids: np.ndarray, record_events: bool = False) -> None:
+        super().__init__(seed=ctx.scenario.seed)  # Mesa's own generators are not used: draws are keyed
+        self.ctx = ctx
+        self.sampled: dict[str, np.ndarray] = {}
+        self.world = World(ctx, Streams(ctx.scenario.seed, run_ids), record_events)
+        specs = sorted(ctx.doctrine.actors, key=lambda s: _ORDER[agent_class(s).__name__])
+        roster: list[Actor] = [agent_class(spec)(self, spec) for spec in specs]
+        self.roster = roster
+        self.russia: Russia = next(a for a in roster if isinstance(a, Russia))
+        self.ukraine: Ukraine = next(a for a in roster if isinstance(a, Ukraine))
+        self.alliance: Alliance = next(a for a in roster if isinstance(a, Alliance))
+        by_id = {a.actor_id: a for a in roster}
+        self.members: list[Member] = [by_id[m] for m in self.world.members]  # type: ignore[misc]
+        self.week = 0
+        self._cache_week = -1
+        self._cache: dict[str, object] = {}
+
+    # ---------------------------------------------------------------- stepping
+    def step(self) -> None:
+        """Advance all replicates by one week."""
+        w = self.world
+        w.begin_week(self.week)
+        for stage in STAGES:
+            self.agents.do(stage)
+        self._resolve()
+        w.end_week()
+        self.week += 1
+        if self.week >= w.horizon:
+            self.running = False
+
+    def _resolve(self) -> None:
+        """Ceasefires break down at a weekly rate (DOMAIN.md 2.3: the grain deal lasted a year)."""
+        w = self.world
+        u = w.streams.uniform("world:ceasefire_break", w.week)
+        broken = w.ceasefire & (u < self.ctx.params["ceasefire_break_rate"])
+        w.ceasefire &= ~broken
+        w.fighting |= broken
+
+    def run(self) -> None:
+        """Step to the horizon."""
+        while self.running:
+            self.step()
+
+    # ---------------------------------------------------------------- helpers the agents share
+    def _weekly(self, key: str, compute):
+        if self._cache_week != self.week:
+            self._cache.clear()
+            self._cache_week = self.week
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def member_deterrence(self) -> np.ndarray:
+        """Members' deterrence weights, shape (R, members)."""
+        return self._weekly("member_det", lambda: np.stack([m.deterrence_weight for m in self.members], axis=1))
+
+    def contributor_deterrence(self) -> np.ndarray:
+        """Per run, the largest deterrence weight among contributors of forces standing inside Ukraine."""
+        def compute() -> np.ndarray:
+            w = self.world
+            if not len(w.deployments):
+                return np.zeros(w.size)
+            det = self.member_deterrence()  # (R, M)
+            per_dep = np.where(w.dep_contributors[None, :, :], det[:, None, :], 0.0).max(axis=2)  # (R, D)
+            return np.where(w.dep_active & w.dep_inside, per_dep, 0.0).max(axis=1)
+        return self._weekly("contrib_det", compute)
+
+    def alliance_deterrence(self) -> np.ndarray:
+        """Per run, the deterrence of the alliance as a whole: its cohesion times the US's resolve."""
+        us = next(m for m in self.members if m.actor_id == "us")
+        return self._weekly("alliance_det", lambda: self.alliance.cohesion * (0.5 + us.resolve))
+
+    def target_members(self) -> np.ndarray:
+        """Per run, the member Russia's acts against NATO aim at this week: weighted by frontline position and by
+        contributing troops in Ukraine or deep-strike weapons."""
+        def compute() -> np.ndarray:
+            w, p = self.world, self.ctx.params
+            M = len(w.members)
+            weights = np.ones((w.size, M)) + p["frontline_target_weight"] * w.frontline[None, :]
+            if len(w.deployments):
+                contributes = (w.dep_active & w.dep_inside).astype(np.float64) @ w.dep_contributors.astype(np.float64)
+                weights += p["contributor_target_weight"] * (contributes > 0)
+            suppliers = self.ctx.levers.policies.deep_strike.suppliers
+            if w.deep_strike_authorised and suppliers:
+                sup = np.array([m in suppliers for m in w.members])
+                weights += p["contributor_target_weight"] * sup[None, :]
+            probs = weights / weights.sum(axis=1, keepdims=True)
+            return w.streams.categorical(probs, "russia:target", w.week)
+        return self._weekly("targets", compute)
+
+    def most_exposed_deployment(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per run, the index of the most exposed active deployment inside Ukraine and its lead contributor
+        (member index), -1 where none stands."""
+        def compute():
+            w = self.world
+            if not len(w.deployments):
+                none = np.full(w.size, -1)
+                return none, none
+            exp = np.where(w.dep_active & w.dep_inside, w.dep_exposure[None, :], -1.0)
+            dep = exp.argmax(axis=1)
+            has = exp.max(axis=1) >= 0
+            lead = np.where(has, w.dep_lead[dep], -1)
+            return np.where(has, dep, -1), lead
+        return self._weekly("exposed", compute)
+
+    # ---------------------------------------------------------------- results
+    def result(self, variant: str) -> ChunkResult:
+        """Summarise the finished chunk."""
+        w = self.world
+        tr = w.outcomes
+        runs: dict[str, np.ndarray] = {"run": w.streams.run_ids.copy()}
+        for key in sorted(self.sampled):
+            runs["param." + key] = self.sampled[key].astype(np.float32)
+        runs["max_rung"] = tr.headline.max(axis=1)
+        runs["max_ukraine_rung"] = tr.ukraine.max(axis=1)
+        for i, oid in enumerate(OUTCOME_IDS):
+            runs["first_week." + oid] = tr.first[:, i].copy()
+        return ChunkResult(
+            variant=variant,
+            run_ids=w.streams.run_ids.copy(),
+            aggregates=Aggregates.from_tracker(tr, w.streams.run_ids),
+            runs=runs,
+            events=w.events() if w.record_events else None,
+            headline=tr.headline,
+            ukraine=tr.ukraine,
+        )
+
+
+def simulate(ctx: Context, run_ids: np.ndarray, variant: str, record_events: bool = False) -> ChunkResult:
+    """Run the model over ``run_ids`` to the horizon and return the chunk's result."""
+    model = EscalationModel(ctx, np.asarray(run_ids, dtype=np.int64), record_events)
+    model.run()
+    return model.result(variant)

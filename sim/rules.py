@@ -1,0 +1,140 @@
+"""Red lines compiled from their YAML conditions into array predicates over the world (never ``eval``).
+
+A condition is a small closed grammar (``deployment``, ``deep_strike``, ``strategic_strike``,
+``territorial_threat``, ``move``, ``nato_attack``, ``any``, ``all``); each compiles to a function of the world
+returning one bool per replicate. A crossing is enforced with the line's credibility; an enforced crossing adds the
+commitment bonus to the declared response's utility (docs/model.md section 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.config import (
+    ConditionAll,
+    ConditionAny,
+    ConditionDeepStrike,
+    ConditionDeployment,
+    ConditionMove,
+    ConditionNatoAttack,
+    ConditionStrategicStrike,
+    ConditionTerritorialThreat,
+    RedLine,
+)
+
+if TYPE_CHECKING:
+    from sim.agents import Actor
+    from sim.world import World
+
+Predicate = Callable[["World"], np.ndarray]
+
+
+def compile_condition(cond, world: "World") -> Predicate:
+    """Compile a red-line condition into a predicate ``world -> bool[R]``."""
+    if isinstance(cond, ConditionDeployment):
+        idx = np.array(
+            [
+                i
+                for i, d in enumerate(world.deployments)
+                if (cond.types is None or d.type in cond.types)
+                and (cond.locations is None or d.location in cond.locations)
+                and d.size >= cond.min_size
+            ],
+            dtype=np.int64,
+        )
+        if idx.size == 0:
+            return lambda w: np.zeros(w.size, dtype=bool)
+        return lambda w: w.dep_active[:, idx].any(axis=1)
+    if isinstance(cond, ConditionDeepStrike):
+        return lambda w: w.prev["deep_strike"]
+    if isinstance(cond, ConditionStrategicStrike):
+        return lambda w: w.prev["strategic_strike"] | w.now["strategic_strike"]
+    if isinstance(cond, ConditionTerritorialThreat):
+        level = cond.at_least
+        return lambda w: w.territorial_threat >= level
+    if isinstance(cond, ConditionMove):
+        kinds = set(cond.moves)
+        return lambda w: np.full(w.size, bool(kinds & w.moves))
+    if isinstance(cond, ConditionNatoAttack):
+        return lambda w: w.prev["nato_attack"]
+    if isinstance(cond, (ConditionAny, ConditionAll)):
+        parts = [compile_condition(c, world) for c in cond.of]
+        combine = np.logical_or if isinstance(cond, ConditionAny) else np.logical_and
+        def both(w: "World") -> np.ndarray:
+            out = parts[0](w).copy()
+            for part in parts[1:]:
+                combine(out, part(w), out=out)
+            return out
+        return both
+    raise TypeError(f"unknown condition {type(cond).__name__}")
+
+
+def _repeatable(cond) -> bool:
+    """Move conditions cross anew with every listed move; state conditions cross once, then only persist."""
+    if isinstance(cond, (ConditionAny, ConditionAll)):
+        return all(_repeatable(c) for c in cond.of)
+    return isinstance(cond, ConditionMove)
+
+
+@dataclass
+class RedLineRule:
+    """One compiled red line of an actor: predicate, sampled credibility, declared response and memory."""
+
+    spec: RedLine
+    predicate: Predicate
+    credibility: np.ndarray
+    repeatable: bool
+    ever: np.ndarray
+    weight: float
+    persistent_share: float
+
+    @property
+    def declared_response(self) -> str:
+        return self.spec.declared_response
+
+    def crossed(self, world: "World") -> np.ndarray:
+        """Where the line's condition holds this week."""
+        return self.predicate(world)
+
+    def commitment(self, world: "World") -> np.ndarray:
+        """Utility bonus for the declared response: full on a new crossing that is enforced (probability =
+        credibility), a share of it every week a persistent line stays crossed and enforced."""
+        crossed = self.crossed(world)
+        new = crossed if self.repeatable else crossed & ~self.ever
+        self.ever |= crossed
+        u = world.streams.uniform(f"redline:{self.spec.id}", world.week)
+        enforced = u < self.credibility
+        bonus = np.where(new & enforced, self.weight, 0.0)
+        if self.spec.persistent:
+            bonus += np.where(crossed & ~new & enforced, self.weight * self.persistent_share, 0.0)
+        return bonus
+
+
+def compile_red_lines(world: "World", actor: "Actor") -> list[RedLineRule]:
+    """Compile the red lines declared by ``actor``; credibilities are sampled per run like any attribute."""
+    rules = []
+    p = world.ctx.params
+    for rl in world.ctx.doctrine.red_lines:
+        if rl.actor != actor.actor_id:
+            continue
+        key = f"{rl.id}.credibility"
+        u = world.streams.uniform("param:" + key, week=-1)
+        z = world.streams.normal("param:" + key, week=-1) if rl.credibility.dist == "normal" else None
+        cred = rl.credibility.quantile(u, z)
+        actor.model.sampled[key] = cred
+        rules.append(
+            RedLineRule(
+                spec=rl,
+                predicate=compile_condition(rl.condition, world),
+                credibility=cred,
+                repeatable=_repeatable(rl.condition),
+                ever=np.zeros(world.size, dtype=bool),
+                weight=p["commitment_weight"],
+                persistent_share=p["persistent_commitment_share"],
+            )
+        )
+    return rules
