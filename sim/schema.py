@@ -1,0 +1,48 @@
+"""The JSON Schema of scenario files, with the doctrine's closed vocabularies filled in as enums.
+
+Editors that read ``# yaml-language-server: $schema=...`` then complete actor ids, deployment types, move kinds,
+uncertainty keys and override names while a scenario is typed, and flag unknown ones.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sim.config import Doctrine, ScenarioSpec
+from sim.vocabulary import Role
+
+
+def scenario_schema(doctrine: Doctrine) -> dict[str, Any]:
+    """The scenario format's JSON Schema, vocabularies from ``doctrine``."""
+    schema = ScenarioSpec.model_json_schema()
+    schema["title"] = "Escalation scenario"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    defs = schema.get("$defs", {})
+    members = doctrine.members()
+    movers = [a.id for a in doctrine.actors if a.bloc.value in ("nato", "ukraine")]
+    mediators = [a.id for a in doctrine.actors if Role.MEDIATOR in a.roles]
+    uncert_keys = sorted(f"{a.id}.{k}" for a in doctrine.actors for k in a.attributes)
+
+    def enum_items(prop: dict[str, Any], values: list[str]) -> None:
+        for variant in prop.get("anyOf", [prop]):
+            if variant.get("type") == "array":
+                variant["items"] = {"type": "string", "enum": values}
+
+    dep = defs["DeploymentSpec"]["properties"]
+    dep["type"]["enum"] = doctrine.ids("deployment_types")
+    enum_items(dep["contributors"], members)
+    enum_items(defs["DeepStrikePolicy"]["properties"]["suppliers"], members)
+    mv = defs["TimelineMove"]["properties"]
+    mv["actor"]["enum"] = movers
+    mv["move"]["enum"] = doctrine.ids("moves")
+    for owner in (schema["properties"], defs["Variant"]["properties"]):
+        enum_items(owner["mediators"], mediators)
+    schema["properties"]["uncertainties"]["propertyNames"] = {"enum": uncert_keys}
+    schema["properties"]["overrides"]["propertyNames"] = {"enum": sorted(doctrine.parameters)}
+    return schema
+
+
+def schema_text(doctrine: Doctrine) -> str:
+    """The schema as the text written to schema/scenario.schema.json."""
+    return json.dumps(scenario_schema(doctrine), indent=2, sort_keys=True) + "\n"
