@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import types
 import typing
 from dataclasses import dataclass, field
@@ -23,12 +24,14 @@ from pydantic import BaseModel, ValidationError
 from sim.config import Doctrine, ScenarioSpec
 from sim.errors import InputError
 
-#: Largest scenario or config file read, in bytes.
-MAX_FILE_BYTES = 2 * 1024 * 1024
-#: Deepest nesting of YAML collections accepted.
+#: Largest scenario or config file read, in bytes (shipped scenarios are a few kilobytes).
+MAX_FILE_BYTES = 1024 * 1024
+#: Deepest nesting of YAML collections accepted (aliases expanded).
 MAX_DEPTH = 40
-#: Most YAML nodes a document may expand to (aliases included).
-MAX_NODES = 200_000
+#: Most YAML nodes a document may expand to (aliases expanded, as the validated data would hold them).
+MAX_NODES = 100_000
+
+_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DOCTRINE_FILES: dict[str, tuple[str, ...]] = {
     "ladder.yaml": ("ladder",),
@@ -75,95 +78,237 @@ def default_scenarios_dir() -> Path:
 
 # ------------------------------------------------------------------------------------------------------- YAML
 def read_text(path: str | Path) -> str:
-    """Read a UTF-8 text file, with a clear error for everything that is not one."""
+    """Read a UTF-8 text file, with a clear error for everything that is not one.
+
+    Refused before anything is parsed: a missing path, a folder, a device or pipe, an unreadable file, a file
+    larger than :data:`MAX_FILE_BYTES`, binary data and text that is not UTF-8.
+    """
     p = Path(path)
-    if not p.exists():
-        raise InputError("file not found", file=p, hint="check the path")
-    if p.is_dir():
-        raise InputError("expected a YAML file, found a directory", file=p)
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError(
-            f"file too large ({size / 1048576:.1f} MiB)",
-            file=p,
-            expected=f"at most {MAX_FILE_BYTES // 1048576} MiB",
-        )
-    raw = p.read_bytes()
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError("file not found", file=p, hint="Check the path") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=p) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("expected a YAML file, found a directory", file=p, hint="Give one .yaml file inside it")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("expected a regular YAML file, found a device, pipe or socket", file=p)
+    limit = f"at most {MAX_FILE_BYTES // 1024:,} KiB"
+    if st.st_size > MAX_FILE_BYTES:
+        raise InputError(f"file too large ({_size_text(st.st_size)})", file=p, expected=limit)
+    try:
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=p) from None
+    if len(raw) > MAX_FILE_BYTES:  # it grew while being read
+        raise InputError("file too large", file=p, expected=limit)
     if b"\x00" in raw:
-        raise InputError("expected a YAML text file, found binary data", file=p)
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise InputError("expected a YAML text file, found binary data (a NUL byte)", file=p, line=line)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError("the file is not UTF-8 text", file=p, line=line, hint="save it as UTF-8") from None
+        raise InputError("the file is not UTF-8 text", file=p, line=line, found=f"<byte 0x{raw[exc.start]:02x}>",
+                         hint="Save it as UTF-8") from None
     return text
 
 
+def _size_text(n: int) -> str:
+    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n / 1024:.0f} KiB"
+
+
+class _ValueProblem(yaml.constructor.ConstructorError):
+    """A scalar the safe loader recognises but cannot turn into a value (a date like 2024-13-45, a huge integer)."""
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
+    """The safe loader (libyaml's when present), with value errors tied to the node they come from."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise _ValueProblem(None, None, str(exc), node.start_mark) from None
+
+
 def parse_yaml(text: str, file: str) -> Document:
-    """Parse one YAML document safely, keeping the line of every key and refusing duplicate keys."""
-    loader = yaml.SafeLoader(text)
+    """Parse one YAML document safely, keeping the line of every key and refusing duplicate keys.
+
+    The document is first scanned as a stream of events, which stops early at the first sign of a document too
+    deep or too large, before any tree is built; the tree's size with aliases expanded is then counted node by
+    node (each distinct node once), so an alias bomb is refused in milliseconds.
+
+    >>> parse_yaml("a: 1\\nb: [x, y]\\n", "f.yaml").lines[("b", 1)]
+    2
+    """
+    _prescan(text, file)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        if node is None:
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.value == "" and node.tag.endswith(":null")):
             raise InputError("the file is empty", file=file, expected="a YAML mapping of scenario keys")
+        _measure(node, file)
         lines: dict[Path_, int] = {}
-        _index(node, (), lines, file, [0], 0)
-        data = loader.construct_document(node)
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        raise InputError(
-            "a YAML tag that is not plain data is refused",
-            file=file,
-            line=mark.line + 1 if mark else None,
-            expected="plain mappings, lists, strings and numbers",
-            found=f"<{exc.problem}>" if exc.problem else None,
-        ) from None
+        _index(node, (), lines, file, set())
+        try:
+            data = loader.construct_document(node)
+        except yaml.constructor.ConstructorError as exc:
+            raise _constructor_error(exc, file, lines) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(
-            f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None
-        ) from None
+        raise _syntax_error(exc, text, file) from None
+    except UnicodeError as exc:
+        raise InputError(f"invalid YAML: a character escape names no character ({exc.reason})", file=file) from None
     finally:
         loader.dispose()
     _check_numbers(data, (), file, lines)
     return Document(file=file, data=data, lines=lines)
 
 
-def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str, count: list[int], depth: int) -> None:
-    count[0] += 1
-    if count[0] > MAX_NODES:
+def _constructor_error(exc: yaml.constructor.ConstructorError, file: str, lines: dict[Path_, int]) -> InputError:
+    mark = exc.problem_mark
+    line = mark.line + 1 if mark else None
+    key = _key_at_line(lines, line)
+    if isinstance(exc, _ValueProblem):
+        return InputError(f"a value cannot be read ({exc.problem})", file=file, line=line, key=key,
+                          hint="Quote it if it is meant as text")
+    return InputError(
+        "a YAML tag that is not plain data is refused",
+        file=file,
+        line=line,
+        key=key,
+        expected="plain mappings, lists, strings and numbers",
+        found=f"<{exc.problem}>" if exc.problem else None,
+    )
+
+
+def _key_at_line(lines: dict[Path_, int], line: int | None) -> str | None:
+    """The longest key path that starts on ``line``, if any."""
+    paths = [p for p, n in lines.items() if n == line and p]
+    return _format_path(max(paths, key=len)) if paths else None
+
+
+def _prescan(text: str, file: str) -> None:
+    """Walk the YAML event stream, refusing empty, too deep or too large documents before a tree is built."""
+    loader = _SafeLoader(text)
+    depth = nodes = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                nodes += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(f"nesting deeper than {MAX_DEPTH} levels", file=file,
+                                     line=event.start_mark.line + 1, expected=f"at most {MAX_DEPTH} nested levels")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                nodes += 1
+            if nodes > MAX_NODES:
+                raise InputError(f"the document has more than {MAX_NODES:,} YAML nodes", file=file,
+                                 line=event.start_mark.line + 1,
+                                 hint="A scenario file this large is almost certainly a mistake")
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, text, file) from None
+    except UnicodeError as exc:  # an escape such as "\\ud800" that names no character
+        raise InputError(f"invalid YAML: a character escape names no character ({exc.reason})", file=file) from None
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> InputError:
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text[: exc.position].count("\n") + 1
+        return InputError(f"invalid YAML: character {ord(exc.character) if isinstance(exc.character, str) else exc.character:#06x} "
+                          "is not allowed in YAML text", file=file, line=line, hint="Remove control characters")
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return InputError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None)
+
+
+def _measure(root: yaml.Node, file: str) -> None:
+    """Refuse a tree whose expansion (aliases followed) is too large or too deep, or that contains itself.
+
+    Sizes and depths are memoised by node, so a chain of aliases that would expand to billions of nodes is
+    counted in as many steps as it has distinct nodes.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def walk(node: yaml.Node) -> None:
+        nid = id(node)
+        if nid in size:
+            return
+        if nid in open_:
+            raise InputError("an alias refers to the collection that contains it", file=file,
+                             line=node.start_mark.line + 1, expected="aliases to finished collections only")
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                children += [k, v]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        open_.add(nid)
+        for child in children:
+            walk(child)
+        open_.discard(nid)
+        size[nid] = 1 + sum(size[id(c)] for c in children)
+        depth[nid] = 1 + max((depth[id(c)] for c in children), default=0) if children else 0
+
+    walk(root)
+    if size[id(root)] > MAX_NODES or depth[id(root)] > MAX_DEPTH:
+        culprit, key = root, None
+        if isinstance(root, yaml.MappingNode) and root.value:
+            k, culprit = max(root.value, key=lambda kv: (size[id(kv[1])], depth[id(kv[1])]))
+            key = k.value if isinstance(k, yaml.ScalarNode) else None
+        too_big = size[id(root)] > MAX_NODES
         raise InputError(
-            f"the document expands to more than {MAX_NODES:,} YAML nodes (aliases included)",
+            f"the document expands to {size[id(root)]:,} YAML nodes with its aliases followed" if too_big
+            else f"the document nests {depth[id(root)]} levels deep with its aliases followed",
             file=file,
-            line=node.start_mark.line + 1,
-            hint="a scenario file this large is almost certainly an alias bomb or a mistake",
+            line=culprit.start_mark.line + 1,
+            key=key,
+            expected=f"at most {MAX_NODES:,} nodes" if too_big else f"at most {MAX_DEPTH} levels",
+            hint="Aliases that repeat aliases multiply; a scenario file this large is almost certainly an alias bomb"
+            if too_big else None,
         )
-    if depth > MAX_DEPTH:
-        raise InputError(f"nesting deeper than {MAX_DEPTH} levels", file=file, line=node.start_mark.line + 1)
+
+
+def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str, seen_nodes: set[int]) -> None:
+    """Record the line of every key path and refuse duplicate keys; each distinct node is walked once."""
     lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in seen_nodes:  # an alias: its keys were checked where its anchor stands
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                _index(value_node, path, lines, file, count, depth + 1)
+                _index(value_node, path, lines, file, seen_nodes)
                 continue
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node.value)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError("a key must be a plain name, found a list or mapping used as a key", file=file,
+                                 line=line, key=_format_path(path) if path else None)
+            key = key_node.value
             if key in seen:
                 raise InputError(
                     f"duplicate key '{key}' (first at line {seen[key]})",
                     file=file,
                     line=line,
                     key=_format_path(path + (key,)),
-                    hint="each key may appear once in a mapping",
+                    hint="Each key may appear once in a mapping",
                 )
             seen[key] = line
             lines[path + (key,)] = line
-            _index(value_node, path + (key,), lines, file, count, depth + 1)
+            _index(value_node, path + (key,), lines, file, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, path + (i,), lines, file, count, depth + 1)
+            _index(item, path + (i,), lines, file, seen_nodes)
 
 
 def _check_numbers(data: Any, path: Path_, file: str, lines: dict[Path_, int]) -> None:
@@ -287,7 +432,8 @@ def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str 
 def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[str, Document], root_of: dict[str, str]) -> InputError:
     """Turn a pydantic ValidationError into one InputError naming file, line and key (first error first)."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
+    # a misspelled key shows as a missing key and an unknown one: the unknown one says what to fix
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(first["loc"])
     top = loc[0] if loc else None
     doc = docs[root_of.get(top, next(iter(docs)))] if docs else None
@@ -354,12 +500,29 @@ def scenario_from_data(data: Any, doctrine: Doctrine, doc: Document) -> Scenario
             "expected a mapping of scenario keys at the top level",
             file=doc.file,
             line=1,
-            found=f"<a {type(data).__name__}>",
+            found=f"<{_kind(data)}>",
         )
     try:
         return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
     except ValidationError as exc:
         raise validation_error(exc, ScenarioSpec, {doc.file: doc}, {}) from None
+
+
+def _kind(value: Any) -> str:
+    """A reader's name for the kind of a YAML value."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
 
 
 def load_scenario(path: str | Path, doctrine: Doctrine | None = None) -> ScenarioSpec:
