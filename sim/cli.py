@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -91,7 +92,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
 # ------------------------------------------------------------------------------------------------- commands
 @app.command()
 def run(
-    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML file (with --resume: defaults to the one the batch was started with)."),
     runs: Optional[int] = typer.Option(None, "--runs", min=1, help="Runs per variant (default: the file's)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: the file's)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes (default: all cores; 1 runs in-process)."),
@@ -104,58 +105,108 @@ def run(
     events: Optional[bool] = typer.Option(None, "--events/--no-events", help="Write events.parquet (default: on up to 200,000 runs in all)."),
     no_charts: bool = typer.Option(False, "--no-charts", help="Skip drawing charts."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Finish an interrupted results folder: compute only its missing chunks."),
     configs: Optional[Path] = ConfigsOpt,
 ) -> None:
-    """Run a scenario's Monte Carlo batch and write a new results folder."""
-    from sim.charts import draw_all
-    from sim.results import ResultsWriter
-    from sim.runner import Batch, default_workers, execute, select_variants
+    """Run a scenario's Monte Carlo batch and write a new results folder (or finish an interrupted one).
 
+    Before it starts, the batch's memory and disk needs are estimated; a batch that cannot fit is refused with
+    a suggestion. Ctrl-C stops it within a second or two and leaves a folder marked interrupted that
+    ``--resume`` completes, with the same results as a batch never stopped.
+    """
     try:
-        doctrine = _doctrine(configs)
-        spec = load_scenario(scenario, doctrine)
-        spec = with_overrides(spec, doctrine, runs=runs, seed=seed, chunk_size=chunk_size)
-        names = select_variants(spec, [v.strip() for v in variants.split(",") if v.strip()] if variants else None)
         if executor not in ("process", "serial", "dask"):
             raise InputError("unknown executor", key="--executor", expected="one of: process, serial, dask", found=executor)
-        n_workers = workers or default_workers()
-        record_events = events if events is not None else spec.runs * len(names) <= 200_000
-        batch = Batch(doctrine, spec, names, record_runs=not no_runs, record_events=record_events and not no_runs)
-        writer = ResultsWriter(out_dir, doctrine, spec, names, record_runs=not no_runs, record_events=batch.record_events,
-                               executor=executor, workers=n_workers, command=sys.argv[1:])
+        if resume is not None:
+            given = [name for name, value in (("--runs", runs), ("--seed", seed), ("--chunk-size", chunk_size),
+                                              ("--variants", variants), ("--events/--no-events", events))
+                     if value is not None] + (["--no-runs"] if no_runs else [])
+            if given:
+                raise InputError("a resumed batch keeps the settings it was started with", key=", ".join(given),
+                                 hint="Leave these options out with --resume")
+            from sim.results import read_manifest
+
+            manifest = read_manifest(resume)
+            scenario = scenario or (Path(manifest["scenario_file"]) if manifest.get("scenario_file") else None)
+            if scenario is None:
+                raise InputError("the manifest does not name its scenario file", file=resume,
+                                 hint="Give the scenario file as well: escalation run SCENARIO --resume FOLDER")
+            if configs is None and manifest.get("configs"):
+                configs = Path(manifest["configs"])
+        elif scenario is None:
+            raise InputError("missing the scenario file", expected="escalation run SCENARIO (or --resume FOLDER)")
+        doctrine = _doctrine(configs)
+        spec = load_scenario(scenario, doctrine)
+        if resume is not None:
+            spec = with_overrides(spec, doctrine, runs=manifest["runs"], seed=manifest["seed"],
+                                  chunk_size=manifest["chunk_size"])
+            names = tuple(manifest["variants"])
+            record_runs, record_events = bool(manifest["record_runs"]), bool(manifest["record_events"])
+        else:
+            spec = with_overrides(spec, doctrine, runs=runs, seed=seed, chunk_size=chunk_size)
+            names = _select_variants(spec, [v.strip() for v in variants.split(",") if v.strip()] if variants else None)
+            record_runs = not no_runs
+            record_events = record_runs and (events if events is not None else spec.runs * len(names) <= 200_000)
+        n_workers = workers or _default_workers()
+        in_process = executor == "serial" or (executor == "process" and n_workers <= 1)
+        guard_out = resume if resume is not None else out_dir
+
+        from sim import guard
+        from sim.results import ResultsWriter
+        from sim.runner import Batch
+
+        if resume is not None:
+            writer, aggregates = ResultsWriter.reopen(resume, doctrine, spec, executor=executor, workers=n_workers,
+                                                      command=sys.argv[1:])
+            left = spec.runs - sum(c_size for c_size in _chunk_sizes(spec, writer.done))
+            try:
+                guard.check(runs=left, weeks=spec.horizon_weeks, variants=len(names), chunk_size=spec.chunk_size,
+                            workers=n_workers, record_runs=record_runs, record_events=record_events, out=guard_out,
+                            in_process=in_process, check_memory=not address,
+                            disk_extra_bytes=guard.estimate(runs=spec.runs - left, weeks=spec.horizon_weeks,
+                                                            variants=len(names), chunk_size=spec.chunk_size,
+                                                            workers=1, record_runs=record_runs,
+                                                            record_events=record_events).disk_bytes)
+            except InputError:
+                writer.finish(aggregates, 0.0, status="interrupted", reason="refused by the resource guard")
+                raise
+        else:
+            guard.check(runs=spec.runs, weeks=spec.horizon_weeks, variants=len(names), chunk_size=spec.chunk_size,
+                        workers=n_workers, record_runs=record_runs, record_events=record_events, out=guard_out,
+                        in_process=in_process, check_memory=not address)
+            aggregates = None
+            writer = ResultsWriter.create(out_dir, doctrine, spec, names, record_runs=record_runs,
+                                          record_events=record_events, executor=executor, workers=n_workers,
+                                          command=sys.argv[1:], scenario_file=scenario, configs=configs)
+        batch = Batch(doctrine, spec, names, record_runs=record_runs, record_events=record_events)
     except SimError as exc:
         fail(exc)
         return
 
-    total = spec.runs
-    done: list[int] = []
-    with _progress() as bar:
-        task = bar.add_task(spec.name, total=total, rate="")
-        import time as _time
-        t0 = _time.perf_counter()
+    from sim.results import run_batch
 
-        def on_chunk(chunk, results) -> None:
-            writer.add_chunk(results)
-            done.append(chunk.index)
-            writer.progress(done)
-            rate = bar.tasks[0].completed + chunk.size
-            elapsed = max(_time.perf_counter() - t0, 1e-9)
-            bar.update(task, advance=chunk.size, rate=f"{rate * len(names) / elapsed:,.0f}/s")
+    total = spec.runs
+    with _progress() as bar:
+        task = bar.add_task(spec.name, total=total, completed=total - left if resume is not None else 0, rate="")
+        t0 = time.perf_counter()
+        computed = [0]
+
+        def on_chunk(chunk) -> None:
+            computed[0] += chunk.size
+            elapsed = max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, advance=chunk.size, rate=f"{computed[0] * len(names) / elapsed:,.0f}/s")
 
         try:
-            outcome = execute(batch, executor=executor, workers=n_workers, address=address, on_chunk=on_chunk)
-        except KeyboardInterrupt:
-            writer.finish({v: __import__("sim.outcomes").outcomes.Aggregates(horizon=spec.horizon_weeks) for v in names},
-                          _time.perf_counter() - t0, status="interrupted")
-            err.print(f"interrupted; partial results marked in {writer.folder}")
-            raise typer.Exit(130)
+            summary, outcome = run_batch(batch, writer, executor=executor, workers=n_workers, address=address,
+                                         aggregates=aggregates, on_chunk=on_chunk)
         except SimError as exc:
-            writer.finish({}, _time.perf_counter() - t0, status="failed")
+            bar.stop()
             fail(exc)
             return
-    summary = writer.finish(outcome.aggregates, outcome.wall_seconds)
     charts: list[Path] = []
     if not no_charts:
+        from sim.charts import draw_all
+
         charts = draw_all(summary, outcome.aggregates, writer.folder / "charts")
     report = _write_report(writer.folder)
     if as_json:
@@ -163,13 +214,32 @@ def run(
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     out.print(summary_table(summary))
-    rate = spec.runs * len(names) / max(outcome.wall_seconds, 1e-9)
-    out.print(f"{spec.runs * len(names):,} runs in {outcome.wall_seconds:.1f} s ({rate:,.0f} runs/s, {n_workers} worker(s), {executor})")
+    n_new = computed[0] * len(names)
+    rate = n_new / max(outcome.wall_seconds, 1e-9)
+    out.print(f"{n_new:,} runs in {outcome.wall_seconds:.1f} s ({rate:,.0f} runs/s, {n_workers} worker(s), {executor})")
     out.print(f"results: {writer.folder}")
     if charts:
         out.print(f"charts:  {writer.folder / 'charts'} ({len(charts)} files)")
     if report:
         out.print(f"report:  {report}")
+
+
+def _select_variants(spec: ScenarioSpec, names: Optional[list[str]]) -> tuple[str, ...]:
+    from sim.runner import select_variants
+
+    return select_variants(spec, names)
+
+
+def _default_workers() -> int:
+    from sim.runner import default_workers
+
+    return default_workers()
+
+
+def _chunk_sizes(spec: ScenarioSpec, done: set[int]) -> list[int]:
+    from sim.runner import plan_chunks
+
+    return [c.size for c in plan_chunks(spec.runs, spec.chunk_size) if c.index in done]
 
 
 def _write_report(folder: Path) -> Optional[Path]:

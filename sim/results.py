@@ -11,7 +11,9 @@ Layout of ``<out>/<scenario>/<UTC time>-<hash>/``::
     events.parquet   one row per act: run, variant, week, actor, target, action, rung, CAMEO code, Goldstein value
     charts/          PNG and SVG charts; report.html
 
-A folder is never overwritten. Tables are written under a temporary name and renamed when complete.
+A folder is never overwritten. Every file is written under a temporary name and renamed when complete; while a
+batch runs, finished chunks are kept in ``parts/`` and ``aggregates.partial.json`` so that a stopped batch
+(status ``interrupted``) resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ import json
 import os
 import platform
 import re
+import shutil
+import signal
 import sys
+import threading
+import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -32,9 +39,10 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.config import Doctrine, ScenarioSpec
-from sim.errors import InputError
+from sim.errors import InputError, SimError
 from sim.loading import canonical_hash
 from sim.model import ChunkResult
+from sim.runner import Batch, BatchOutcome, Chunk, WorkerLost, execute, plan_chunks
 from sim.outcomes import Aggregates, summarise
 
 NOT_A_FORECAST = (
@@ -65,16 +73,65 @@ def versions() -> dict[str, str]:
 
 
 def _write_json(path: Path, data: Any) -> None:
+    """Write JSON under a temporary name, flush it to disk, then rename it into place."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
-class ResultsWriter:
-    """Creates a new results folder and fills it as chunks arrive."""
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path.name} is missing", file=path.parent,
+                         hint="Give a results folder written by 'escalation run'") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path.name} cannot be read ({exc})", file=path) from None
 
-    def __init__(
-        self,
+
+#: Sub-folder of a results folder holding each finished chunk's table rows until the batch is complete.
+PARTS = "parts"
+#: The merged aggregates of every finished chunk, with their indices, rewritten after each chunk.
+PARTIAL = "aggregates.partial.json"
+#: Present while a process is writing the folder; holds that process's id.
+LOCK = ".lock"
+#: Statuses a folder may be resumed from.
+RESUMABLE = ("running", "interrupted")
+
+
+class ResultsWriter:
+    """Creates a new results folder (or reopens an unfinished one) and fills it as chunks finish.
+
+    While a batch runs, each finished chunk's per-run rows and events are saved as ``parts/runs-NNNNNN.parquet``
+    and ``parts/events-NNNNNN.parquet``, and the merged aggregates of all finished chunks as
+    ``aggregates.partial.json``, each written under a temporary name and renamed. When the batch completes, the
+    parts are joined in chunk order into ``runs.parquet`` and ``events.parquet`` (the same bytes whatever order the
+    chunks finished in) and removed. A stopped batch leaves the manifest status ``interrupted``; ``escalation run
+    --resume`` computes the missing chunks only.
+
+    Use :meth:`create` for a new folder and :meth:`reopen` to resume one.
+    """
+
+    def __init__(self, folder: Path, doctrine: Doctrine, scenario: ScenarioSpec, variants: tuple[str, ...],
+                 manifest: dict[str, Any], done: set[int]) -> None:
+        self.folder = folder
+        self.doctrine = doctrine
+        self.scenario = scenario
+        self.variants = variants
+        self.manifest = manifest
+        self.record_runs = bool(manifest["record_runs"])
+        self.record_events = bool(manifest["record_events"])
+        self.done = done
+        self._ladder = {r.rung: r for r in doctrine.ladder}
+        self._lock()
+
+    # ---------------------------------------------------------------- opening
+    @classmethod
+    def create(
+        cls,
         out: str | Path,
         doctrine: Doctrine,
         scenario: ScenarioSpec,
@@ -85,83 +142,157 @@ class ResultsWriter:
         executor: str = "process",
         workers: int = 1,
         command: list[str] | None = None,
-    ) -> None:
-        self.doctrine = doctrine
-        self.scenario = scenario
-        self.variants = variants
-        self.record_runs = record_runs
-        self.record_events = record_events and record_runs
+        scenario_file: str | Path | None = None,
+        configs: str | Path | None = None,
+    ) -> "ResultsWriter":
+        """Make a new folder ``<out>/<scenario>/<UTC time>-<hash>/`` (never an existing one) and its manifest."""
         scenario_hash = canonical_hash(scenario)
-        doctrine_hash = canonical_hash(doctrine)
         root = Path(out)
         if root.exists() and not root.is_dir():
             raise InputError("the output path exists and is not a folder", key="--out", found=str(root))
         base = root / safe_name(scenario.name)
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-        folder = base / f"{stamp}-{scenario_hash[:8]}"
-        n = 1
-        while folder.exists():
-            n += 1
-            folder = base / f"{stamp}-{scenario_hash[:8]}-{n}"
+        folder = _new_folder(base, f"{stamp}-{scenario_hash[:8]}")
         try:
-            folder.mkdir(parents=True)
-        except OSError as exc:
-            raise InputError(f"cannot create the results folder ({exc.strerror})", key="--out", found=str(folder)) from None
-        self.folder = folder
-        self.started = _dt.datetime.now(_dt.timezone.utc)
-        self.manifest: dict[str, Any] = {
+            inside = folder.resolve().is_relative_to(root.resolve())
+        except OSError:
+            inside = False
+        if not inside:  # a symbolic link under --out pointing elsewhere
+            folder.rmdir()
+            raise InputError("the results folder would lie outside the output folder (a symbolic link?)",
+                             key="--out", found=str(folder))
+        record_events = record_events and record_runs
+        plan_size = -(-scenario.runs // scenario.chunk_size)
+        manifest: dict[str, Any] = {
             "status": "running",
             "scenario": scenario.name,
             "title": scenario.title,
+            "scenario_file": str(Path(scenario_file).resolve()) if scenario_file is not None else None,
+            "configs": str(Path(configs).resolve()) if configs is not None else None,
             "scenario_hash": scenario_hash,
-            "doctrine_hash": doctrine_hash,
+            "doctrine_hash": canonical_hash(doctrine),
             "seed": scenario.seed,
             "runs": scenario.runs,
             "chunk_size": scenario.chunk_size,
+            "chunks_total": plan_size,
             "horizon_weeks": scenario.horizon_weeks,
             "variants": list(variants),
             "executor": executor,
             "workers": workers,
-            "record_runs": self.record_runs,
-            "record_events": self.record_events,
-            "started": self.started.isoformat(timespec="seconds"),
+            "record_runs": record_runs,
+            "record_events": record_events,
+            "started": _now(),
             "finished": None,
             "wall_seconds": None,
             "chunks_done": [],
+            "resumed": [],
             "command": command or [],
             "versions": versions(),
             "resolved_scenario": scenario.model_dump(mode="json"),
             "note": NOT_A_FORECAST,
         }
-        _write_json(folder / "manifest.json", self.manifest)
-        self._runs_writer: pq.ParquetWriter | None = None
-        self._events_writer: pq.ParquetWriter | None = None
-        self._runs_tmp = folder / "runs.parquet.tmp"
-        self._events_tmp = folder / "events.parquet.tmp"
-        self._ladder = {r.rung: r for r in doctrine.ladder}
+        try:
+            _write_json(folder / "manifest.json", manifest)
+        except OSError as exc:
+            raise InputError(f"cannot write in the results folder ({exc.strerror or exc})", key="--out",
+                             found=str(folder)) from None
+        return cls(folder, doctrine, scenario, variants, manifest, set())
+
+    @classmethod
+    def reopen(cls, folder: str | Path, doctrine: Doctrine, scenario: ScenarioSpec, *, executor: str = "process",
+               workers: int = 1, command: list[str] | None = None) -> tuple["ResultsWriter", dict[str, Aggregates]]:
+        """Reopen an unfinished folder to resume it: (writer, merged aggregates of the chunks already done).
+
+        The scenario must be the one the folder was started with (same canonical hash, with the manifest's runs,
+        seed and chunk size applied); the doctrine too.
+        """
+        f = Path(folder)
+        manifest = read_manifest(f)
+        if canonical_hash(scenario) != manifest["scenario_hash"]:
+            raise InputError(
+                "the scenario has changed since this batch started, so its finished chunks cannot be reused",
+                file=manifest.get("scenario_file") or f, expected=f"scenario hash {manifest['scenario_hash']}",
+                found=canonical_hash(scenario), hint="Run it as a new batch instead of resuming",
+            )
+        if canonical_hash(doctrine) != manifest["doctrine_hash"]:
+            raise InputError("the doctrine (configs/) has changed since this batch started", file=f,
+                             expected=f"doctrine hash {manifest['doctrine_hash']}", found=canonical_hash(doctrine),
+                             hint="Run it as a new batch instead of resuming")
+        variants = tuple(manifest["variants"])
+        horizon = scenario.horizon_weeks
+        aggregates = {v: Aggregates(horizon=horizon) for v in variants}
+        done: set[int] = set()
+        if (f / PARTIAL).exists():
+            state = _read_json(f / PARTIAL)
+            try:
+                done = {int(i) for i in state["chunks_done"]}
+                aggregates = {v: Aggregates.from_dict(state["aggregates"][v]) for v in variants}
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(f"{PARTIAL} cannot be read ({exc!r})", file=f / PARTIAL) from None
+        plan = {c.index: c for c in _plan(scenario)}
+        if not done <= set(plan) or any(a.runs != sum(plan[i].size for i in done) for a in aggregates.values()):
+            raise InputError(f"{PARTIAL} does not match the chunks of this batch", file=f / PARTIAL,
+                             hint="Run it as a new batch instead of resuming")
+        if manifest["record_runs"]:
+            kinds = ("runs", "events") if manifest["record_events"] else ("runs",)
+            for i in sorted(done):
+                for kind in kinds:
+                    if not _part(f, kind, i).is_file():
+                        raise InputError(f"the saved rows of finished chunk {i} are missing", file=_part(f, kind, i),
+                                         hint="Run it as a new batch instead of resuming")
+        manifest["resumed"] = list(manifest.get("resumed") or []) + [
+            {"at": _now(), "executor": executor, "workers": workers, "command": command or []}]
+        manifest["status"] = "running"
+        writer = cls(f, doctrine, scenario, variants, manifest, done)
+        _write_json(f / "manifest.json", manifest)
+        return writer, aggregates
+
+    def _lock(self) -> None:
+        """Claim the folder for this process, refusing one another live process is writing."""
+        path = self.folder / LOCK
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    pid = int(path.read_text().strip() or "0")
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _alive(pid):
+                    raise InputError(f"another process (id {pid}) is writing this results folder", file=self.folder,
+                                     hint="Wait for it to finish, or stop it first") from None
+                path.unlink(missing_ok=True)  # left by a process that no longer runs
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            return
+
+    def _unlock(self) -> None:
+        (self.folder / LOCK).unlink(missing_ok=True)
 
     # ---------------------------------------------------------------- chunks
-    def add_chunk(self, results: list[ChunkResult]) -> None:
-        """Append one chunk's per-run rows and events (all variants) to the tables."""
-        if not self.record_runs:
-            return
-        tables = [self._runs_table(r) for r in results if r.runs]
-        if tables:
-            table = pa.concat_tables(tables)
-            if self._runs_writer is None:
-                self._runs_writer = pq.ParquetWriter(self._runs_tmp, table.schema, compression="zstd")
-            self._runs_writer.write_table(table)
-        if self.record_events:
-            ev = [self._events_table(r) for r in results if r.events is not None]
-            if ev:
-                table = pa.concat_tables(ev)
-                if self._events_writer is None:
-                    self._events_writer = pq.ParquetWriter(self._events_tmp, table.schema, compression="zstd")
-                self._events_writer.write_table(table)
+    def add_chunk(self, chunk: Chunk, results: list[ChunkResult], aggregates: dict[str, Aggregates]) -> None:
+        """Save one finished chunk: its per-run rows and events, then the merged ``aggregates`` that include it."""
+        if self.record_runs:
+            (self.folder / PARTS).mkdir(exist_ok=True)
+            tables = [self._runs_table(r) for r in results if r.runs]
+            if tables:
+                _write_table(pa.concat_tables(tables), _part(self.folder, "runs", chunk.index))
+            if self.record_events:
+                ev = [self._events_table(r) for r in results if r.events is not None]
+                if ev:
+                    _write_table(pa.concat_tables(ev), _part(self.folder, "events", chunk.index))
+        self.done.add(chunk.index)
+        _write_json(self.folder / PARTIAL, {
+            "chunks_done": sorted(self.done),
+            "aggregates": {v: aggregates[v].to_dict() for v in self.variants},
+        })
+        self.manifest["chunks_done"] = sorted(self.done)
+        _write_json(self.folder / "manifest.json", self.manifest)
 
     def _runs_table(self, res: ChunkResult) -> pa.Table:
         cols: dict[str, Any] = {"run": pa.array(res.runs["run"], pa.int64()),
-                                "variant": pa.array([res.variant] * len(res.runs["run"])).dictionary_encode()}
+                                "variant": pa.array([res.variant] * len(res.runs["run"]), pa.string()).dictionary_encode()}
         for k, v in res.runs.items():
             if k == "run":
                 continue
@@ -175,19 +306,21 @@ class ResultsWriter:
 
     def _events_table(self, res: ChunkResult) -> pa.Table:
         e = res.events
-        assert e is not None
+        if e is None:  # pragma: no cover - callers filter these out
+            raise ValueError("no events recorded")
         rung = np.asarray(e["rung"], dtype=np.int8)
         cameo = np.array([self._ladder[r].cameo for r in range(16)])
         gold = np.array([self._ladder[r].goldstein for r in range(16)], dtype=np.float32)
+        text = lambda values: pa.array(values, pa.string()).dictionary_encode()  # noqa: E731
         return pa.table({
             "run": pa.array(e["run"], pa.int64()),
-            "variant": pa.array([res.variant] * len(rung)).dictionary_encode(),
+            "variant": text([res.variant] * len(rung)),
             "week": pa.array(e["week"], pa.int16()),
-            "actor": pa.array(e["actor"]).dictionary_encode(),
-            "target": pa.array(e["target"]).dictionary_encode(),
-            "action": pa.array(e["action"]).dictionary_encode(),
+            "actor": text(e["actor"]),
+            "target": text(e["target"]),
+            "action": text(e["action"]),
             "rung": pa.array(rung, pa.int8()),
-            "cameo": pa.array(cameo[rung] if len(rung) else [], pa.string()).dictionary_encode(),
+            "cameo": text(cameo[rung].tolist() if len(rung) else []),
             "goldstein": pa.array(gold[rung] if len(rung) else [], pa.float32()),
         })
 
@@ -197,13 +330,6 @@ class ResultsWriter:
         _write_json(self.folder / "manifest.json", self.manifest)
 
     # ---------------------------------------------------------------- finish
-    def _close_tables(self, complete: bool) -> None:
-        for writer, tmp, final in ((self._runs_writer, self._runs_tmp, "runs.parquet"),
-                                   (self._events_writer, self._events_tmp, "events.parquet")):
-            if writer is not None:
-                writer.close()
-                os.replace(tmp, self.folder / (final if complete else final.replace(".parquet", ".partial.parquet")))
-
     def summary(self, aggregates: dict[str, Aggregates]) -> dict[str, Any]:
         """The summary.json content."""
         names = [r.name for r in self.doctrine.ladder]
@@ -220,21 +346,129 @@ class ResultsWriter:
             "variants": {v: summarise(aggregates[v], names) for v in self.variants},
         }
 
-    def finish(self, aggregates: dict[str, Aggregates], wall_seconds: float, status: str = "complete") -> dict[str, Any]:
-        """Close the tables, write summary.json and aggregates.json, mark the manifest with ``status``."""
+    def _join_parts(self, kind: str) -> None:
+        """Join the chunk parts of one table, in chunk order, into ``<kind>.parquet``."""
+        parts = [_part(self.folder, kind, c.index) for c in _plan(self.scenario)]
+        parts = [p for p in parts if p.is_file()]
+        if not parts:
+            return
+        tmp = self.folder / f"{kind}.parquet.tmp"
+        writer: pq.ParquetWriter | None = None
+        try:
+            for p in parts:
+                table = pq.read_table(p)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table.cast(writer.schema))
+        finally:
+            if writer is not None:
+                writer.close()
+        os.replace(tmp, self.folder / f"{kind}.parquet")
+
+    def finish(self, aggregates: dict[str, Aggregates], wall_seconds: float, status: str = "complete",
+               reason: str | None = None) -> dict[str, Any]:
+        """End the batch: complete (tables joined, summary.json and aggregates.json written) or ``interrupted``.
+
+        An interrupted folder keeps its finished chunks (``parts/`` and ``aggregates.partial.json``) and can be
+        resumed. Returns the summary (of the chunks merged so far, if interrupted).
+        """
         complete = status == "complete"
-        self._close_tables(complete)
         summary = self.summary(aggregates)
+        self.manifest["wall_seconds"] = round(float(self.manifest.get("wall_seconds") or 0.0) + wall_seconds, 3)
         if complete:
+            if self.record_runs:
+                self._join_parts("runs")
+                if self.record_events:
+                    self._join_parts("events")
             _write_json(self.folder / "summary.json", summary)
             _write_json(self.folder / "aggregates.json", {v: aggregates[v].to_dict() for v in self.variants})
-        self.manifest.update(
-            status=status,
-            finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            wall_seconds=round(wall_seconds, 3),
-        )
-        _write_json(self.folder / "manifest.json", self.manifest)
+            self.manifest.update(status="complete", finished=_now(), chunks_done=sorted(self.done))
+            self.manifest.pop("stopped", None)
+            _write_json(self.folder / "manifest.json", self.manifest)
+            shutil.rmtree(self.folder / PARTS, ignore_errors=True)
+            (self.folder / PARTIAL).unlink(missing_ok=True)
+        else:
+            self.manifest.update(status="interrupted", finished=None, chunks_done=sorted(self.done),
+                                 stopped={"at": _now(), "reason": reason or status})
+            _write_json(self.folder / "manifest.json", self.manifest)
+        self._unlock()
         return summary
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
+
+
+def _new_folder(base: Path, name: str) -> Path:
+    """Create and return ``base/name`` (or ``name-2``, ``name-3``...): never a folder that already exists."""
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the results folder ({exc.strerror or exc})", key="--out",
+                         found=str(base)) from None
+    for n in range(1, 1000):
+        folder = base / (name if n == 1 else f"{name}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InputError(f"cannot create the results folder ({exc.strerror or exc})", key="--out",
+                             found=str(folder)) from None
+        return folder
+    raise InputError("too many results folders with the same name and time", key="--out", found=str(base))
+
+
+def _plan(scenario: ScenarioSpec) -> list[Chunk]:
+    return plan_chunks(scenario.runs, scenario.chunk_size)
+
+
+def _part(folder: Path, kind: str, index: int) -> Path:
+    return folder / PARTS / f"{kind}-{index:06d}.parquet"
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+_MANIFEST_KEYS = {"status": str, "scenario_hash": str, "doctrine_hash": str, "seed": int, "runs": int,
+                  "chunk_size": int, "variants": list, "record_runs": bool, "record_events": bool}
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """The manifest of a results folder that can be resumed, checked; an :class:`InputError` otherwise."""
+    f = Path(folder)
+    if not f.exists():
+        raise InputError("results folder not found", file=f, hint="Give the folder printed by 'escalation run'")
+    if not f.is_dir():
+        raise InputError("expected a results folder, found a file", file=f)
+    manifest = _read_json(f / "manifest.json")
+    if not isinstance(manifest, dict):
+        raise InputError("manifest.json is not a mapping", file=f / "manifest.json")
+    for key, kind in _MANIFEST_KEYS.items():
+        if not isinstance(manifest.get(key), kind):
+            raise InputError(f"manifest.json lacks a valid '{key}'", file=f / "manifest.json", key=key,
+                             expected=kind.__name__, found=manifest.get(key))
+    if manifest["status"] == "complete":
+        raise InputError("this batch is already complete; there is nothing to resume", file=f)
+    if manifest["status"] not in RESUMABLE:
+        raise InputError(f"a batch with status '{manifest['status']}' cannot be resumed", file=f,
+                         expected="one of: " + ", ".join(RESUMABLE))
+    return manifest
 
 
 def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Aggregates]]:
@@ -243,7 +477,7 @@ def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], di
     for name in ("manifest.json", "summary.json", "aggregates.json"):
         if not (f / name).is_file():
             raise InputError(f"not a complete results folder: {name} is missing", file=f,
-                             hint="give a folder written by 'escalation run'")
+                             hint="Give a folder written by 'escalation run'")
     try:
         manifest = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
         summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
@@ -251,3 +485,75 @@ def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], di
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise InputError(f"a results file cannot be read ({exc})", file=f) from None
     return manifest, summary, aggs
+
+
+class BatchStopped(SimError):
+    """A batch stopped before it was complete; its folder is marked interrupted and can be resumed."""
+
+    def __init__(self, message: str, folder: Path, exit_code: int = 1) -> None:
+        self.folder = folder
+        self.exit_code = exit_code
+        super().__init__(f"{message}; finished chunks are kept in {folder}. "
+                         f"Resume with: escalation run --resume {folder}")
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run_batch(
+    batch: Batch,
+    writer: ResultsWriter,
+    *,
+    executor: str = "process",
+    workers: int = 1,
+    address: str | None = None,
+    aggregates: dict[str, Aggregates] | None = None,
+    on_chunk: Callable[[Chunk], None] | None = None,
+) -> tuple[dict[str, Any], BatchOutcome]:
+    """Run the chunks the writer's folder lacks, saving each as it finishes; finish the folder.
+
+    Ctrl-C or a termination signal stops the batch at once (its worker processes are ended) and marks the folder
+    interrupted, as does a worker lost twice, a full disk or any other error: every chunk finished by then is kept
+    and ``escalation run --resume`` computes the others. Raises :class:`BatchStopped` in all those cases.
+    """
+    todo = [c for c in plan_chunks(batch.runs, batch.scenario.chunk_size) if c.index not in writer.done]
+    t0 = time.perf_counter()
+    state = aggregates if aggregates is not None else {v: Aggregates(horizon=batch.scenario.horizon_weeks)
+                                                      for v in batch.variants}
+
+    def save(chunk: Chunk, results: list[ChunkResult]) -> None:
+        writer.add_chunk(chunk, results, state)
+        if on_chunk is not None:
+            on_chunk(chunk)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
+    reason, code = None, 1
+    try:
+        outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,
+                          aggregates=state, on_chunk=save)
+        outcome.wall_seconds = time.perf_counter() - t0
+        summary = writer.finish(state, outcome.wall_seconds)
+        return summary, outcome
+    except KeyboardInterrupt:
+        reason, code = "interrupted", 130
+    except WorkerLost as exc:
+        reason = str(exc)
+    except OSError as exc:
+        reason = f"cannot write the results ({exc.strerror or exc})"
+    except Exception as exc:  # a failure of the model itself: still keep what is finished
+        reason = f"the batch failed ({type(exc).__name__}: {exc})"
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if writer.manifest["status"] == "complete":  # stopped while tidying up: the results are whole
+        raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code)
+    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:  # a second Ctrl-C must not cut the manifest short
+        writer.finish(state, time.perf_counter() - t0, status="interrupted", reason=reason)
+    finally:
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
+    total = len(plan_chunks(batch.runs, batch.scenario.chunk_size))
+    raise BatchStopped(f"{reason} after {len(writer.done)} of {total} chunks", writer.folder, code)

@@ -2,28 +2,46 @@
 
 A chunk's result depends only on the batch seed and its run indices (sim/streams.py), so results are identical
 serially, on a local process pool and on Dask, whatever the chunk size or the number of workers. Aggregates are
-merged as chunks arrive; per-run rows and events go to the results writer chunk by chunk, in chunk order.
+merged as chunks arrive; each chunk's results go to the results writer as soon as it is finished, so an
+interrupted batch keeps every finished chunk and a resumed one computes only the others.
+
+A worker process that dies (killed, out of memory) takes the chunks it was running with it: the pool is made
+again and those chunks are retried once; a chunk lost twice stops the batch with :class:`WorkerLost`.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.config import Doctrine, ScenarioSpec
-from sim.errors import InputError
+from sim.errors import InputError, SimError
 from sim.model import ChunkResult, simulate
 from sim.outcomes import Aggregates
 from sim.world import Context
 
 EXECUTORS = ("process", "serial", "dask")
+
+#: Test hook: the worker process that runs this chunk index kills itself (see :func:`_fault_injection`).
+FAULT_KILL_CHUNK = "ESCALATION_FAULT_KILL_CHUNK"
+#: Test hook: with this marker file, the kill happens the first time only.
+FAULT_MARKER = "ESCALATION_FAULT_MARKER"
+
+
+class WorkerLost(SimError):
+    """A worker process died twice while running the same chunk; the batch stops and can be resumed."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -85,8 +103,28 @@ _WORKER_CONTEXTS: dict[str, Context] | None = None
 
 def _init_worker(batch: Batch) -> None:
     global _WORKER_BATCH, _WORKER_CONTEXTS
+    # Ctrl-C reaches the whole process group: the parent decides what stops, and ends its workers itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_BATCH = batch
     _WORKER_CONTEXTS = batch.contexts()
+
+
+def _fault_injection(chunk: Chunk) -> None:
+    """Kill this worker process if ``$ESCALATION_FAULT_KILL_CHUNK`` names ``chunk`` (used by the tests).
+
+    With ``$ESCALATION_FAULT_MARKER`` set to a path, the worker dies only if that file does not exist yet, and
+    creates it first: the chunk dies once and succeeds when retried. Without it, the chunk dies every time.
+    """
+    target = os.environ.get(FAULT_KILL_CHUNK)
+    if target is None or target.strip() != str(chunk.index):
+        return
+    marker = os.environ.get(FAULT_MARKER)
+    if marker:
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def run_chunk(batch: Batch, chunk: Chunk, contexts: dict[str, Context] | None = None) -> tuple[Chunk, list[ChunkResult]]:
@@ -105,7 +143,9 @@ def run_chunk(batch: Batch, chunk: Chunk, contexts: dict[str, Context] | None = 
 
 
 def _run_chunk_in_worker(chunk: Chunk) -> tuple[Chunk, list[ChunkResult]]:
-    assert _WORKER_BATCH is not None
+    if _WORKER_BATCH is None:  # pragma: no cover - the pool initializer always runs first
+        raise RuntimeError("worker used before its initializer ran")
+    _fault_injection(chunk)
     return run_chunk(_WORKER_BATCH, chunk, _WORKER_CONTEXTS)
 
 
@@ -125,26 +165,80 @@ def _mp_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def _new_pool(batch: Batch, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_init_worker,
+                               initargs=(batch,))
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what has not started and end the worker processes, running chunks included."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + 1.0
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=0.5)
+
+
 def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
     if workers <= 1 or len(chunks) <= 1:
         yield from _serial(batch, chunks, workers, address)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=_mp_context(),
-                             initializer=_init_worker, initargs=(batch,)) as pool:
-        pending: set[Future] = set()
-        todo = iter(chunks)
-        # keep a bounded number of chunks in flight so results never pile up in memory
-        for c in todo:
-            pending.add(pool.submit(_run_chunk_in_worker, c))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+    n = min(workers, len(chunks))
+    queue = deque(chunks)
+    suspects: deque[Chunk] = deque()  # chunks lost with a dead worker: retried one at a time
+    retried: set[int] = set()
+    pool = _new_pool(batch, n)
+    pending: dict[Future, Chunk] = {}
+    try:
+        while queue or pending or suspects:
+            broken = False
+            if suspects:
+                todo, limit = suspects, 1
+            else:  # keep a bounded number of chunks in flight so results never pile up in memory
+                todo, limit = queue, 2 * n
+            while todo and len(pending) < limit:
+                c = todo.popleft()
+                try:
+                    pending[pool.submit(_run_chunk_in_worker, c)] = c
+                except BrokenProcessPool:  # a worker died since the last look
+                    todo.appendleft(c)
+                    broken = True
+                    break
+            alone = len(pending) == 1 and pending[next(iter(pending))].index in retried
+            done: set[Future] = set()
+            if pending and not broken:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
+            if broken and pending:
+                # the pool is unusable: every chunk still in it fails now or soon
+                done, _ = wait(pending, return_when=ALL_COMPLETED)
+            lost: list[Chunk] = []
             for f in done:
-                yield f.result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.add(pool.submit(_run_chunk_in_worker, nxt))
+                c = pending.pop(f)
+                if isinstance(f.exception(), BrokenProcessPool):
+                    lost.append(c)
+                else:
+                    yield f.result()
+            if broken or lost:
+                _terminate(pool)
+                if alone and lost:
+                    raise WorkerLost(
+                        f"a worker process died twice while running chunk {lost[0].index} (killed, or out of "
+                        "memory? fewer --workers or a smaller --chunk-size may help)"
+                    )
+                retried.update(c.index for c in lost)
+                suspects.extend(sorted(lost, key=lambda c: c.index))
+                pool = _new_pool(batch, n)
+    except BaseException:
+        _terminate(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
@@ -208,30 +302,42 @@ def execute(
     workers: int | None = None,
     address: str | None = None,
     chunks: list[Chunk] | None = None,
+    aggregates: dict[str, Aggregates] | None = None,
     on_chunk: Callable[[Chunk, list[ChunkResult]], None] | None = None,
 ) -> BatchOutcome:
-    """Run the batch and merge the aggregates; ``on_chunk`` receives each chunk's results in chunk order."""
+    """Run the batch (or only ``chunks`` of it) and merge the aggregates.
+
+    Args:
+        batch: what to run.
+        executor: ``process``, ``serial`` or ``dask``.
+        workers: worker processes (default: all cores).
+        address: a Dask scheduler's address.
+        chunks: the chunks to run (default: all of the batch's).
+        aggregates: sums already merged from other chunks (a resumed batch); merged into in place.
+        on_chunk: called with each chunk's results as soon as the chunk is finished and merged (in the order
+            chunks finish), so a caller can save them before the next arrives.
+
+    Whatever stops the batch (Ctrl-C, an error, a worker lost twice) ends its worker processes before it
+    propagates.
+    """
     if executor not in _EXECUTORS:
         raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS), found=executor)
     workers = workers or default_workers()
     plan = chunks if chunks is not None else plan_chunks(batch.runs, batch.scenario.chunk_size)
     horizon = batch.scenario.horizon_weeks
-    merged = {v: Aggregates(horizon=horizon) for v in batch.variants}
+    merged = aggregates if aggregates is not None else {v: Aggregates(horizon=horizon) for v in batch.variants}
     outcome = BatchOutcome(merged)
-    order = [c.index for c in plan]
-    waiting: dict[int, tuple[Chunk, list[ChunkResult]]] = {}
-    next_pos = 0
     t0 = time.perf_counter()
-    for chunk, results in _EXECUTORS[executor](batch, plan, workers, address):
-        for res in results:
-            merged[res.variant].merge(res.aggregates)
-        waiting[chunk.index] = (chunk, results)
-        while next_pos < len(order) and order[next_pos] in waiting:
-            c, r = waiting.pop(order[next_pos])
+    stream = _EXECUTORS[executor](batch, plan, workers, address)
+    try:
+        for chunk, results in stream:
+            for res in results:
+                merged[res.variant].merge(res.aggregates)
+            outcome.chunks_done.append(chunk.index)
             if on_chunk is not None:
-                on_chunk(c, r)
-            outcome.chunks_done.append(c.index)
-            next_pos += 1
+                on_chunk(chunk, results)
+    finally:
+        stream.close()  # stops the executor's workers at once if the loop ended early
     outcome.wall_seconds = time.perf_counter() - t0
     return outcome
 
