@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import stat
 import types
 import typing
@@ -329,13 +330,27 @@ def _check_numbers(data: Any, path: Path_, file: str, lines: dict[Path_, int]) -
             _check_numbers(v, path + (i,), file, lines)
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+
+
+def _key_text(key: Any) -> str:
+    """A key as it may appear in a one-line message."""
+    text = str(key)
+    return text if _PLAIN_KEY.fullmatch(text) else json.dumps(text[:64])
+
+
 def _format_path(path: Path_) -> str:
+    """A key path as ``deployments[0].type``; a key that is not a plain name is quoted, control characters escaped.
+
+    >>> _format_path(("variants", 0, "bad\\nkey"))
+    'variants[0]."bad\\\\nkey"'
+    """
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + _key_text(part)
     return out or "(top level)"
 
 
@@ -400,18 +415,38 @@ def _data_path(data: Any, loc: Path_) -> Path_:
     return tuple(out)
 
 
+#: What a value of the wrong type should have been, by pydantic error type.
+_EXPECTED_KIND = {
+    "model_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+    "dict_type": "a mapping of keys",
+    "list_type": "a list",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+}
+
+
 def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str | None, Any]:
     """(message, expected, found) for one pydantic error."""
     kind = err["type"]
     msg: str = err["msg"]
     found = err.get("input")
     if not isinstance(found, (str, int, float, bool)) or (isinstance(found, str) and len(found) > 80):
-        found = None if not isinstance(found, (dict, list)) else f"<a {type(found).__name__}>"
-    key = err["loc"][-1] if err["loc"] else None
+        found = None if not isinstance(found, (dict, list)) else f"<{_kind(found)}>"
+    key = _key_text(err["loc"][-1]) if err["loc"] else None
     if kind == "extra_forbidden":
-        return (f"unknown key '{key}'", f"one of: {', '.join(allowed)}" if allowed else None, None)
+        return (f"unknown key {key!r}" if not key or key[0] != '"' else f"unknown key {key}",
+                f"one of: {', '.join(allowed)}" if allowed else None, None)
     if kind == "missing":
         return (f"missing required key '{key}'", None, None)
+    if kind in _EXPECTED_KIND:
+        return ("invalid value", _EXPECTED_KIND[kind], found)
     if kind == "value_error":
         return (msg.removeprefix("Value error, "), None, None)
     if kind == "union_tag_invalid":
