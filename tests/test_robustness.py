@@ -257,7 +257,7 @@ def test_impossible_date(tmp_path: Path) -> None:
     ("size", -5, "greater than or equal to 1"),
     ("size", 0, "greater than or equal to 1"),
     ("size", 10**9, "less than or equal to 500000"),
-    ("size", "many", "a valid integer"),
+    ("size", "many", "expected a whole number; found 'many'"),
     ("start_week", -1, "greater than or equal to 0"),
     ("start_week", 52, "beyond the horizon of 52 weeks"),
     ("start_week", 10**6, "less than or equal to 10000"),
@@ -281,7 +281,7 @@ def test_deployment_values_out_of_range(tmp_path: Path, key: str, value, fragmen
     ("horizon_weeks", 100_000, "less than or equal to 520"),
     ("seed", -1, "greater than or equal to 0"),
     ("horizon_weeks", 10, "beyond the horizon of 10 weeks"),
-    ("runs", [1, 2], "a valid integer"),
+    ("runs", [1, 2], "expected a whole number; found <a list>"),
 ])
 def test_batch_settings_out_of_range(tmp_path: Path, key: str, value, fragment: str) -> None:
     data = shipped()
