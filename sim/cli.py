@@ -156,24 +156,24 @@ def run(
         from sim.runner import Batch
 
         if resume is not None:
+            # the manifest's record of finished chunks is enough for an estimate
+            done_runs = sum(_chunk_sizes(spec, set(manifest.get("chunks_done") or [])))
+            est = guard.check(runs=spec.runs - done_runs, weeks=spec.horizon_weeks, variants=len(names),
+                              chunk_size=spec.chunk_size, workers=n_workers, record_runs=record_runs,
+                              record_events=record_events, out=guard_out, in_process=in_process,
+                              check_memory=not address,
+                              disk_extra_bytes=guard.estimate(runs=done_runs, weeks=spec.horizon_weeks,
+                                                              variants=len(names), chunk_size=spec.chunk_size,
+                                                              workers=1, record_runs=record_runs,
+                                                              record_events=record_events).disk_bytes)
             writer, aggregates = ResultsWriter.reopen(resume, doctrine, spec, executor=executor, workers=n_workers,
                                                       command=sys.argv[1:])
-            left = spec.runs - sum(c_size for c_size in _chunk_sizes(spec, writer.done))
-            try:
-                guard.check(runs=left, weeks=spec.horizon_weeks, variants=len(names), chunk_size=spec.chunk_size,
-                            workers=n_workers, record_runs=record_runs, record_events=record_events, out=guard_out,
-                            in_process=in_process, check_memory=not address,
-                            disk_extra_bytes=guard.estimate(runs=spec.runs - left, weeks=spec.horizon_weeks,
-                                                            variants=len(names), chunk_size=spec.chunk_size,
-                                                            workers=1, record_runs=record_runs,
-                                                            record_events=record_events).disk_bytes)
-            except InputError:
-                writer.finish(aggregates, 0.0, status="interrupted", reason="refused by the resource guard")
-                raise
+            left = spec.runs - sum(_chunk_sizes(spec, writer.done))
         else:
-            guard.check(runs=spec.runs, weeks=spec.horizon_weeks, variants=len(names), chunk_size=spec.chunk_size,
-                        workers=n_workers, record_runs=record_runs, record_events=record_events, out=guard_out,
-                        in_process=in_process, check_memory=not address)
+            est = guard.check(runs=spec.runs, weeks=spec.horizon_weeks, variants=len(names),
+                              chunk_size=spec.chunk_size, workers=n_workers, record_runs=record_runs,
+                              record_events=record_events, out=guard_out, in_process=in_process,
+                              check_memory=not address)
             aggregates = None
             writer = ResultsWriter.create(out_dir, doctrine, spec, names, record_runs=record_runs,
                                           record_events=record_events, executor=executor, workers=n_workers,
@@ -185,6 +185,9 @@ def run(
 
     from sim.results import run_batch
 
+    if est.seconds > 120:
+        err.print(f"estimated time: about {est.seconds / 60:,.0f} min; Ctrl-C stops it and keeps finished chunks "
+                  f"(resume with --resume {writer.folder})", highlight=False, soft_wrap=True)
     total = spec.runs
     with _progress() as bar:
         task = bar.add_task(spec.name, total=total, completed=total - left if resume is not None else 0, rate="")

@@ -324,11 +324,6 @@ class ResultsWriter:
             "goldstein": pa.array(gold[rung] if len(rung) else [], pa.float32()),
         })
 
-    def progress(self, chunks_done: list[int]) -> None:
-        """Record which chunks are finished in the manifest."""
-        self.manifest["chunks_done"] = sorted(chunks_done)
-        _write_json(self.folder / "manifest.json", self.manifest)
-
     # ---------------------------------------------------------------- finish
     def summary(self, aggregates: dict[str, Aggregates]) -> dict[str, Any]:
         """The summary.json content."""

@@ -334,3 +334,41 @@ def test_same_batch_twice_is_identical(tiny: Path, tmp_path: Path) -> None:
     a = cli_run(["run", str(tiny), "--workers", "1"], tmp_path / "a")
     b = cli_run(["run", str(tiny), "--workers", "1", "--executor", "serial"], tmp_path / "b")
     assert_same_results(a, b)
+
+
+# --------------------------------------------------------------------------------------------- other stops
+def test_main_process_killed_hard_is_resumable(scenario: Path, reference: Path, tmp_path: Path) -> None:
+    """SIGKILL leaves the manifest at 'running' and a stale lock; resume takes the folder over."""
+    proc = start(["run", str(scenario), "--workers", "1", "--out", str(tmp_path)])
+    folder = wait_for_first_chunk(proc, tmp_path)
+    proc.kill()
+    proc.communicate(timeout=10)
+    assert manifest(folder)["status"] == "running" and (folder / ".lock").exists()
+    assert cli_run(["run", "--resume", str(folder), "--workers", "1"], None) == folder
+    assert_same_results(folder, reference)
+
+
+def test_full_disk_stops_the_batch_resumably(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from sim import results
+
+    real, calls = results._write_table, []
+
+    def write_table(table, path):
+        calls.append(path)
+        if len(calls) > 2:  # the runs and events of chunk 0 fit; then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(table, path)
+
+    monkeypatch.setattr(results, "_write_table", write_table)
+    result = CliRunner().invoke(app, ["run", str(tiny), "--workers", "1", "--out", str(tmp_path / "out"),
+                                      "--no-charts"])
+    assert result.exit_code == 1, result.stderr
+    assert "cannot write the results (No space left on device) after 1 of 3 chunks" in result.stderr
+    folder = folder_in(tmp_path / "out")
+    assert manifest(folder)["status"] == "interrupted" and manifest(folder)["chunks_done"] == [0]
+    monkeypatch.setattr(results, "_write_table", real)
+    whole = cli_run(["run", str(tiny), "--workers", "1"], tmp_path / "whole")
+    assert cli_run(["run", "--resume", str(folder), "--workers", "1"], None) == folder
+    assert_same_results(folder, whole)

@@ -424,3 +424,20 @@ def test_existing_results_are_never_overwritten(tmp_path: Path) -> None:
     b = ResultsWriter.create(tmp_path, doctrine, spec, ("baseline",))
     assert a.folder != b.folder and a.folder.parent == b.folder.parent
     assert (a.folder / "manifest.json").is_file() and (b.folder / "manifest.json").is_file()
+
+
+def test_a_real_process_refuses_fast(tmp_path: Path) -> None:
+    """Through the installed entry point, not the test runner: exit 2, one line, nothing written."""
+    import subprocess
+    import sys
+
+    p = write(tmp_path, laughs(12))
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(p), "--out", str(out)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {p}:12: l: the document expands to") and proc.stderr.count("\n") == 1
+    assert proc.stdout == "" and not out.exists()
+    assert time.perf_counter() - t0 < 5.0  # interpreter start and imports included
