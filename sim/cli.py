@@ -140,7 +140,7 @@ def run(
         if resume is not None:
             spec = with_overrides(spec, doctrine, runs=manifest["runs"], seed=manifest["seed"],
                                   chunk_size=manifest["chunk_size"])
-            names = tuple(manifest["variants"])
+            names = _select_variants(spec, [str(v) for v in manifest["variants"]])
             record_runs, record_events = bool(manifest["record_runs"]), bool(manifest["record_events"])
         else:
             spec = with_overrides(spec, doctrine, runs=runs, seed=seed, chunk_size=chunk_size)

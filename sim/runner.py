@@ -162,7 +162,13 @@ def _serial(batch: Batch, chunks: list[Chunk], workers: int, address: str | None
 
 def _mp_context():
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        # the fork server imports the model once; each worker (a replacement for a dead one too) starts as a fork
+        # of it in milliseconds instead of importing everything again. Set when a pool is made, never on import.
+        ctx.set_forkserver_preload(["sim.runner"])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def _new_pool(batch: Batch, workers: int) -> ProcessPoolExecutor:

@@ -281,6 +281,12 @@ def test_resume_refuses_what_cannot_be_resumed(tiny: Path, tmp_path: Path) -> No
     (missing / PARTS / "runs-000001.parquet").unlink()
     resume_refused(["--resume", str(missing)], "the saved rows of finished chunk 1 are missing")
 
+    renamed = interrupted_folder(tiny, tmp_path / "renamed", [0])
+    m = manifest(renamed)
+    m["variants"] = ["baseline", "nope"]
+    (renamed / "manifest.json").write_text(json.dumps(m))
+    resume_refused(["--resume", str(renamed)], "unknown variant 'nope'")
+
     tampered = interrupted_folder(tiny, tmp_path / "tampered", [0])
     state = json.loads((tampered / PARTIAL).read_text())
     state["chunks_done"] = [0, 1]

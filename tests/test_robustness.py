@@ -341,6 +341,10 @@ def test_out_is_a_file(tmp_path: Path) -> None:
     assert target.read_text() == "keep me"
 
 
+def test_no_scenario_given(tmp_path: Path) -> None:
+    refused(tmp_path, [], "missing the scenario file", "escalation run SCENARIO (or --resume FOLDER)")
+
+
 def test_bad_configs_folder(tmp_path: Path) -> None:
     refused(tmp_path, [str(SHIPPED), "--configs", str(tmp_path / "none")], "doctrine folder not found")
 
