@@ -382,6 +382,8 @@ class ResultsWriter:
             _write_json(self.folder / "manifest.json", self.manifest)
             shutil.rmtree(self.folder / PARTS, ignore_errors=True)
             (self.folder / PARTIAL).unlink(missing_ok=True)
+            for stale in self.folder.glob("*.tmp"):  # left by a write cut short before a resume
+                stale.unlink(missing_ok=True)
         else:
             self.manifest.update(status="interrupted", finished=None, chunks_done=sorted(self.done),
                                  stopped={"at": _now(), "reason": reason or status})

@@ -85,7 +85,7 @@ def assert_same_results(a: Path, b: Path) -> None:
     ma, mb = manifest(a), manifest(b)
     assert ma["status"] == mb["status"] == "complete"
     assert {k: v for k, v in ma.items() if k not in TIMES} == {k: v for k, v in mb.items() if k not in TIMES}
-    assert not (a / PARTS).exists() and not (a / PARTIAL).exists()
+    assert not (a / PARTS).exists() and not (a / PARTIAL).exists() and not list(a.glob("*.tmp"))
 
 
 def descendants(pid: int) -> list[int]:
@@ -242,6 +242,8 @@ def tiny(tmp_path: Path, scenario: Path) -> Path:
 def test_resume_in_process_gives_the_same_results(tiny: Path, tmp_path: Path) -> None:
     whole = cli_run(["run", str(tiny), "--workers", "1"], tmp_path / "whole")
     folder = interrupted_folder(tiny, tmp_path / "cut", [2, 0])  # out of order, as a pool may finish them
+    (folder / "manifest.json.tmp").write_text("{")  # a write cut short by the interruption
+    (folder / PARTS / "runs-000001.parquet.tmp").write_bytes(b"PAR1")
     assert cli_run(["run", "--resume", str(folder), "--workers", "1"], None) == folder
     assert_same_results(folder, whole)
 

@@ -345,6 +345,13 @@ def test_no_scenario_given(tmp_path: Path) -> None:
     refused(tmp_path, [], "missing the scenario file", "escalation run SCENARIO (or --resume FOLDER)")
 
 
+@pytest.mark.parametrize("where", ["/proc/no/such/place", "/dev/null"])
+def test_out_cannot_be_made(tmp_path: Path, where: str) -> None:
+    result = CliRunner().invoke(app, ["run", str(SHIPPED), "--runs", "10", "--out", where, "--workers", "1"])
+    assert result.exit_code == 2, result.stderr
+    assert "--out:" in result.stderr and where in result.stderr and "Traceback" not in result.stderr
+
+
 def test_bad_configs_folder(tmp_path: Path) -> None:
     refused(tmp_path, [str(SHIPPED), "--configs", str(tmp_path / "none")], "doctrine folder not found")
 
