@@ -42,8 +42,8 @@ from sim.config import Doctrine, ScenarioSpec
 from sim.errors import InputError, SimError
 from sim.loading import canonical_hash
 from sim.model import ChunkResult
-from sim.runner import Batch, BatchOutcome, Chunk, WorkerLost, execute, plan_chunks
 from sim.outcomes import Aggregates, summarise
+from sim.runner import Batch, BatchOutcome, Chunk, WorkerLost, execute, plan_chunks
 
 NOT_A_FORECAST = (
     "Exploratory simulation: it shows the consequences of stated assumptions and sources, not a forecast of what "
