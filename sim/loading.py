@@ -439,6 +439,8 @@ def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str 
     found = err.get("input")
     if not isinstance(found, (str, int, float, bool)) or (isinstance(found, str) and len(found) > 80):
         found = None if not isinstance(found, (dict, list)) else f"<{_kind(found)}>"
+    elif isinstance(found, int) and not isinstance(found, bool) and abs(found) >= 10**24:
+        found = f"<a number of {len(str(abs(found)))} digits>"
     key = _key_text(err["loc"][-1]) if err["loc"] else None
     if kind == "extra_forbidden":
         return (f"unknown key {key!r}" if not key or key[0] != '"' else f"unknown key {key}",

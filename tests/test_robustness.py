@@ -248,6 +248,12 @@ def test_huge_integer(tmp_path: Path) -> None:
     refused(tmp_path, [str(p)], str(p), "runs: a value cannot be read")
 
 
+def test_long_integer_is_shown_short(tmp_path: Path) -> None:
+    p = write(tmp_path, SHIPPED.read_text().replace("runs: 20000", "runs: " + "9" * 4000))
+    text = refused(tmp_path, [str(p)], f"{p}:", "runs:", "less than or equal to 100000000", "a number of 4000 digits")
+    assert len(text) < 300
+
+
 def test_impossible_date(tmp_path: Path) -> None:
     p = write(tmp_path, SHIPPED.read_text().replace("horizon_weeks: 52", "start_date: 2025-13-45\nhorizon_weeks: 52"))
     refused(tmp_path, [str(p)], str(p), "start_date: a value cannot be read", "month must be in 1..12")
