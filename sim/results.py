@@ -529,7 +529,7 @@ def run_batch(
     reason, code = None, 1
     try:
         outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,
-                          aggregates=state, on_chunk=save)
+                          aggregates=state, on_finished=save)
         outcome.wall_seconds = time.perf_counter() - t0
         summary = writer.finish(state, outcome.wall_seconds)
         return summary, outcome

@@ -3,7 +3,8 @@
 A chunk's result depends only on the batch seed and its run indices (sim/streams.py), so results are identical
 serially, on a local process pool and on Dask, whatever the chunk size or the number of workers. Aggregates are
 merged as chunks arrive; each chunk's results go to the results writer as soon as it is finished, so an
-interrupted batch keeps every finished chunk and a resumed one computes only the others.
+interrupted batch keeps every finished chunk and a resumed one computes only the others (``on_finished``); callers
+that want them in chunk order get them so (``on_chunk``).
 
 A worker process that dies (killed, out of memory) takes the chunks it was running with it: the pool is made
 again and those chunks are retried once; a chunk lost twice stops the batch with :class:`WorkerLost`.
@@ -310,6 +311,7 @@ def execute(
     chunks: list[Chunk] | None = None,
     aggregates: dict[str, Aggregates] | None = None,
     on_chunk: Callable[[Chunk, list[ChunkResult]], None] | None = None,
+    on_finished: Callable[[Chunk, list[ChunkResult]], None] | None = None,
 ) -> BatchOutcome:
     """Run the batch (or only ``chunks`` of it) and merge the aggregates.
 
@@ -320,11 +322,13 @@ def execute(
         address: a Dask scheduler's address.
         chunks: the chunks to run (default: all of the batch's).
         aggregates: sums already merged from other chunks (a resumed batch); merged into in place.
-        on_chunk: called with each chunk's results as soon as the chunk is finished and merged (in the order
-            chunks finish), so a caller can save them before the next arrives.
+        on_chunk: called with each chunk's results in chunk order (a chunk that finishes early waits for those
+            before it).
+        on_finished: called with each chunk's results as soon as it is finished and merged, in the order chunks
+            finish, so a caller can save every finished chunk before the next arrives.
 
-    Whatever stops the batch (Ctrl-C, an error, a worker lost twice) ends its worker processes before it
-    propagates.
+    ``chunks_done`` of the outcome lists the chunks in chunk order. Whatever stops the batch (Ctrl-C, an error,
+    a worker lost twice) ends its worker processes before it propagates.
     """
     if executor not in _EXECUTORS:
         raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS), found=executor)
@@ -333,15 +337,25 @@ def execute(
     horizon = batch.scenario.horizon_weeks
     merged = aggregates if aggregates is not None else {v: Aggregates(horizon=horizon) for v in batch.variants}
     outcome = BatchOutcome(merged)
+    order = [c.index for c in plan]
+    waiting: dict[int, tuple[Chunk, list[ChunkResult]] | None] = {}
+    next_pos = 0
     t0 = time.perf_counter()
     stream = _EXECUTORS[executor](batch, plan, workers, address)
     try:
         for chunk, results in stream:
             for res in results:
                 merged[res.variant].merge(res.aggregates)
-            outcome.chunks_done.append(chunk.index)
-            if on_chunk is not None:
-                on_chunk(chunk, results)
+            if on_finished is not None:
+                on_finished(chunk, results)
+            # results are held for the in-order callback only if there is one
+            waiting[chunk.index] = (chunk, results) if on_chunk is not None else None
+            while next_pos < len(order) and order[next_pos] in waiting:
+                held = waiting.pop(order[next_pos])
+                if held is not None and on_chunk is not None:
+                    on_chunk(*held)
+                outcome.chunks_done.append(order[next_pos])
+                next_pos += 1
     finally:
         stream.close()  # stops the executor's workers at once if the loop ended early
     outcome.wall_seconds = time.perf_counter() - t0

@@ -380,3 +380,20 @@ def test_full_disk_stops_the_batch_resumably(tiny: Path, tmp_path: Path, monkeyp
     whole = cli_run(["run", str(tiny), "--workers", "1"], tmp_path / "whole")
     assert cli_run(["run", "--resume", str(folder), "--workers", "1"], None) == folder
     assert_same_results(folder, whole)
+
+
+def test_execute_hands_chunks_on_as_finished_and_in_order(tiny: Path) -> None:
+    from sim.cli import with_overrides
+    from sim.runner import execute
+
+    doctrine = load_doctrine(ROOT / "configs")
+    spec = with_overrides(load_scenario(tiny, doctrine), doctrine, runs=600, chunk_size=50)
+    batch = Batch(doctrine, spec, ("baseline",), record_runs=False, record_events=False)
+    in_order: list[int] = []
+    finished: list[int] = []
+    outcome = execute(batch, executor="process", workers=2, on_chunk=lambda c, r: in_order.append(c.index),
+                      on_finished=lambda c, r: finished.append(c.index))
+    assert in_order == outcome.chunks_done == list(range(12))
+    assert sorted(finished) == in_order
+    serial = execute(batch, executor="serial")
+    assert outcome.aggregates["baseline"].to_dict() == serial.aggregates["baseline"].to_dict()
