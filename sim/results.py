@@ -471,6 +471,17 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Aggregates]]:
     """Read a results folder: (manifest, summary, aggregates per variant)."""
     f = Path(folder)
+    if not f.is_dir():
+        raise InputError("results folder not found" if not f.exists() else "expected a results folder, found a file",
+                         file=f, hint="Give a folder written by 'escalation run'")
+    if (f / "manifest.json").is_file() and not (f / "summary.json").is_file():
+        try:
+            status = json.loads((f / "manifest.json").read_text(encoding="utf-8")).get("status")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            status = None
+        if status in RESUMABLE:
+            raise InputError(f"this batch is not complete (status '{status}')", file=f,
+                             hint=f"Finish it with: escalation run --resume {f}")
     for name in ("manifest.json", "summary.json", "aggregates.json"):
         if not (f / name).is_file():
             raise InputError(f"not a complete results folder: {name} is missing", file=f,
@@ -479,7 +490,7 @@ def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], di
         manifest = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
         summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
         aggs = {k: Aggregates.from_dict(v) for k, v in json.loads((f / "aggregates.json").read_text(encoding="utf-8")).items()}
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"a results file cannot be read ({exc})", file=f) from None
     return manifest, summary, aggs
 

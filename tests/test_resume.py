@@ -251,6 +251,17 @@ def test_resume_in_process_gives_the_same_results(tiny: Path, tmp_path: Path) ->
     assert_same_results(folder, whole)
 
 
+def test_reading_an_unfinished_folder_says_how_to_finish_it(tiny: Path, tmp_path: Path) -> None:
+    from sim.errors import InputError
+    from sim.results import load_results
+
+    folder = interrupted_folder(tiny, tmp_path, [0])
+    with pytest.raises(InputError, match=r"status 'interrupted'.*escalation run --resume"):
+        load_results(folder)
+    with pytest.raises(InputError, match="results folder not found"):
+        load_results(tmp_path / "nothing")
+
+
 def test_resume_refuses_a_changed_scenario(tiny: Path, tmp_path: Path) -> None:
     folder = interrupted_folder(tiny, tmp_path, [0])
     tiny.write_text(tiny.read_text().replace("size: 2000", "size: 2500", 1))
