@@ -107,7 +107,8 @@ def read_text(path: str | Path) -> str:
         raise InputError("file too large", file=p, expected=limit)
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        raise InputError("expected a YAML text file, found binary data (a NUL byte)", file=p, line=line)
+        raise InputError("expected a YAML text file, found binary data (a NUL byte)", file=p, line=line,
+                         hint="If it is text, save it as UTF-8 (UTF-16 files hold NUL bytes)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -132,7 +133,8 @@ class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
         try:
             return super().construct_object(node, deep)
         except (ValueError, OverflowError, TypeError) as exc:
-            raise _ValueProblem(None, None, str(exc), node.start_mark) from None
+            problem = "an integer too long to read" if "integer string conversion" in str(exc) else str(exc)
+            raise _ValueProblem(None, None, problem, node.start_mark) from None
 
 
 def parse_yaml(text: str, file: str) -> Document:

@@ -245,7 +245,12 @@ def test_nan_as_text_in_a_number(tmp_path: Path) -> None:
 
 def test_huge_integer(tmp_path: Path) -> None:
     p = write(tmp_path, SHIPPED.read_text().replace("runs: 20000", "runs: " + "9" * 5000))
-    refused(tmp_path, [str(p)], str(p), "runs: a value cannot be read")
+    refused(tmp_path, [str(p)], str(p), "runs: a value cannot be read (an integer too long to read)")
+
+
+def test_utf16_text(tmp_path: Path) -> None:
+    p = write(tmp_path, SHIPPED.read_text().encode("utf-16"))
+    refused(tmp_path, [str(p)], f"{p}:1:", "found binary data", "save it as UTF-8")
 
 
 def test_long_integer_is_shown_short(tmp_path: Path) -> None:
