@@ -132,9 +132,15 @@ class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
+        except yaml.constructor.ConstructorError as exc:
+            if getattr(exc, "node", None) is None:  # the innermost node is the one at fault
+                exc.node = node  # type: ignore[attr-defined]
+            raise
         except (ValueError, OverflowError, TypeError) as exc:
             problem = "an integer too long to read" if "integer string conversion" in str(exc) else str(exc)
-            raise _ValueProblem(None, None, problem, node.start_mark) from None
+            error = _ValueProblem(None, None, problem, node.start_mark)
+            error.node = node  # type: ignore[attr-defined]
+            raise error from None
 
 
 def parse_yaml(text: str, file: str) -> Document:
@@ -155,11 +161,12 @@ def parse_yaml(text: str, file: str) -> Document:
             raise InputError("the file is empty", file=file, expected="a YAML mapping of scenario keys")
         _measure(node, file)
         lines: dict[Path_, int] = {}
-        _index(node, (), lines, file, set())
+        where: dict[int, Path_] = {}
+        _index(node, (), lines, file, where)
         try:
             data = loader.construct_document(node)
         except yaml.constructor.ConstructorError as exc:
-            raise _constructor_error(exc, file, lines) from None
+            raise _constructor_error(exc, file, lines, where) from None
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, text, file) from None
     except UnicodeError as exc:
@@ -170,20 +177,24 @@ def parse_yaml(text: str, file: str) -> Document:
     return Document(file=file, data=data, lines=lines)
 
 
-def _constructor_error(exc: yaml.constructor.ConstructorError, file: str, lines: dict[Path_, int]) -> InputError:
+def _constructor_error(exc: yaml.constructor.ConstructorError, file: str, lines: dict[Path_, int],
+                       where: dict[int, Path_]) -> InputError:
     mark = exc.problem_mark
     line = mark.line + 1 if mark else None
-    key = _key_at_line(lines, line)
+    node = getattr(exc, "node", None)
+    path = where.get(id(node)) if node is not None else None
+    key = _format_path(path) if path else _key_at_line(lines, line)
     if isinstance(exc, _ValueProblem):
         return InputError(f"a value cannot be read ({exc.problem})", file=file, line=line, key=key,
                           hint="Quote it if it is meant as text")
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!") if node is not None else None
     return InputError(
         "a YAML tag that is not plain data is refused",
         file=file,
         line=line,
         key=key,
-        expected="plain mappings, lists, strings and numbers",
-        found=f"<{exc.problem}>" if exc.problem else None,
+        expected="plain mappings, lists, text and numbers",
+        found=f"<the tag {tag}>" if tag else (f"<{exc.problem}>" if exc.problem else None),
     )
 
 
@@ -281,17 +292,20 @@ def _measure(root: yaml.Node, file: str) -> None:
         )
 
 
-def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str, seen_nodes: set[int]) -> None:
-    """Record the line of every key path and refuse duplicate keys; each distinct node is walked once."""
+def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str, where: dict[int, Path_]) -> None:
+    """Record the line of every key path (and the path of every node) and refuse duplicate keys.
+
+    Each distinct node is walked once: an alias's keys were checked where its anchor stands.
+    """
     lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in seen_nodes:  # an alias: its keys were checked where its anchor stands
+    if id(node) in where:
         return
-    seen_nodes.add(id(node))
+    where[id(node)] = path
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                _index(value_node, path, lines, file, seen_nodes)
+                _index(value_node, path, lines, file, where)
                 continue
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
@@ -308,10 +322,10 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str, see
                 )
             seen[key] = line
             lines[path + (key,)] = line
-            _index(value_node, path + (key,), lines, file, seen_nodes)
+            _index(value_node, path + (key,), lines, file, where)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, path + (i,), lines, file, seen_nodes)
+            _index(item, path + (i,), lines, file, where)
 
 
 def _check_numbers(data: Any, path: Path_, file: str, lines: dict[Path_, int]) -> None:

@@ -184,7 +184,8 @@ def test_deep_through_aliases(tmp_path: Path) -> None:
                                  "!!python/object:builtins.dict {}", "!include other.yaml", "!!binaryx x"])
 def test_object_tags_refused(tmp_path: Path, tag: str) -> None:
     p = write(tmp_path, f"name: test\ntitle: t\nquestion: q\nsources:\n  - {tag}\n")
-    text = refused(tmp_path, [str(p)], f"{p}:5:", "sources[0]", "a YAML tag that is not plain data is refused")
+    text = refused(tmp_path, [str(p)], f"{p}:5:", "sources[0]:", "a YAML tag that is not plain data is refused",
+                   "found <the tag !")
     assert "owned" not in text
 
 
