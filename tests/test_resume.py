@@ -17,6 +17,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -411,3 +413,44 @@ def test_execute_hands_chunks_on_as_finished_and_in_order(tiny: Path) -> None:
     assert sorted(finished) == in_order
     serial = execute(batch, executor="serial")
     assert outcome.aggregates["baseline"].to_dict() == serial.aggregates["baseline"].to_dict()
+
+
+def test_resume_with_every_chunk_done_only_finishes(tiny: Path, tmp_path: Path) -> None:
+    """Stopped while the tables were being joined: nothing is left to compute."""
+    whole = cli_run(["run", str(tiny), "--workers", "1"], tmp_path / "whole")
+    folder = interrupted_folder(tiny, tmp_path / "cut", [0, 1, 2])
+    assert cli_run(["run", "--resume", str(folder), "--workers", "2"], None) == folder
+    assert manifest(folder)["resumed"][0]["workers"] == 2
+    assert_same_results(folder, whole)
+
+
+@pytest.fixture(scope="module")
+def short_batch() -> Batch:
+    doctrine = load_doctrine(ROOT / "configs")
+    data = yaml.safe_load((ROOT / "scenarios" / "limited_deployment.yaml").read_text())
+    data.update(horizon_weeks=10, runs=160, chunk_size=20, variants=data["variants"][:1],
+                timeline=[m for m in data["timeline"] if m["week"] < 10])
+    from sim.config import ScenarioSpec
+
+    spec = ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
+    return Batch(doctrine, spec, tuple(lv.name for lv in spec.levers()), record_runs=False, record_events=False)
+
+
+@pytest.fixture(scope="module")
+def short_whole(short_batch: Batch) -> dict:
+    from sim.runner import execute
+
+    return {v: a.to_dict() for v, a in execute(short_batch, executor="serial").aggregates.items()}
+
+
+@settings(max_examples=8, deadline=None, database=None)
+@given(first=st.sets(st.integers(0, 7)))
+def test_any_split_of_the_chunks_merges_to_the_whole(short_batch: Batch, short_whole: dict, first: set[int]) -> None:
+    """Whatever set of chunks a stopped batch had finished, finishing the rest gives the whole batch's sums."""
+    from sim.runner import execute
+
+    plan = plan_chunks(short_batch.runs, short_batch.scenario.chunk_size)
+    part = execute(short_batch, executor="serial", chunks=[c for c in plan if c.index in first])
+    rest = execute(short_batch, executor="serial", chunks=[c for c in plan if c.index not in first],
+                   aggregates=part.aggregates)
+    assert {v: a.to_dict() for v, a in rest.aggregates.items()} == short_whole
