@@ -37,6 +37,8 @@ EXECUTORS = ("process", "serial", "dask")
 FAULT_KILL_CHUNK = "ESCALATION_FAULT_KILL_CHUNK"
 #: Test hook: with this marker file, the kill happens the first time only.
 FAULT_MARKER = "ESCALATION_FAULT_MARKER"
+#: Test hook: the worker process that runs this chunk index hangs (a chunk that never ends).
+FAULT_HANG_CHUNK = "ESCALATION_FAULT_HANG_CHUNK"
 
 
 class WorkerLost(SimError):
@@ -115,7 +117,10 @@ def _fault_injection(chunk: Chunk) -> None:
 
     With ``$ESCALATION_FAULT_MARKER`` set to a path, the worker dies only if that file does not exist yet, and
     creates it first: the chunk dies once and succeeds when retried. Without it, the chunk dies every time.
+    If ``$ESCALATION_FAULT_HANG_CHUNK`` names ``chunk``, the worker hangs instead, as a chunk that never ends.
     """
+    if os.environ.get(FAULT_HANG_CHUNK, "").strip() == str(chunk.index):
+        time.sleep(3600)
     target = os.environ.get(FAULT_KILL_CHUNK)
     if target is None or target.strip() != str(chunk.index):
         return

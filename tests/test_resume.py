@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.loading import load_doctrine, load_scenario
 from sim.results import PARTIAL, PARTS, ResultsWriter
-from sim.runner import Batch, FAULT_KILL_CHUNK, FAULT_MARKER, plan_chunks, run_chunk
+from sim.runner import FAULT_HANG_CHUNK, FAULT_KILL_CHUNK, FAULT_MARKER, Batch, plan_chunks, run_chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS, CHUNK = 2000, 100  # 20 chunks: long enough to interrupt, short enough for a test
@@ -56,17 +56,35 @@ def cli_run(args: list[str], out: Path | None) -> Path:
 
 def env(**extra: str) -> dict[str, str]:
     e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for k in (FAULT_KILL_CHUNK, FAULT_MARKER):
+    for k in (FAULT_KILL_CHUNK, FAULT_MARKER, FAULT_HANG_CHUNK):
         e.pop(k, None)
     e.update(extra)
     return e
 
 
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _end_started_processes():
+    """Whatever a test does, the process groups it started do not outlive it."""
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+
+
 def start(args: list[str], **extra: str) -> subprocess.Popen:
     """The command in a process group of its own, as a terminal would run it."""
-    return subprocess.Popen([sys.executable, "-m", "sim", *args, "--no-charts"], env=env(**extra),
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *args, "--no-charts"], env=env(**extra),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             start_new_session=True)
+    _STARTED.append(proc)
+    return proc
 
 
 def folder_in(out: Path) -> Path:
@@ -130,7 +148,8 @@ def wait_for_first_chunk(proc: subprocess.Popen, out: Path, timeout: float = 60)
 
 # --------------------------------------------------------------------------------------------- interruption
 def test_ctrl_c_stops_within_two_seconds_and_resume_matches(scenario: Path, reference: Path, tmp_path: Path) -> None:
-    proc = start(["run", str(scenario), "--workers", "2", "--out", str(tmp_path)])
+    # chunk 2 never ends: the batch cannot finish before Ctrl-C, and stopping means ending a busy worker
+    proc = start(["run", str(scenario), "--workers", "2", "--out", str(tmp_path)], **{FAULT_HANG_CHUNK: "2"})
     folder = wait_for_first_chunk(proc, tmp_path)
     workers = descendants(proc.pid)
     assert workers, "the batch should run on worker processes"
@@ -150,7 +169,7 @@ def test_ctrl_c_stops_within_two_seconds_and_resume_matches(scenario: Path, refe
     m = manifest(folder)
     assert m["status"] == "interrupted" and m["stopped"]["reason"] == "interrupted"
     done = m["chunks_done"]
-    assert 1 <= len(done) < RUNS // CHUNK
+    assert 1 <= len(done) < RUNS // CHUNK and 2 not in done
     partial = json.loads((folder / PARTIAL).read_text())
     assert sorted(partial["chunks_done"]) == done
     assert all(a["runs"] == len(done) * CHUNK for a in partial["aggregates"].values())
