@@ -152,15 +152,7 @@ class ResultsWriter:
             raise InputError("the output path exists and is not a folder", key="--out", found=str(root))
         base = root / safe_name(scenario.name)
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-        folder = _new_folder(base, f"{stamp}-{scenario_hash[:8]}")
-        try:
-            inside = folder.resolve().is_relative_to(root.resolve())
-        except OSError:
-            inside = False
-        if not inside:  # a symbolic link under --out pointing elsewhere
-            folder.rmdir()
-            raise InputError("the results folder would lie outside the output folder (a symbolic link?)",
-                             key="--out", found=str(folder))
+        folder = _new_folder(base, f"{stamp}-{scenario_hash[:8]}", root)
         record_events = record_events and record_runs
         plan_size = -(-scenario.runs // scenario.chunk_size)
         manifest: dict[str, Any] = {
@@ -408,13 +400,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _new_folder(base: Path, name: str) -> Path:
-    """Create and return ``base/name`` (or ``name-2``, ``name-3``...): never a folder that already exists."""
+def _new_folder(base: Path, name: str, root: Path) -> Path:
+    """Create and return ``base/name`` (or ``name-2``, ``name-3``...): never a folder that already exists, and
+    never one outside ``root`` (``base`` may be a symbolic link pointing elsewhere)."""
     try:
         base.mkdir(parents=True, exist_ok=True)
+        inside = base.resolve().is_relative_to(root.resolve())
     except OSError as exc:
         raise InputError(f"cannot create the results folder ({exc.strerror or exc})", key="--out",
                          found=str(base)) from None
+    if not inside:
+        raise InputError("the results folder would lie outside the output folder (a symbolic link?)",
+                         key="--out", found=f"{base} -> {base.resolve()}")
     for n in range(1, 1000):
         folder = base / (name if n == 1 else f"{name}-{n}")
         try:
