@@ -175,9 +175,9 @@ def run(
                               record_events=record_events, out=guard_out, in_process=in_process,
                               check_memory=not address)
             aggregates = None
-            writer = ResultsWriter.create(out_dir, doctrine, spec, names, record_runs=record_runs,
-                                          record_events=record_events, executor=executor, workers=n_workers,
-                                          command=sys.argv[1:], scenario_file=scenario, configs=configs)
+            writer = ResultsWriter(out_dir, doctrine, spec, names, record_runs=record_runs,
+                                   record_events=record_events, executor=executor, workers=n_workers,
+                                   command=sys.argv[1:], scenario_file=scenario, configs=configs)
         batch = Batch(doctrine, spec, names, record_runs=record_runs, record_events=record_events)
     except SimError as exc:
         fail(exc)

@@ -112,26 +112,11 @@ class ResultsWriter:
     chunks finished in) and removed. A stopped batch leaves the manifest status ``interrupted``; ``escalation run
     --resume`` computes the missing chunks only.
 
-    Use :meth:`create` for a new folder and :meth:`reopen` to resume one.
+    Calling the class makes a new folder; :meth:`reopen` reopens one to resume it.
     """
 
-    def __init__(self, folder: Path, doctrine: Doctrine, scenario: ScenarioSpec, variants: tuple[str, ...],
-                 manifest: dict[str, Any], done: set[int]) -> None:
-        self.folder = folder
-        self.doctrine = doctrine
-        self.scenario = scenario
-        self.variants = variants
-        self.manifest = manifest
-        self.record_runs = bool(manifest["record_runs"])
-        self.record_events = bool(manifest["record_events"])
-        self.done = done
-        self._ladder = {r.rung: r for r in doctrine.ladder}
-        self._lock()
-
-    # ---------------------------------------------------------------- opening
-    @classmethod
-    def create(
-        cls,
+    def __init__(
+        self,
         out: str | Path,
         doctrine: Doctrine,
         scenario: ScenarioSpec,
@@ -144,7 +129,7 @@ class ResultsWriter:
         command: list[str] | None = None,
         scenario_file: str | Path | None = None,
         configs: str | Path | None = None,
-    ) -> "ResultsWriter":
+    ) -> None:
         """Make a new folder ``<out>/<scenario>/<UTC time>-<hash>/`` (never an existing one) and its manifest."""
         scenario_hash = canonical_hash(scenario)
         root = Path(out)
@@ -154,7 +139,6 @@ class ResultsWriter:
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
         folder = _new_folder(base, f"{stamp}-{scenario_hash[:8]}", root)
         record_events = record_events and record_runs
-        plan_size = -(-scenario.runs // scenario.chunk_size)
         manifest: dict[str, Any] = {
             "status": "running",
             "scenario": scenario.name,
@@ -166,7 +150,7 @@ class ResultsWriter:
             "seed": scenario.seed,
             "runs": scenario.runs,
             "chunk_size": scenario.chunk_size,
-            "chunks_total": plan_size,
+            "chunks_total": len(_plan(scenario)),
             "horizon_weeks": scenario.horizon_weeks,
             "variants": list(variants),
             "executor": executor,
@@ -188,7 +172,27 @@ class ResultsWriter:
         except OSError as exc:
             raise InputError(f"cannot write in the results folder ({exc.strerror or exc})", key="--out",
                              found=str(folder)) from None
-        return cls(folder, doctrine, scenario, variants, manifest, set())
+        self._attach(folder, doctrine, scenario, variants, manifest, set())
+
+    def _attach(self, folder: Path, doctrine: Doctrine, scenario: ScenarioSpec, variants: tuple[str, ...],
+                manifest: dict[str, Any], done: set[int]) -> None:
+        self.folder = folder
+        self.doctrine = doctrine
+        self.scenario = scenario
+        self.variants = variants
+        self.manifest = manifest
+        self.record_runs = bool(manifest["record_runs"])
+        self.record_events = bool(manifest["record_events"])
+        self.done = done
+        self._ladder = {r.rung: r for r in doctrine.ladder}
+        self._lock()
+
+    # ---------------------------------------------------------------- opening
+    @classmethod
+    def create(cls, out: str | Path, doctrine: Doctrine, scenario: ScenarioSpec, variants: tuple[str, ...],
+               **options: Any) -> "ResultsWriter":
+        """A writer on a new folder (the same as calling the class)."""
+        return cls(out, doctrine, scenario, variants, **options)
 
     @classmethod
     def reopen(cls, folder: str | Path, doctrine: Doctrine, scenario: ScenarioSpec, *, executor: str = "process",
@@ -235,7 +239,8 @@ class ResultsWriter:
         manifest["resumed"] = list(manifest.get("resumed") or []) + [
             {"at": _now(), "executor": executor, "workers": workers, "command": command or []}]
         manifest["status"] = "running"
-        writer = cls(f, doctrine, scenario, variants, manifest, done)
+        writer = cls.__new__(cls)
+        writer._attach(f, doctrine, scenario, variants, manifest, done)
         _write_json(f / "manifest.json", manifest)
         return writer, aggregates
 
@@ -263,23 +268,35 @@ class ResultsWriter:
         (self.folder / LOCK).unlink(missing_ok=True)
 
     # ---------------------------------------------------------------- chunks
-    def add_chunk(self, chunk: Chunk, results: list[ChunkResult], aggregates: dict[str, Aggregates]) -> None:
-        """Save one finished chunk: its per-run rows and events, then the merged ``aggregates`` that include it."""
+    def add_chunk(self, results: list[ChunkResult], aggregates: dict[str, Aggregates] | None = None) -> None:
+        """Save one finished chunk (all its variants): its per-run rows and events.
+
+        With ``aggregates``, the merged sums of every chunk saved so far, this one included, the chunk is also
+        recorded as done in ``aggregates.partial.json``, which is what lets a stopped batch resume without it.
+        """
+        if not results:
+            return
+        index = int(results[0].run_ids[0]) // self.scenario.chunk_size
         if self.record_runs:
             (self.folder / PARTS).mkdir(exist_ok=True)
             tables = [self._runs_table(r) for r in results if r.runs]
             if tables:
-                _write_table(pa.concat_tables(tables), _part(self.folder, "runs", chunk.index))
+                _write_table(pa.concat_tables(tables), _part(self.folder, "runs", index))
             if self.record_events:
                 ev = [self._events_table(r) for r in results if r.events is not None]
                 if ev:
-                    _write_table(pa.concat_tables(ev), _part(self.folder, "events", chunk.index))
-        self.done.add(chunk.index)
-        _write_json(self.folder / PARTIAL, {
-            "chunks_done": sorted(self.done),
-            "aggregates": {v: aggregates[v].to_dict() for v in self.variants},
-        })
-        self.manifest["chunks_done"] = sorted(self.done)
+                    _write_table(pa.concat_tables(ev), _part(self.folder, "events", index))
+        self.done.add(index)
+        if aggregates is not None:
+            _write_json(self.folder / PARTIAL, {
+                "chunks_done": sorted(self.done),
+                "aggregates": {v: aggregates[v].to_dict() for v in self.variants},
+            })
+        self.progress(sorted(self.done))
+
+    def progress(self, chunks_done: list[int]) -> None:
+        """Record which chunks are finished in the manifest."""
+        self.manifest["chunks_done"] = sorted(chunks_done)
         _write_json(self.folder / "manifest.json", self.manifest)
 
     def _runs_table(self, res: ChunkResult) -> pa.Table:
@@ -360,7 +377,7 @@ class ResultsWriter:
         resumed. Returns the summary (of the chunks merged so far, if interrupted).
         """
         complete = status == "complete"
-        summary = self.summary(aggregates)
+        summary = self.summary(aggregates) if all(v in aggregates for v in self.variants) else {}
         self.manifest["wall_seconds"] = round(float(self.manifest.get("wall_seconds") or 0.0) + wall_seconds, 3)
         if complete:
             if self.record_runs:
@@ -528,7 +545,7 @@ def run_batch(
                                                       for v in batch.variants}
 
     def save(chunk: Chunk, results: list[ChunkResult]) -> None:
-        writer.add_chunk(chunk, results, state)
+        writer.add_chunk(results, state)
         if on_chunk is not None:
             on_chunk(chunk)
 

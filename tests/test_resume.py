@@ -229,7 +229,7 @@ def interrupted_folder(scenario_file: Path, out: Path, chunks: list[int]) -> Pat
     spec = load_scenario(scenario_file, doctrine)
     names = tuple(lv.name for lv in spec.levers())
     batch = Batch(doctrine, spec, names)
-    writer = ResultsWriter.create(out, doctrine, spec, names, scenario_file=scenario_file)
+    writer = ResultsWriter(out, doctrine, spec, names, scenario_file=scenario_file)
     from sim.outcomes import Aggregates
 
     state = {v: Aggregates(horizon=spec.horizon_weeks) for v in names}
@@ -239,7 +239,7 @@ def interrupted_folder(scenario_file: Path, out: Path, chunks: list[int]) -> Pat
         chunk, results = run_chunk(batch, plan[i], contexts)
         for r in results:
             state[r.variant].merge(r.aggregates)
-        writer.add_chunk(chunk, results, state)
+        writer.add_chunk(results, state)
     writer.finish(state, 1.0, status="interrupted", reason="test")
     return writer.folder
 

@@ -443,7 +443,7 @@ def test_existing_results_are_never_overwritten(tmp_path: Path) -> None:
 
     doctrine = load_doctrine(ROOT / "configs")
     spec = load_scenario(SHIPPED, doctrine)
-    a = ResultsWriter.create(tmp_path, doctrine, spec, ("baseline",))
+    a = ResultsWriter(tmp_path, doctrine, spec, ("baseline",))
     b = ResultsWriter.create(tmp_path, doctrine, spec, ("baseline",))
     assert a.folder != b.folder and a.folder.parent == b.folder.parent
     assert (a.folder / "manifest.json").is_file() and (b.folder / "manifest.json").is_file()
