@@ -222,8 +222,11 @@ class Russia(Actor):
             slot = w.week % axis.pending.shape[1]
             fired = axis.pending[:, slot].copy()
             axis.pending[:, slot] = -1
+            if not (fired >= 0).any():
+                continue
+            avail = self._available(axis)  # a scheduled act lapses if its preconditions no longer hold
             for k, oid in enumerate(axis.ids):
-                mask = fired == k
+                mask = (fired == k) & avail[:, k]
                 if k == axis.baseline or not mask.any():
                     continue
                 self._fire(oid, int(axis.rung[k]), mask, targets)

@@ -78,7 +78,7 @@ def outcome_chart(variant_summary: dict[str, Any], title: str, folder: Path, nam
     fig, ax = plt.subplots(figsize=(9, 6))
     y = np.arange(len(ids))[::-1]
     ax.barh(y, p, color=rung_colours()[9], alpha=0.85)
-    ax.errorbar(p, y, xerr=[p - lo, hi - p], fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.errorbar(p, y, xerr=[np.maximum(p - lo, 0), np.maximum(hi - p, 0)], fmt="none", ecolor="black", capsize=3, lw=1)
     for yi, pi, hii in zip(y, p, hi):
         ax.text(min(hii + 0.01, 0.93), yi, f"{pi:.1%}", va="center", fontsize=8)
     ax.set_yticks(y)

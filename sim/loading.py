@@ -7,6 +7,7 @@ path, what was expected and what was found. Duplicate keys are an error, not a s
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -78,7 +79,7 @@ def read_text(path: str | Path) -> str:
     """Read a UTF-8 text file, with a clear error for everything that is not one."""
     p = Path(path)
     if not p.exists():
-        raise InputError("file not found", file=p, hint="check the path")
+        raise InputError("file not found", file=p, hint="Check the path")
     if p.is_dir():
         raise InputError("expected a YAML file, found a directory", file=p)
     size = p.stat().st_size
@@ -95,7 +96,7 @@ def read_text(path: str | Path) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError("the file is not UTF-8 text", file=p, line=line, hint="save it as UTF-8") from None
+        raise InputError("the file is not UTF-8 text", file=p, line=line, hint="Save it as UTF-8") from None
     return text
 
 
@@ -137,7 +138,7 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str, cou
             f"the document expands to more than {MAX_NODES:,} YAML nodes (aliases included)",
             file=file,
             line=node.start_mark.line + 1,
-            hint="a scenario file this large is almost certainly an alias bomb or a mistake",
+            hint="A scenario this large is almost certainly an alias bomb or a mistake",
         )
     if depth > MAX_DEPTH:
         raise InputError(f"nesting deeper than {MAX_DEPTH} levels", file=file, line=node.start_mark.line + 1)
@@ -156,7 +157,7 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str, cou
                     file=file,
                     line=line,
                     key=_format_path(path + (key,)),
-                    hint="each key may appear once in a mapping",
+                    hint="Each key may appear once in a mapping",
                 )
             seen[key] = line
             lines[path + (key,)] = line
@@ -255,6 +256,16 @@ def _data_path(data: Any, loc: Path_) -> Path_:
     return tuple(out)
 
 
+def _node_at(data: Any, path: Path_) -> Any:
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
 def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str | None, Any]:
     """(message, expected, found) for one pydantic error."""
     kind = err["type"]
@@ -264,7 +275,9 @@ def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str 
         found = None if not isinstance(found, (dict, list)) else f"<a {type(found).__name__}>"
     key = err["loc"][-1] if err["loc"] else None
     if kind == "extra_forbidden":
-        return (f"unknown key '{key}'", f"one of: {', '.join(allowed)}" if allowed else None, None)
+        close = difflib.get_close_matches(str(key), allowed or [], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return (f"unknown key '{key}'{hint}", f"one of: {', '.join(allowed)}" if allowed else None, None)
     if kind == "missing":
         return (f"missing required key '{key}'", None, None)
     if kind == "value_error":
@@ -287,16 +300,26 @@ def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str 
 def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[str, Document], root_of: dict[str, str]) -> InputError:
     """Turn a pydantic ValidationError into one InputError naming file, line and key (first error first)."""
     errors = exc.errors(include_url=False)
+    # a misspelled key shows up both as unknown and as missing: the unknown one says more
+    rank = {"extra_forbidden": 0, "missing": 2}
+    errors = sorted(errors, key=lambda e: rank.get(e["type"], 1))
     first = errors[0]
+    if first["type"] == "extra_forbidden":  # the key it was meant to be is then "missing": not another problem
+        parent = tuple(first["loc"][:-1])
+        errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"][:-1]) == parent)]
     loc = tuple(first["loc"])
     top = loc[0] if loc else None
     doc = docs[root_of.get(top, next(iter(docs)))] if docs else None
     data = doc.data if doc else {}
     path = _data_path(data, loc)
     allowed = _allowed_keys(model, loc) if first["type"] == "extra_forbidden" else None
+    node = _node_at(data, path)
+    if isinstance(node, dict) and first["type"] == "value_error":  # a mapping-level check that names one of its keys
+        named = [k for k in node if isinstance(k, str) and (f"'{k}'" in first["msg"] or f"'{k.partition('.')[0]}'" in first["msg"])]
+        if named:
+            path = path + (named[0],)
     message, expected, found = _describe(first, allowed)
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    more = len(errors) - 1
     return InputError(
         message,
         file=doc.file if doc else None,
@@ -304,6 +327,7 @@ def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[st
         key=_format_path(path) if path else None,
         expected=expected,
         found=found,
+        hint=f"{more} more problem{'s' if more > 1 else ''} in this file after this one" if more else None,
     )
 
 

@@ -243,7 +243,7 @@ def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], di
     for name in ("manifest.json", "summary.json", "aggregates.json"):
         if not (f / name).is_file():
             raise InputError(f"not a complete results folder: {name} is missing", file=f,
-                             hint="give a folder written by 'escalation run'")
+                             hint="Give a folder written by 'escalation run'")
     try:
         manifest = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
         summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
