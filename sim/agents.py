@@ -293,10 +293,20 @@ class Ukraine(Actor):
         self.capability = self.attribute("capability")
         self.war_fatigue = self.attribute("war_fatigue")
 
+    def supply(self) -> np.ndarray:
+        """The long-range strike supply of the authorising suppliers: the sum of their sampled ``capability``
+        (1 where the policy names no supplier). DOMAIN.md 3 row 26: ATACMS (US) and Storm Shadow (UK) were used
+        within days of each other; each supplier's own permission adds its missiles."""
+        suppliers = self.world.ctx.levers.policies.deep_strike.suppliers
+        if not suppliers:
+            return np.ones(self.world.size)
+        return sum(m.capability for m in self.model.members if m.actor_id in suppliers)
+
     def act(self) -> None:
         w, p = self.world, self.p
         if w.deep_strike_authorised:
-            deep = w.fighting & (self.u("deep_strike") < p["deep_strike_rate"] * self.capability)
+            chance = p["deep_strike_rate"] * self.capability * self.supply()
+            deep = w.fighting & (self.u("deep_strike") < chance)
             w.now["deep_strike"] |= deep
             w.provocation += np.where(deep, p["deep_strike_provocation"], 0.0)
             w.act(self.index, w.russia, "deep_strike", 8, deep)
@@ -322,6 +332,8 @@ class Member(Actor):
         self.article4_propensity = self.attribute("article4_propensity")
         self.article5_support = self.attribute("article5_support")
         self.deterrence_weight = self.attribute("deterrence_weight")
+        # long-range strike weapons the member can supply (0 for members that have none to give)
+        self.capability = self.attribute("capability") if "capability" in spec.attributes else np.zeros(self.world.size)
         self.mediation = Mediation(self) if "mediator" in {r.value for r in spec.roles} else None
         self._answers: list[tuple[str, int, np.ndarray]] = []
 

@@ -178,3 +178,25 @@ def test_variants_share_their_draws(doctrine):
     whole = simulate(ctx, np.arange(200), lev.name)
     part = simulate(ctx, np.arange(50, 80), lev.name)
     assert np.array_equal(whole.headline[50:80], part.headline)
+
+
+# ------------------------------------------------------------------ deep strikes
+@pytest.mark.parametrize("fewer,more", [(["uk", "france"], ["us", "uk", "france"]),
+                                        (["us", "uk", "france"], ["us", "uk", "france", "germany"])])
+def test_more_suppliers_never_lower_escalation(doctrine, fewer, more):
+    """Each supplier that allows deep strikes adds its missiles, so Ukraine strikes deep more often."""
+    def spec(suppliers):
+        return scenario(doctrine, policies={"deep_strike": {"authorised": True, "from_week": 4, "suppliers": suppliers}})
+    a, b = run(doctrine, spec(fewer)), run(doctrine, spec(more))
+    for oid in ESCALATION:
+        assert_not_lower(count(b, oid), count(a, oid), RUNS, f"P({oid}) {fewer} -> {more}")
+    assert_higher(count(b, "hybrid_attack_on_nato"), count(a, "hybrid_attack_on_nato"), RUNS, "P(hybrid)")
+
+
+def test_deep_strike_authorisation_never_lowers_escalation(doctrine):
+    off = run(doctrine, scenario(doctrine))
+    on = run(doctrine, scenario(doctrine, policies={"deep_strike": {"authorised": True, "from_week": 4,
+                                                                   "suppliers": ["us", "uk"]}}))
+    for oid in ESCALATION:
+        assert_not_lower(count(on, oid), count(off, oid), RUNS, f"P({oid})")
+    assert_higher(count(on, "nuclear_signalling"), count(off, "nuclear_signalling"), RUNS, "P(nuclear_signalling)")
