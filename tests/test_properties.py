@@ -170,8 +170,8 @@ def test_no_provocation_with_default_ukrainian_behaviour(doctrine):
 
 
 # ------------------------------------------------------------------ common random numbers
-def test_variants_share_their_draws(doctrine):
-    """Two runs of the same variant agree exactly, whatever other runs are stepped beside them."""
+def test_a_run_replays_alone(doctrine):
+    """A run gives the same path whatever other runs are stepped beside it."""
     spec = scenario(doctrine, deployments=[deployment("non_combat", "western")])
     lev = spec.levers()[0]
     ctx = Context.build(doctrine, spec, lev)
@@ -200,3 +200,13 @@ def test_deep_strike_authorisation_never_lowers_escalation(doctrine):
     for oid in ESCALATION:
         assert_not_lower(count(on, oid), count(off, oid), RUNS, f"P({oid})")
     assert_higher(count(on, "nuclear_signalling"), count(off, "nuclear_signalling"), RUNS, "P(nuclear_signalling)")
+
+
+def test_variants_share_their_draws(doctrine):
+    """Two variants that differ only by a deployment starting in week 30 have identical paths before week 30."""
+    quiet = scenario(doctrine)
+    late = scenario(doctrine, deployments=[{**deployment("non_combat", "western"), "start_week": 30}])
+    a, b = run(doctrine, quiet, runs=500), run(doctrine, late, runs=500)
+    assert np.array_equal(a.headline[:, :30], b.headline[:, :30])
+    assert np.array_equal(a.ukraine[:, :30], b.ukraine[:, :30])
+    assert not np.array_equal(a.headline[:, 30:], b.headline[:, 30:])
