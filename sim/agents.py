@@ -218,6 +218,7 @@ class Russia(Actor):
         """Post the answers due this week; massed strikes may hit NATO forces or stray into NATO airspace."""
         w, model = self.world, self.model
         targets = model.target_members()
+        struck = np.zeros(w.size, dtype=bool)  # Russian strikes on Ukraine at rung 8 or above this week
         for name, axis in (("nato", self.nato_axis), ("ukraine", self.ukraine_axis)):
             slot = w.week % axis.pending.shape[1]
             fired = axis.pending[:, slot].copy()
@@ -227,7 +228,9 @@ class Russia(Actor):
                 if k == axis.baseline or not mask.any():
                     continue
                 self._fire(oid, int(axis.rung[k]), mask, targets)
-        self._accidents()
+                if name == "ukraine" and axis.rung[k] >= 8:
+                    struck |= mask
+        self._accidents(struck)
 
     def _fire(self, oid: str, rung: int, mask: np.ndarray, targets: np.ndarray) -> None:
         w, model = self.world, self.model
@@ -258,11 +261,12 @@ class Russia(Actor):
         if rung >= 15:
             w.strategic_war |= mask
 
-    def _accidents(self) -> None:
-        """Inadvertent escalation: massed strikes hit exposed NATO forces (accident_rate x exposure) or stray into a
-        frontline member's airspace (spillover_rate). DOMAIN.md 3 rows 3 and 9; 2.1 Romania row."""
+    def _accidents(self, struck: np.ndarray) -> None:
+        """Inadvertent escalation: in a week of Russian strikes on Ukraine at rung 8 or above (``struck``), they hit
+        exposed NATO forces (accident_rate x exposure) or stray into a frontline member's airspace (spillover_rate).
+        Only Russia's own strikes count: a Ukrainian deep strike lifts the Ukraine axis but fires no Russian missile.
+        DOMAIN.md 3 rows 3 and 9; 2.1 Romania row."""
         w, p, model = self.world, self.p, self.model
-        struck = w.ukraine_axis >= 8
         if not struck.any():
             return
         exposure = w.exposure()
