@@ -143,7 +143,9 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     paths = []
     for ext in ("png", "svg"):
         p = folder / f"{name}.{ext}"
-        fig.savefig(p, dpi=110 if ext == "png" else None, bbox_inches=box, metadata=_metadata(ext))
+        # SVG text stays text: searchable, selectable and smaller than glyph outlines
+        with plt.rc_context({"svg.fonttype": "none"}):
+            fig.savefig(p, dpi=110 if ext == "png" else None, bbox_inches=box, metadata=_metadata(ext))
         paths.append(p)
     plt.close(fig)
     return paths

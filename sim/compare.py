@@ -31,8 +31,8 @@ PAIRED = "paired"
 INDEPENDENT = "newcombe"
 
 METHOD_TEXT = {
-    PAIRED: "paired runs under common random numbers (Newcombe 1998, method 10 for paired proportions), from the "
-            "per-run table",
+    PAIRED: "paired runs under common random numbers (Newcombe 1998, method 10 for paired proportions), from "
+            "per-run data",
     INDEPENDENT: "Newcombe's hybrid score interval for independent samples (no per-run data; conservative under "
                  "common random numbers)",
 }

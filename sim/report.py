@@ -125,7 +125,7 @@ table{border-collapse:collapse;font-size:.86em;margin:.6em 0}th,td{border:1px so
 vertical-align:top;text-align:left}th{background:#f2f2f2}td.num{text-align:right;white-space:nowrap}
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.85em;color:#555}
 pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.8em}.small{font-size:.85em;color:#555}
-details summary{cursor:pointer;font-weight:600}
+details summary{cursor:pointer;font-weight:600}.wide{overflow-x:auto}
 """
 
 
@@ -133,14 +133,17 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _table(header: list[str], rows: list[list[Any]], num_cols: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+def _table(header: list[str], rows: list[list[Any]], num_cols: set[int] = frozenset(),  # type: ignore[assignment]
+           raw_cols: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    """An HTML table; cells are escaped except in ``raw_cols`` (HTML built here from escaped parts)."""
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td class=\"num\">{_e(c)}</td>" if i in num_cols else f"<td>{_e(c)}</td>"
-                         for i, c in enumerate(r)) + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def cell(i: int, c: Any) -> str:
+        text = str(c) if i in raw_cols else _e(c)
+        return f"<td class=\"num\">{text}</td>" if i in num_cols else f"<td>{text}</td>"
+
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<div class=\"wide\"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _pct(p: float) -> str:
@@ -152,12 +155,13 @@ def _summary_section(summary: dict[str, Any]) -> str:
     rows = []
     for oid in OUTCOME_IDS:
         first = summary["variants"][variants[0]]["outcomes"][oid]
-        row: list[Any] = [oid, first["description"]]
+        row: list[Any] = [f"<b>{_e(oid)}</b><br><span class=\"small\">{_e(first['description'])}</span>"]
         for v in variants:
             o = summary["variants"][v]["outcomes"][oid]
-            row.append(f"{_pct(o['probability'])} ({_pct(o['ci95'][0])} to {_pct(o['ci95'][1])})")
+            row.append(f"{_pct(o['probability'])}<br><span class=\"small\">{100 * o['ci95'][0]:.1f}-"
+                       f"{100 * o['ci95'][1]:.1f}</span>")
         rows.append(row)
-    table = _table(["outcome", "what it is"] + variants, rows, set(range(2, 2 + len(variants))))
+    table = _table(["outcome"] + variants, rows, set(range(1, 1 + len(variants))), set(range(1 + len(variants))))
     return (f"<h2 id=\"summary\">Summary</h2><p>Share of runs in which each outcome happens within "
             f"{summary['horizon_weeks']} weeks, with its 95% Wilson interval; {summary['runs']:,} runs per variant, "
             f"seed {summary['seed']}; baseline: <b>{_e(summary['baseline'])}</b>.</p>{table}")
