@@ -100,7 +100,7 @@ def rung_label(r: int, names: Sequence[str], width: int = 30) -> str:
     """The tick label of rung ``r``: its number and (shortened) name.
 
     >>> rung_label(5, ["x"] * 5 + ["Nuclear signalling and alerts"], width=12)
-    '5 Nuclear sign…'
+    '5 Nuclear sig…'
     """
     name = names[r]
     if len(name) > width:
@@ -144,7 +144,7 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     for ext in ("png", "svg"):
         p = folder / f"{name}.{ext}"
         # SVG text stays text: searchable, selectable and smaller than glyph outlines
-        with plt.rc_context({"svg.fonttype": "none"}):
+        with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": name}):
             fig.savefig(p, dpi=110 if ext == "png" else None, bbox_inches=box, metadata=_metadata(ext))
         paths.append(p)
     plt.close(fig)
@@ -237,8 +237,7 @@ def occupancy_heatmap(agg: Aggregates, rung_names: Sequence[str], title: str, fo
     share = agg.headline_hist.T / n  # (16, W)
     fig, ax = plt.subplots(figsize=(11, 6))
     masked = np.ma.masked_where(share <= 0, share)
-    cmap = matplotlib.colormaps["viridis"].copy()
-    cmap.set_bad("white")
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white")
     im = ax.imshow(masked, aspect="auto", origin="lower", cmap=cmap, norm=LogNorm(vmin=max(1.0 / n, 1e-4), vmax=1.0),
                    extent=(-0.5, agg.horizon - 0.5, -0.5, N_RUNGS - 0.5), interpolation="nearest")
     _rung_axis(ax, rung_names)
@@ -340,8 +339,7 @@ def transition_chart(agg: Aggregates, rung_names: Sequence[str], title: str, fol
     rows = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
     fig, ax = plt.subplots(figsize=(10, 9))
-    cmap = matplotlib.colormaps["viridis"].copy()
-    cmap.set_bad("white")
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white")
     norm = LogNorm(vmin=max(share[share > 0].min(), 1e-5) if (share > 0).any() else 1e-5, vmax=1.0)
     im = ax.imshow(np.ma.masked_where(share <= 0, share), cmap=cmap, origin="lower", norm=norm)
     for i, j in zip(*np.nonzero(share)):
