@@ -428,7 +428,8 @@ def timeline_chart(story: dict[str, Any], folder: Path, name: str | None = None)
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(12, 10 + 0.12 * len(actors)), sharex=True,
                                   gridspec_kw={"height_ratios": [3, max(1.2, 0.22 * len(actors))]})
     ax.step(weeks, story["headline"], where="mid", color="#222222", lw=1.8, label="Russia-NATO axis (highest rung)")
-    ax.step(weeks, story["ukraine_axis"], where="mid", color="#777777", lw=1.2, ls="--", label="Russia-Ukraine axis")
+    if story.get("ukraine_axis") is not None:
+        ax.step(weeks, story["ukraine_axis"], where="mid", color="#777777", lw=1.2, ls="--", label="Russia-Ukraine axis")
     per_week: dict[tuple[int, int], int] = {}
     points: dict[str, tuple[list[float], list[int], list[float], list[str]]] = {}
     for week, a in acts:

@@ -457,7 +457,8 @@ def trace(
 
 @app.command()
 def plot(
-    results_dir: Path = typer.Argument(..., help="A results folder written by 'escalation run' or 'escalation compare'."),
+    results_dir: Path = typer.Argument(..., metavar="RESULTS_DIR",
+                                       help="A results folder written by 'escalation run' or 'escalation compare'."),
     as_json: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
     """Redraw every chart (and the report) of a results folder from its files, without running the model."""

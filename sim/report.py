@@ -280,12 +280,7 @@ def render(folder: str | Path) -> str:
     """The HTML text of a results folder's report."""
     folder = check_results_folder(folder)
     manifest, summary, _ = load_results(folder)
-    told = None
-    if (folder / STORY_FILE).is_file():
-        try:
-            told = json.loads((folder / STORY_FILE).read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            told = None
+    told = story(folder, replay=False)
     status = manifest.get("status", "?")
     head = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
