@@ -22,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -286,7 +287,7 @@ def max_rung_chart(agg: Aggregates, rung_names: Sequence[str], title: str, folde
         ax.errorbar(share, r, xerr=[np.clip(share - ci[:, 0], 0, None), np.clip(ci[:, 1] - share, 0, None)],
                     fmt="none", ecolor="black", capsize=2, lw=0.8)
         reach = np.cumsum(hist[::-1])[::-1] / n
-        ax.step(reach, r, where="mid", color="#222222", lw=1.2, ls="--", label="reached: this rung or higher")
+        ax.plot(reach, r, "o--", color="#222222", lw=0.9, ms=3, label="reached: this rung or higher")
         for ri, s in zip(r, share):
             if s > 0:
                 ax.text(min(s + 0.015, 0.9), ri, f"{s:.1%}", va="center", fontsize=7)
@@ -315,8 +316,9 @@ def time_to_threshold_chart(agg: Aggregates, title: str, folder: Path, name: str
             continue
         # not yet by the start of week w: 1 - (share happened in weeks before w)
         before = np.concatenate([[0], np.cumsum(agg.first_week_hist[i])])
-        ax.step(weeks, 1 - before / n, where="post", color=RUNG_PALETTE[OUTCOME_RUNG[oid]], lw=2,
-                ls=styles[drawn % len(styles)], label=f"{oid} ({agg.outcome_counts[i] / n:.1%} by the end)")
+        ax.step(weeks, 1 - before / n, where="post", color=RUNG_PALETTE[OUTCOME_RUNG[oid]], lw=2.2,
+                ls=styles[drawn % len(styles)], label=f"{oid} ({agg.outcome_counts[i] / n:.1%} by the end)",
+                path_effects=[patheffects.Stroke(linewidth=3.4, foreground="#555555"), patheffects.Normal()])
         drawn += 1
     if not drawn:
         ax.text(0.5, 0.5, "none of the key outcomes happened in any run", transform=ax.transAxes, ha="center")
@@ -328,7 +330,7 @@ def time_to_threshold_chart(agg: Aggregates, title: str, folder: Path, name: str
                  "line colour: the outcome's rung)", fontsize=10)
     ax.grid(alpha=0.3)
     if drawn:
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title="outcome", title_fontsize=8)
     return _save(fig, folder, name)
 
 
