@@ -192,3 +192,18 @@ def test_compare_help():
     assert result.exit_code == 0
     for option in ("--variants", "--runs", "--seed", "--out", "--json"):
         assert option in result.stdout
+
+
+def test_a_batch_without_per_run_data_compares_with_newcombe(tmp_path):
+    path = _write(tmp_path, "no_runs")
+    result = runner.invoke(app, ["run", str(path), "--runs", "20", "--workers", "1", "--no-runs", "--no-charts",
+                                 "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    folder = Path(json.loads(result.stdout)["results"])
+    assert not (folder / "runs.parquet").exists()
+    c = compare.for_results(folder, json.loads((folder / "summary.json").read_text()))
+    assert c["method"] == "newcombe"
+    from sim.charts import comparison_chart
+
+    svg = comparison_chart(c, "t", tmp_path / "charts")[1].read_text()
+    assert "independent samples" in svg
