@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,26 @@ def _table(header: list[str], rows: list[list[Any]], num_cols: set[int] = frozen
     return f"<div class=\"wide\"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
+def _dist_text(d: dict[str, Any]) -> str:
+    """A distribution in words.
+
+    >>> _dist_text({"dist": "triangular", "low": 0.5, "mode": 0.75, "high": 0.95})
+    'triangular 0.5 to 0.95, mode 0.75'
+    """
+    kind = d.get("dist")
+    if kind == "fixed":
+        return f"fixed at {d['value']:g}"
+    if kind == "uniform":
+        return f"uniform {d['low']:g} to {d['high']:g}"
+    if kind == "triangular":
+        return f"triangular {d['low']:g} to {d['high']:g}, mode {d['mode']:g}"
+    if kind == "normal":
+        text = f"normal, mean {d['mean']:g}, sd {d['sd']:g}"
+        bounds = [b for b in (d.get("low"), d.get("high")) if isinstance(b, (int, float)) and math.isfinite(b)]
+        return text + (f", clipped to [{d.get('low')}, {d.get('high')}]" if bounds else "")
+    return json.dumps(d)
+
+
 def _pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
@@ -248,8 +269,7 @@ def _assumptions_section(manifest: dict[str, Any]) -> str:
                                                               "policies"], rows))
     unc = spec.get("uncertainties") or {}
     if unc:
-        rows = [[k, json.dumps({x: y for x, y in v.items() if x not in ("source", "rationale")}), v.get("source") or "",
-                 v.get("rationale") or ""] for k, v in unc.items()]
+        rows = [[k, _dist_text(v), v.get("source") or "", v.get("rationale") or ""] for k, v in unc.items()]
         parts.append("<h3>Uncertainties set by the scenario</h3>" + _table(["parameter", "distribution", "source", "why"], rows))
     if spec.get("overrides"):
         parts.append("<h3>Doctrine parameters overridden</h3>" + _table(["parameter", "value"], [[k, v] for k, v in spec["overrides"].items()]))
@@ -260,7 +280,7 @@ def _assumptions_section(manifest: dict[str, Any]) -> str:
         parts.append("<p class=\"note\">The doctrine in configs/ has changed since this batch ran (its hash differs from "
                      "the manifest's): the red lines and deployment types below are today's.</p>")
     rows = [[rl.id, rl.statement, f"{rl.said_by}, {rl.date}", rl.declared_response,
-             json.dumps(rl.credibility.model_dump(exclude={"source", "rationale"}, exclude_none=True)),
+             _dist_text(rl.credibility.model_dump(mode="json")),
              "yes" if rl.persistent else "no", rl.source] for rl in doctrine.red_lines]
     parts.append("<h3>Red lines</h3>" + _table(["id", "statement", "said by, when", "declared response", "credibility",
                                                 "persistent", "source"], rows))
