@@ -162,8 +162,10 @@ def _dist_text(d: dict[str, Any]) -> str:
         return f"triangular {d['low']:g} to {d['high']:g}, mode {d['mode']:g}"
     if kind == "normal":
         text = f"normal, mean {d['mean']:g}, sd {d['sd']:g}"
-        bounds = [b for b in (d.get("low"), d.get("high")) if isinstance(b, (int, float)) and math.isfinite(b)]
-        return text + (f", clipped to [{d.get('low')}, {d.get('high')}]" if bounds else "")
+        lo, hi = (b if isinstance(b, (int, float)) and math.isfinite(b) else None for b in (d.get("low"), d.get("high")))
+        if lo is None and hi is None:
+            return text
+        return text + f", clipped to [{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
     return json.dumps(d)
 
 
