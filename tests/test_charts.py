@@ -53,7 +53,7 @@ def test_one_distinct_colour_per_rung():
 @pytest.mark.parametrize("vision", list(CVD))
 def test_neighbouring_rungs_stay_distinguishable(vision):
     """Neighbouring rungs differ by at least 12 CIELAB units, also under simulated colour-blindness
-    (the old cividis fill had neighbours about 5 units apart)."""
+    (the old cividis fill had its closest neighbours 3 to 6 units apart)."""
     lab = _lab(_linear(_rgb(charts.rung_colours())) @ CVD[vision].T)
     gaps = np.linalg.norm(np.diff(lab, axis=0), axis=1)
     assert gaps.min() >= 12, f"rungs {int(gaps.argmin())} and {int(gaps.argmin()) + 1} are {gaps.min():.1f} apart"
