@@ -190,3 +190,13 @@ def test_svg_output_is_reproducible(drawn, tmp_path):
     a = charts.fan_chart(aggs["baseline"], names, "t", tmp_path / "a")[1]
     b = charts.fan_chart(aggs["baseline"], names, "t", tmp_path / "b")[1]
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_the_distance_check_rejects_the_old_cividis_fill():
+    """The check above can fail: the previous cividis palette does not pass it."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["cividis_r"]
+    old = ["#%02x%02x%02x" % tuple(int(255 * c) for c in cmap(0.08 + 0.92 * r / 15)[:3]) for r in range(16)]
+    lab = _lab(_linear(_rgb(old)) @ CVD["deuteranopia"].T)
+    assert np.linalg.norm(np.diff(lab, axis=0), axis=1).min() < 12
