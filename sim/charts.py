@@ -263,10 +263,11 @@ def outcome_chart(variant_summary: dict[str, Any], title: str, folder: Path, nam
     ax.errorbar(p, y, xerr=[np.clip(p - lo, 0, None), np.clip(hi - p, 0, None)], fmt="none", ecolor="black",
                 capsize=3, lw=1)
     for yi, pi, loi, hii in zip(y, p, lo, hi):
-        ax.text(min(hii + 0.01, 0.86), yi, f"{pi:.1%} ({loi:.1%}-{hii:.1%})", va="center", fontsize=7.5)
+        ax.text(hii + 0.012, yi, f"{pi:.1%} ({loi:.1%}-{hii:.1%})", va="center", fontsize=7.5)
     ax.set_yticks(y)
     ax.set_yticklabels(ids, fontsize=8.5)
-    ax.set_xlim(0, 1)
+    ax.set_xlim(0, 1.3)  # room for the labels right of a bar near 1
+    ax.set_xticks(np.linspace(0, 1, 6))
     ax.set_xlabel(f"probability within the horizon, 95% Wilson interval ({variant_summary['runs']:,} runs)")
     ax.set_title(f"{title}\nOutcome probabilities (bar colour: the outcome's rung)", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
@@ -288,14 +289,15 @@ def max_rung_chart(agg: Aggregates, rung_names: Sequence[str], title: str, folde
                     fmt="none", ecolor="black", capsize=2, lw=0.8)
         reach = np.cumsum(hist[::-1])[::-1] / n
         ax.plot(reach, r, "o--", color="#222222", lw=0.9, ms=3, label="reached: this rung or higher")
-        for ri, s in zip(r, share):
+        for ri, s, top in zip(r, share, ci[:, 1]):
             if s > 0:
-                ax.text(min(s + 0.015, 0.9), ri, f"{s:.1%}", va="center", fontsize=7)
-        ax.set_xlim(0, 1)
+                ax.text(top + 0.015, ri + 0.2, f"{s:.1%}", va="center", fontsize=7)
+        ax.set_xlim(0, 1.12)
+        ax.set_xticks(np.linspace(0, 1, 6))
         ax.set_xlabel(f"share of runs, 95% Wilson interval ({agg.runs:,} runs)")
         ax.set_title(label, fontsize=9)
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="lower right", fontsize=7.5)
+        ax.legend(loc="upper right", fontsize=7.5)
     _rung_axis(axes[0], rung_names)
     axes[0].set_ylabel("highest rung reached in the run")
     axes[0].set_ylim(-0.5, 15.5)
