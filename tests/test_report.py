@@ -79,7 +79,7 @@ def test_report_embeds_every_chart(results, html):
     assert any(p.startswith("timeline__baseline__run") for p in pngs)
 
 
-def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(results, html):
+def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(results, html, doctrine):
     import html as html_lib
 
     text = html_lib.unescape(html)
@@ -96,9 +96,10 @@ def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(r
     assert "seed 001_3227528b8a3d3f35.txt (Limited Deployment)" in text
     assert "report test source" in text  # the scenario's uncertainty and its source
     # the doctrine: red lines with their sources, deployment types
-    assert "NATO troops in Ukraine will become legitimate targets for our military." in text
-    assert "seed 000_9da3d137310cf4fb.txt ('legitimate targets')" in text
-    assert "Non-combat units (engineers, medics, deminers)" in text
+    for rl in doctrine.red_lines:
+        assert rl.statement in text and rl.source in text, rl.id
+    for t in doctrine.deployment_types:
+        assert t.name in text and t.source in text, t.id
     assert "The story of one run" in text and "replayed from the batch's seed" in text
 
 

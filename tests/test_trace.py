@@ -107,13 +107,35 @@ def test_recording_the_story_changes_no_result(doctrine, spec):
     assert quiet.aggregates.to_dict() == loud.aggregates.to_dict()
 
 
+def _lines_on(doctrine, kind: str, item: str) -> set[str]:
+    """Ids of the red lines that ``item`` (a deployment type or a move) crosses on its own: named in the condition
+    itself or in one branch of an ``any``."""
+    def walk(cond):
+        yield cond
+        if cond.kind == "any":
+            for sub in cond.of:
+                yield from walk(sub)
+
+    hits = set()
+    for rl in doctrine.red_lines:
+        for cond in walk(rl.condition):
+            if cond.kind == kind and item in ((cond.types or [item]) if kind == "deployment" else cond.moves):
+                hits.add(rl.id)
+    return hits
+
+
 def test_story_names_red_lines_crossed_with_their_sources(scenario_file, tmp_path, doctrine):
     story = _trace_json(scenario_file, tmp_path, "--run", "5")
     lines = {rl.id: rl for rl in doctrine.red_lines}
-    week3 = {(r["id"], r["event"]) for r in story["weeks"][3]["red_lines"]}
-    assert ("nato_troops_in_ukraine", "crossed") in week3, "engineers arrive in week 3: the line is crossed that week"
-    week0 = {(r["id"], r["event"]) for r in story["weeks"][0]["red_lines"]}
-    assert ("troops_talk", "crossed") in week0
+    on_engineers = _lines_on(doctrine, "deployment", "non_combat")
+    on_talk = _lines_on(doctrine, "move", "troop_talk")
+    assert on_engineers and on_talk, "the doctrine declares lines on non-combat troops and on troop talk"
+    week3 = {r["id"] for r in story["weeks"][3]["red_lines"] if r["event"] == "crossed"}
+    assert on_engineers <= week3, "engineers arrive in week 3: their lines are crossed that week"
+    week0 = {r["id"] for r in story["weeks"][0]["red_lines"] if r["event"] == "crossed"}
+    assert on_talk <= week0
+    assert not any(r["event"] == "crossed" and r["id"] in on_engineers
+                   for w in story["weeks"][4:] for r in w["red_lines"]), "a standing line is crossed once"
     for w in story["weeks"]:
         for r in w["red_lines"]:
             assert r["source"] == lines[r["id"]].source
@@ -137,7 +159,7 @@ def test_trace_prints_the_story_and_draws_the_timeline(scenario_file, tmp_path):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "run 4 of variant 'baseline', seed 97, 20 weeks (replayed)" in out
-    assert "red line CROSSED" in out and "nato_troops_in_ukraine" in out
+    assert "red line CROSSED" in out
     assert "france -> russia: move:troop_talk" in out
     assert "not a forecast" in out
     folder = tmp_path / "trace_test" / "traces" / "baseline-run4-seed97"
