@@ -119,8 +119,13 @@ def _lines_on(doctrine, kind: str, item: str) -> set[str]:
     hits = set()
     for rl in doctrine.red_lines:
         for cond in walk(rl.condition):
-            if cond.kind == kind and item in ((cond.types or [item]) if kind == "deployment" else cond.moves):
+            if cond.kind != kind:
+                continue
+            if kind == "move" and item in cond.moves:
                 hits.add(rl.id)
+            if (kind == "deployment" and item in (cond.types or [item]) and cond.min_size <= 4000
+                    and (cond.locations is None or "frontline" in [loc.value for loc in cond.locations])):
+                hits.add(rl.id)  # the scenario's 4,000 engineers at the front
     return hits
 
 
