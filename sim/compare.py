@@ -94,10 +94,19 @@ def from_indicators(happened: dict[str, np.ndarray], baseline: str, *, seed: int
     return _comparison(names, baseline, n, seed, title, PAIRED, outcomes, differences)
 
 
+def reference(summary: dict[str, Any]) -> str:
+    """The variant the others are compared with: the baseline, or the first variant run when it was left out.
+
+    >>> reference({"baseline": "baseline", "variants": {"a": {}, "b": {}}})
+    'a'
+    """
+    return summary["baseline"] if summary["baseline"] in summary["variants"] else next(iter(summary["variants"]))
+
+
 def from_summary(summary: dict[str, Any]) -> dict[str, Any]:
     """A comparison from a results folder's summary alone (independent-sample intervals)."""
     names = list(summary["variants"])
-    baseline = summary["baseline"]
+    baseline = reference(summary)
     n = summary["runs"]
     outcomes = {oid: {v: {k: summary["variants"][v]["outcomes"][oid][k] for k in ("count", "probability", "ci95")}
                       for v in names} for oid in OUTCOME_IDS}
@@ -171,9 +180,10 @@ def indicators_from_table(path: str | Path) -> dict[str, np.ndarray] | None:
 def for_results(folder: str | Path, summary: dict[str, Any]) -> dict[str, Any]:
     """The comparison of a results folder's variants: paired when runs.parquet holds every run, else Newcombe."""
     happened = indicators_from_table(Path(folder) / "runs.parquet")
-    if happened and set(happened) == set(summary["variants"]) and len(happened[summary["baseline"]]) == summary["runs"]:
+    base = reference(summary)
+    if happened and set(happened) == set(summary["variants"]) and len(happened[base]) == summary["runs"]:
         ordered = {v: happened[v] for v in summary["variants"]}
-        return from_indicators(ordered, summary["baseline"], seed=summary.get("seed"), title=summary.get("title", ""))
+        return from_indicators(ordered, base, seed=summary.get("seed"), title=summary.get("title", ""))
     return from_summary(summary)
 
 

@@ -29,6 +29,12 @@ STORY_FILE = "story.json"
 COMPARISON_FILE = "comparison.json"
 
 
+def _reference(summary: dict[str, Any]) -> str:
+    from sim.compare import reference
+
+    return reference(summary)
+
+
 def check_results_folder(folder: str | Path) -> Path:
     """The folder, if it is a complete results folder; else an :class:`InputError` that says what is missing."""
     f = Path(folder)
@@ -66,7 +72,7 @@ def _story_from_events(folder: Path, doctrine: Any, scenario: Any, summary: dict
     from sim import trace
 
     path = folder / "events.parquet"
-    base = summary["baseline"]
+    base = _reference(summary)
     if not path.is_file() or run not in aggs[base].sample_paths:
         return None
     table = pq.read_table(path, filters=[("run", "=", run)])
@@ -91,7 +97,7 @@ def story(folder: str | Path, replay: bool = True) -> dict[str, Any] | None:
     doctrine, scenario, same = _doctrine_and_scenario(manifest)
     if doctrine is None or scenario is None:
         return None
-    base = summary["baseline"]
+    base = _reference(summary)
     run = trace.most_escalated(aggs[base].sample_paths)
     if replay and same:
         told = trace.replay(doctrine, scenario, run, base)
@@ -187,7 +193,7 @@ def _summary_section(summary: dict[str, Any]) -> str:
     table = _table(["outcome"] + variants, rows, set(range(1, 1 + len(variants))), set(range(1 + len(variants))))
     return (f"<h2 id=\"summary\">Summary</h2><p>Share of runs in which each outcome happens within "
             f"{summary['horizon_weeks']} weeks, with its 95% Wilson interval; {summary['runs']:,} runs per variant, "
-            f"seed {summary['seed']}; baseline: <b>{_e(summary['baseline'])}</b>.</p>{table}")
+            f"seed {summary['seed']}; baseline: <b>{_e(_reference(summary))}</b>.</p>{table}")
 
 
 def _comparison_section(folder: Path) -> str:

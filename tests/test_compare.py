@@ -207,3 +207,15 @@ def test_a_batch_without_per_run_data_compares_with_newcombe(tmp_path):
 
     svg = comparison_chart(c, "t", tmp_path / "charts")[1].read_text()
     assert "independent samples" in svg
+
+
+def test_a_batch_without_its_baseline_compares_with_the_first_variant_run(tmp_path):
+    path = _write(tmp_path, "no_baseline")
+    result = runner.invoke(app, ["run", str(path), "--runs", "12", "--workers", "1", "--variants", "none,same",
+                                 "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    folder = Path(json.loads(result.stdout)["results"])
+    c = json.loads((folder / "comparison.json").read_text())
+    assert c["baseline"] == "none" and c["variants"] == ["none", "same"]
+    assert (folder / "charts" / "variant_comparison.png").is_file()
+    assert (folder / "report.html").is_file()
