@@ -319,13 +319,10 @@ def compare(
     configs: Optional[Path] = ConfigsOpt,
 ) -> None:
     """Run variants with common random numbers and report each outcome's difference to the baseline."""
-    import datetime as _dt
-
     from sim import compare as cmp
     from sim.charts import comparison_chart
-    from sim.loading import canonical_hash
     from sim.report import draw_results, write_report
-    from sim.results import NOT_A_FORECAST, ResultsWriter, safe_name, versions
+    from sim.results import ResultsWriter
     from sim.runner import Batch, default_workers, select_variants
 
     try:
@@ -372,37 +369,9 @@ def compare(
             write_report(folder)
             comparison = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
         else:
-            happened: dict[str, list[Any]] = {}
-            for sp in specs:
-                side = Batch(doctrine, sp, (sp.baseline_name,), record_runs=True, record_events=False)
-                rows = happened.setdefault(sp.name, [])
-                _run_batch(side, executor, n_workers,
-                           lambda chunk, results, rows=rows: rows.extend(cmp.indicators_from_runs(r.runs) for r in results))
-            import numpy as np
-
-            arms = {}
-            for name, parts in happened.items():
-                ids = np.concatenate([p[0] for p in parts])
-                arms[name] = np.concatenate([p[1] for p in parts])[np.argsort(ids, kind="stable")]
-            title = "Side by side: " + " vs ".join(sp.name for sp in specs)
-            comparison = cmp.from_indicators(arms, specs[0].name, seed=specs[0].seed, title=title)
-            stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-            base = Path(out_dir) / "comparisons"
-            folder = base / safe_name(f"{stamp}-{'-vs-'.join(sp.name for sp in specs)}")
-            n = 1
-            while folder.exists():
-                n += 1
-                folder = base / safe_name(f"{stamp}-{'-vs-'.join(sp.name for sp in specs)}-{n}")
-            folder.mkdir(parents=True)
-            (folder / "manifest.json").write_text(json.dumps({
-                "kind": "comparison", "status": "complete", "title": title, "seed": specs[0].seed,
-                "runs": specs[0].runs, "scenarios": [sp.name for sp in specs],
-                "scenario_hashes": {sp.name: canonical_hash(sp) for sp in specs},
-                "doctrine_hash": canonical_hash(doctrine), "command": sys.argv[1:], "versions": versions(),
-                "resolved_scenarios": {sp.name: sp.model_dump(mode="json") for sp in specs}, "note": NOT_A_FORECAST,
-            }, indent=2) + "\n", encoding="utf-8")
-            cmp.write(comparison, folder)
-            comparison_chart(comparison, title, folder / "charts")
+            comparison = cmp.side_by_side(doctrine, specs, lambda b, on_chunk: _run_batch(b, executor, n_workers, on_chunk))
+            folder = cmp.write_side_by_side(comparison, doctrine, specs, out_dir, command=sys.argv[1:])
+            comparison_chart(comparison, comparison["title"], folder / "charts")
     except SimError as exc:
         fail(exc)
         return
