@@ -335,9 +335,13 @@ def compare(
             spec = with_overrides(specs[0], doctrine, runs=runs, seed=seed)
             chosen = list(select_variants(spec, [v.strip() for v in variants.split(",") if v.strip()] if variants else None))
             names = tuple(dict.fromkeys([spec.baseline_name] + chosen))
-            if len(names) < 2:
+            if not spec.variants:
                 raise InputError("nothing to compare: the scenario has no variants", key="--variants",
                                  expected="a scenario with variants, or several scenario files", found=spec.name)
+            if len(names) < 2:
+                raise InputError("nothing to compare: only the baseline was named", key="--variants",
+                                 expected="at least one variant besides the baseline: "
+                                 + ", ".join(v.name for v in spec.variants), found=variants)
             batch = Batch(doctrine, spec, names, record_runs=True, record_events=spec.runs * len(names) <= 200_000)
             writer = ResultsWriter(out_dir, doctrine, spec, names, record_runs=True, record_events=batch.record_events,
                                    executor=executor, workers=n_workers, command=sys.argv[1:])

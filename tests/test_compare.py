@@ -166,6 +166,9 @@ def test_side_by_side_files_share_their_random_numbers(tmp_path):
     ("no_variants",
      "error: --variants: nothing to compare: the scenario has no variants; expected a scenario with variants, or "
      "several scenario files; found 'lonely'"),
+    ("only_baseline",
+     "error: --variants: nothing to compare: only the baseline was named; expected at least one variant besides the "
+     "baseline: none, same; found 'baseline'"),
     ("horizons",
      "error: horizon_weeks: scenario files compared side by side need the same horizon; expected one horizon for "
      "all; found 'short: 10, long: 14'"),
@@ -177,6 +180,8 @@ def test_compare_bad_input_exits_2_with_a_message(tmp_path, case, message):
         args = [str(_write(tmp_path, "c1")), "--variants", "nope"]
     elif case == "no_variants":
         args = [str(_write(tmp_path, "lonely", variants=False))]
+    elif case == "only_baseline":
+        args = [str(_write(tmp_path, "c2")), "--variants", "baseline"]
     elif case == "horizons":
         args = [str(_write(tmp_path, "short", horizon=10)), str(_write(tmp_path, "long", horizon=14))]
     else:
