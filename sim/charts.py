@@ -463,10 +463,12 @@ def timeline_chart(story: dict[str, Any], folder: Path, name: str | None = None)
     _rung_axis(ax, names)
     ax.set_ylim(-0.5, 15.5)
     ax.set_ylabel("rung")
-    legend = [Line2D([], [], color="#222222", lw=1.8, label="Russia-NATO axis"),
-              Line2D([], [], color="#777777", lw=1.2, ls="--", label="Russia-Ukraine axis"),
-              Line2D([], [], color="#b2182b", lw=1.4, label="red line crossed and enforced"),
-              Line2D([], [], color="#b2182b", lw=0.9, ls=":", label="red line crossed, not enforced")]
+    legend = [Line2D([], [], color="#222222", lw=1.8, label="Russia-NATO axis")]
+    if story.get("ukraine_axis") is not None:
+        legend.append(Line2D([], [], color="#777777", lw=1.2, ls="--", label="Russia-Ukraine axis"))
+    if story.get("red_lines_known", True):
+        legend += [Line2D([], [], color="#b2182b", lw=1.4, label="red line crossed and enforced"),
+                   Line2D([], [], color="#b2182b", lw=0.9, ls=":", label="red line crossed, not enforced")]
     legend += [Line2D([], [], marker=m, ls="", color="#bbbbbb", markeredgecolor="#222222", label=f"act by {b}")
                for b, m in _BLOC_MARKERS.items() if b in set(blocs.get(a, "third") for a in actors)]
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7.5)
