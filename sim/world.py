@@ -117,6 +117,7 @@ class World:
         self.outcomes = OutcomeTracker(R, self.horizon)
         self.record_events = record_events
         self._events: list[tuple[np.ndarray, int, int, np.ndarray, str, int]] = []
+        self._red_line_log: list[tuple[np.ndarray, int, str, str]] = []
 
     # ------------------------------------------------------------------ weekly bookkeeping
     def _fresh_signals(self) -> None:
@@ -247,6 +248,17 @@ class World:
             rows = np.flatnonzero(mask)
             tt = np.full(len(rows), t, dtype=np.int16) if isinstance(t, (int, np.integer)) else t[rows].astype(np.int16)
             self._events.append((self.streams.run_ids[rows], self.week, int(a), tt, action, rung))
+
+    def note_red_line(self, red_line: str, event: str, mask: np.ndarray) -> None:
+        """Log a red-line ``event`` (crossed, enforced, pressed) in the replicates of ``mask``, when recording."""
+        if self.record_events and mask.any():
+            self._red_line_log.append((self.streams.run_ids[mask], self.week, red_line, event))
+
+    def red_line_log(self) -> list[dict[str, int | str]]:
+        """The logged red-line events as rows {run, week, red_line, event}, sorted by run and week."""
+        rows = [{"run": int(r), "week": week, "red_line": rl, "event": ev}
+                for runs, week, rl, ev in self._red_line_log for r in runs]
+        return sorted(rows, key=lambda row: (row["run"], row["week"]))
 
     def events(self) -> dict[str, np.ndarray | list]:
         """The recorded events as columns: run, week, actor, target, action, rung (sorted by run, week)."""
