@@ -141,13 +141,19 @@ class World:
         return self._signals
 
     def begin_week(self, week: int) -> None:
-        """Open week ``week``: apply the scripted levers and set the floors of both axes."""
+        """Open week ``week``: set the floors of both axes, then apply the scripted levers (their acts count)."""
         self.week = week
         self._fresh_signals()
         self.article4_request[:] = False
         ctx, p = self.ctx, self.ctx.params
         self.territorial_threat *= p["territorial_threat_decay"]
         np.maximum(self.strategic_recent - 1, 0, out=self.strategic_recent)
+
+        # axis floors first, so that this week's scripted acts raise them: the status quo with NATO,
+        # the routine war in Ukraine, a war with NATO, a nuclear war
+        self.headline = np.where(self.at_war, 12, 1).astype(np.int8)
+        self.headline[self.strategic_war] = 15
+        self.ukraine_axis = np.where(self.fighting, 4, 0).astype(np.int8)
 
         # scripted moves of this week
         moves = {m.id: m for m in ctx.doctrine.moves}
@@ -192,10 +198,6 @@ class World:
                 self.provocation += np.where(active & ~starting, ongoing * self.dep_provocation[i], 0.0)
             self.dep_active[:, i] = active
 
-        # axis floors: the status quo with NATO, the routine war in Ukraine, a war with NATO, a nuclear war
-        self.headline = np.where(self.at_war, 12, 1).astype(np.int8)
-        self.headline[self.strategic_war] = 15
-        self.ukraine_axis = np.where(self.fighting, 4, 0).astype(np.int8)
 
     def end_week(self) -> None:
         """Close the week: record the axes and outcomes, keep this week's signals as last week's."""

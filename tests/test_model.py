@@ -127,3 +127,13 @@ def test_a_ceasefire_stops_the_war_in_ukraine(doctrine):
     assert (fw >= 0).mean() > 0.5
     for row in np.flatnonzero(fw >= 0)[:50]:
         assert (res.ukraine[row, fw[row] + 1:] == 0).all()
+
+
+def test_scripted_western_steps_show_on_the_headline_axis(doctrine):
+    """A scripted move at rung 8 and a deployment start (rung 4) raise that week's headline rung."""
+    spec = make_scenario(doctrine, timeline=[{"week": 3, "actor": "us", "move": "strike_permission"}],
+                         deployments=[{"id": "d", "contributors": ["uk"], "type": "training_inside", "size": 500,
+                                       "location": "western", "start_week": 6}])
+    res = run_model(doctrine, spec, np.arange(100))
+    assert (res.headline[:, 3] >= 8).all()
+    assert (res.headline[:, 6] >= 4).all()
