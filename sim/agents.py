@@ -218,16 +218,22 @@ class Russia(Actor):
         """Post the answers due this week; massed strikes may hit NATO forces or stray into NATO airspace."""
         w, model = self.world, self.model
         targets = model.target_members()
+        struck = np.zeros(w.size, dtype=bool)  # Russian strikes on Ukraine at rung 8 or above this week
         for name, axis in (("nato", self.nato_axis), ("ukraine", self.ukraine_axis)):
             slot = w.week % axis.pending.shape[1]
             fired = axis.pending[:, slot].copy()
             axis.pending[:, slot] = -1
+            if not (fired >= 0).any():
+                continue
+            avail = self._available(axis)  # a scheduled act lapses if its preconditions no longer hold
             for k, oid in enumerate(axis.ids):
-                mask = fired == k
+                mask = (fired == k) & avail[:, k]
                 if k == axis.baseline or not mask.any():
                     continue
                 self._fire(oid, int(axis.rung[k]), mask, targets)
-        self._accidents()
+                if name == "ukraine" and axis.rung[k] >= 8:
+                    struck |= mask
+        self._accidents(struck)
 
     def _fire(self, oid: str, rung: int, mask: np.ndarray, targets: np.ndarray) -> None:
         w, model = self.world, self.model
@@ -258,11 +264,12 @@ class Russia(Actor):
         if rung >= 15:
             w.strategic_war |= mask
 
-    def _accidents(self) -> None:
-        """Inadvertent escalation: massed strikes hit exposed NATO forces (accident_rate x exposure) or stray into a
-        frontline member's airspace (spillover_rate). DOMAIN.md 3 rows 3 and 9; 2.1 Romania row."""
+    def _accidents(self, struck: np.ndarray) -> None:
+        """Inadvertent escalation: in a week of Russian strikes on Ukraine at rung 8 or above (``struck``), they hit
+        exposed NATO forces (accident_rate x exposure) or stray into a frontline member's airspace (spillover_rate).
+        Only Russia's own strikes count: a Ukrainian deep strike lifts the Ukraine axis but fires no Russian missile.
+        DOMAIN.md 3 rows 3 and 9; 2.1 Romania row."""
         w, p, model = self.world, self.p, self.model
-        struck = w.ukraine_axis >= 8
         if not struck.any():
             return
         exposure = w.exposure()
@@ -293,10 +300,20 @@ class Ukraine(Actor):
         self.capability = self.attribute("capability")
         self.war_fatigue = self.attribute("war_fatigue")
 
+    def supply(self) -> np.ndarray:
+        """The long-range strike supply of the authorising suppliers: the sum of their sampled ``capability``
+        (1 where the policy names no supplier). DOMAIN.md 3 row 26: ATACMS (US) and Storm Shadow (UK) were used
+        within days of each other; each supplier's own permission adds its missiles."""
+        suppliers = self.world.ctx.levers.policies.deep_strike.suppliers
+        if not suppliers:
+            return np.ones(self.world.size)
+        return sum(m.capability for m in self.model.members if m.actor_id in suppliers)
+
     def act(self) -> None:
         w, p = self.world, self.p
         if w.deep_strike_authorised:
-            deep = w.fighting & (self.u("deep_strike") < p["deep_strike_rate"] * self.capability)
+            chance = p["deep_strike_rate"] * self.capability * self.supply()
+            deep = w.fighting & (self.u("deep_strike") < chance)
             w.now["deep_strike"] |= deep
             w.provocation += np.where(deep, p["deep_strike_provocation"], 0.0)
             w.act(self.index, w.russia, "deep_strike", 8, deep)
@@ -322,6 +339,8 @@ class Member(Actor):
         self.article4_propensity = self.attribute("article4_propensity")
         self.article5_support = self.attribute("article5_support")
         self.deterrence_weight = self.attribute("deterrence_weight")
+        # long-range strike weapons the member can supply (0 for members that have none to give)
+        self.capability = self.attribute("capability") if "capability" in spec.attributes else np.zeros(self.world.size)
         self.mediation = Mediation(self) if "mediator" in {r.value for r in spec.roles} else None
         self._answers: list[tuple[str, int, np.ndarray]] = []
 

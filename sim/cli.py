@@ -208,9 +208,9 @@ def run(
             return
     charts: list[Path] = []
     if not no_charts:
-        from sim.charts import draw_all
+        from sim.report import draw_results
 
-        charts = draw_all(summary, outcome.aggregates, writer.folder / "charts")
+        charts = draw_results(writer.folder)
     report = _write_report(writer.folder)
     if as_json:
         payload = dict(summary, results=str(writer.folder), wall_seconds=round(outcome.wall_seconds, 3))
@@ -339,6 +339,200 @@ def list_(
             t.add_row(*[", ".join(v) if isinstance(v, list) else str(v) for v in (row[c] for c in cols)])
         out.print(t)
     out.print("Shipped scenarios: " + ", ".join(shipped))
+
+
+# ------------------------------------------------------------------------------------------ compare, trace, plot
+def _difference_table(comparison: dict[str, Any]) -> Table:
+    """Baseline probabilities and each variant's difference to the baseline, in percentage points, with 95% CIs."""
+    base = comparison["baseline"]
+    others = [v for v in comparison["variants"] if v != base]
+    table = Table(title=f"{comparison['title']}\nDifference to '{base}' in percentage points (95% CI), "
+                        f"{comparison['runs']:,} runs per variant, seed {comparison['seed']}",
+                  caption="Intervals: " + comparison["method_text"], caption_justify="left")
+    table.add_column("outcome")
+    table.add_column(f"{base} %", justify="right")
+    for v in others:
+        table.add_column(v, justify="right")
+    for oid in OUTCOME_IDS:
+        o = comparison["outcomes"][oid][base]
+        row = [oid, f"{100 * o['probability']:.1f} ({100 * o['ci95'][0]:.1f}-{100 * o['ci95'][1]:.1f})"]
+        for v in others:
+            d = comparison["differences"][v][oid]
+            row.append(f"{100 * d['difference']:+.1f} ({100 * d['ci95'][0]:+.1f} to {100 * d['ci95'][1]:+.1f})")
+        table.add_row(*row)
+    return table
+
+
+def _run_batch(batch: Any, executor: str, workers: int, on_chunk: Any) -> Any:
+    """Execute a batch under a progress bar; ``on_chunk`` sees each chunk's results in chunk order."""
+    from sim.runner import execute
+
+    with _progress() as bar:
+        task = bar.add_task(batch.scenario.name, total=batch.runs, rate="")
+
+        def step(chunk: Any, results: Any) -> None:
+            on_chunk(chunk, results)
+            bar.update(task, advance=chunk.size)
+
+        return execute(batch, executor=executor, workers=workers, on_chunk=step)
+
+
+@app.command()
+def compare(
+    scenarios: list[Path] = typer.Argument(..., help="One scenario file (its variants are compared) or several "
+                                                      "(their baselines are compared side by side)."),
+    variants: Optional[str] = typer.Option(None, "--variants", help="Comma-separated variant names of one file "
+                                                                    "(default: all; the baseline is always included)."),
+    runs: Optional[int] = typer.Option(None, "--runs", min=1, help="Runs per variant (default: the first file's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: the first file's)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes (default: all cores)."),
+    executor: str = typer.Option("process", "--executor", help="process (default), serial or dask."),
+    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder under which the results folder is made."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON on stdout."),
+    configs: Optional[Path] = ConfigsOpt,
+) -> None:
+    """Run variants with common random numbers and report each outcome's difference to the baseline."""
+    from sim import compare as cmp
+    from sim.charts import comparison_chart
+    from sim.report import draw_results, write_report
+    from sim.results import ResultsWriter
+    from sim.runner import Batch, default_workers, select_variants
+
+    try:
+        if executor not in ("process", "serial", "dask"):
+            raise InputError("unknown executor", key="--executor", expected="one of: process, serial, dask", found=executor)
+        doctrine = _doctrine(configs)
+        specs = [load_scenario(p, doctrine) for p in scenarios]
+        n_workers = workers or default_workers()
+        if len(specs) == 1:
+            spec = with_overrides(specs[0], doctrine, runs=runs, seed=seed)
+            chosen = list(select_variants(spec, [v.strip() for v in variants.split(",") if v.strip()] if variants else None))
+            names = tuple(dict.fromkeys([spec.baseline_name] + chosen))
+            if not spec.variants:
+                raise InputError("nothing to compare: the scenario has no variants", key="--variants",
+                                 expected="a scenario with variants, or several scenario files", found=spec.name)
+            if len(names) < 2:
+                raise InputError("nothing to compare: only the baseline was named", key="--variants",
+                                 expected="at least one variant besides the baseline: "
+                                 + ", ".join(v.name for v in spec.variants), found=variants)
+            batch = Batch(doctrine, spec, names, record_runs=True, record_events=spec.runs * len(names) <= 200_000)
+            writer = ResultsWriter(out_dir, doctrine, spec, names, record_runs=True, record_events=batch.record_events,
+                                   executor=executor, workers=n_workers, command=sys.argv[1:])
+        else:
+            if variants:
+                raise InputError("--variants applies to a single scenario file", key="--variants",
+                                 expected="one scenario file", found=f"{len(specs)} files")
+            first = specs[0]
+            specs = [with_overrides(sp, doctrine, runs=runs or first.runs, seed=first.seed if seed is None else seed)
+                     for sp in specs]
+            cmp.check_side_by_side(specs)
+    except SimError as exc:
+        fail(exc)
+        return
+
+    try:
+        if len(specs) == 1:
+            done: list[int] = []
+
+            def on_chunk(chunk: Any, results: Any) -> None:
+                writer.add_chunk(results)
+                done.append(chunk.index)
+                writer.progress(done)
+
+            outcome = _run_batch(batch, executor, n_workers, on_chunk)
+            writer.finish(outcome.aggregates, outcome.wall_seconds)
+            folder = writer.folder
+            draw_results(folder)
+            write_report(folder)
+            comparison = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+        else:
+            comparison = cmp.side_by_side(doctrine, specs, lambda b, on_chunk: _run_batch(b, executor, n_workers, on_chunk))
+            folder = cmp.write_side_by_side(comparison, doctrine, specs, out_dir, command=sys.argv[1:])
+            comparison_chart(comparison, comparison["title"], folder / "charts")
+    except SimError as exc:
+        fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(dict(comparison, results=str(folder)), indent=2) + "\n")
+        return
+    out.print(_difference_table(comparison))
+    out.print(f"results: {folder}")
+    out.print(f"table:   {folder / 'comparison.csv'}")
+    out.print(f"chart:   {folder / 'charts' / 'variant_comparison.png'}")
+
+
+@app.command()
+def trace(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    run_index: int = typer.Option(..., "--run", min=0, help="Index of the run to replay (0 to runs - 1)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed of the batch (default: the file's)."),
+    runs: Optional[int] = typer.Option(None, "--runs", min=1, help="Runs of the batch (default: the file's)."),
+    variant: Optional[str] = typer.Option(None, "--variant", help="Variant name (default: the baseline)."),
+    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder under which the trace folder is made."),
+    all_weeks: bool = typer.Option(False, "--all-weeks", help="Print quiet weeks too."),
+    as_json: bool = typer.Option(False, "--json", help="Print the story as JSON on stdout."),
+    configs: Optional[Path] = ConfigsOpt,
+) -> None:
+    """Replay run K of a batch and tell it week by week: who did what to whom, and which red lines were crossed."""
+    from sim.charts import timeline_chart
+    from sim.results import safe_name
+    from sim.trace import replay, story_lines
+
+    try:
+        doctrine = _doctrine(configs)
+        spec = load_scenario(scenario, doctrine)
+        spec = with_overrides(spec, doctrine, seed=seed, runs=runs)
+        story = replay(doctrine, spec, run_index, variant)
+        folder = Path(out_dir) / safe_name(spec.name) / "traces" / f"{story['variant']}-run{run_index}-seed{spec.seed}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the trace folder ({exc.strerror})", key="--out", found=str(folder)) from None
+    except SimError as exc:
+        fail(exc)
+        return
+    (folder / "story.json").write_text(json.dumps(story, indent=1) + "\n", encoding="utf-8")
+    charts = timeline_chart(story, folder)
+    if as_json:
+        sys.stdout.write(json.dumps(dict(story, results=str(folder)), indent=2) + "\n")
+        return
+    for line in story_lines(story, quiet_weeks=not all_weeks):
+        out.print(line, highlight=False, markup=False)
+    out.print(f"timeline: {charts[0]}", highlight=False)
+
+
+@app.command()
+def plot(
+    results_dir: Path = typer.Argument(..., metavar="RESULTS_DIR",
+                                       help="A results folder written by 'escalation run' or 'escalation compare'."),
+    as_json: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
+) -> None:
+    """Redraw every chart (and the report) of a results folder from its files, without running the model."""
+    from sim.charts import comparison_chart
+    from sim.report import draw_results, write_report
+
+    try:
+        cfile, mfile = results_dir / "comparison.json", results_dir / "manifest.json"
+        if cfile.is_file() and mfile.is_file() and not (results_dir / "summary.json").exists():
+            try:
+                comparison = json.loads(cfile.read_text(encoding="utf-8"))
+                files = comparison_chart(comparison, comparison["title"], results_dir / "charts")
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise InputError(f"comparison.json cannot be read ({exc})", key="RESULTS_DIR", found=str(results_dir)) from None
+            report = None
+        else:
+            files = draw_results(results_dir, replay=False)
+            report = write_report(results_dir)
+    except SimError as exc:
+        fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps({"charts": [str(f) for f in files], "report": str(report) if report else None},
+                                    indent=2) + "\n")
+        return
+    out.print(f"{len(files)} chart files redrawn in {results_dir / 'charts'}", highlight=False)
+    if report:
+        out.print(f"report: {report}", highlight=False)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ path, what was expected and what was found. Duplicate keys are an error, not a s
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -448,6 +449,16 @@ _EXPECTED_KIND = {
 }
 
 
+def _node_at(data: Any, path: Path_) -> Any:
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
 def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str | None, Any]:
     """(message, expected, found) for one pydantic error."""
     kind = err["type"]
@@ -459,8 +470,10 @@ def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str 
         found = f"<a number of {len(str(abs(found)))} digits>"
     key = _key_text(err["loc"][-1]) if err["loc"] else None
     if kind == "extra_forbidden":
-        return (f"unknown key {key!r}" if not key or key[0] != '"' else f"unknown key {key}",
-                f"one of: {', '.join(allowed)}" if allowed else None, None)
+        close = difflib.get_close_matches(str(err["loc"][-1]), allowed or [], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        shown = key if key and key[0] == '"' else f"'{key}'"
+        return (f"unknown key {shown}{hint}", f"one of: {', '.join(allowed)}" if allowed else None, None)
     if kind == "missing":
         return (f"missing required key '{key}'", None, None)
     if kind in _EXPECTED_KIND:
@@ -485,17 +498,26 @@ def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str 
 def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[str, Document], root_of: dict[str, str]) -> InputError:
     """Turn a pydantic ValidationError into one InputError naming file, line and key (first error first)."""
     errors = exc.errors(include_url=False)
-    # a misspelled key shows as a missing key and an unknown one: the unknown one says what to fix
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    # a misspelled key shows up both as unknown and as missing: the unknown one says more
+    rank = {"extra_forbidden": 0, "missing": 2}
+    errors = sorted(errors, key=lambda e: rank.get(e["type"], 1))
+    first = errors[0]
+    if first["type"] == "extra_forbidden":  # the key it was meant to be is then "missing": not another problem
+        parent = tuple(first["loc"][:-1])
+        errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"][:-1]) == parent)]
     loc = tuple(first["loc"])
     top = loc[0] if loc else None
     doc = docs[root_of.get(top, next(iter(docs)))] if docs else None
     data = doc.data if doc else {}
     path = _data_path(data, loc)
     allowed = _allowed_keys(model, loc) if first["type"] == "extra_forbidden" else None
+    node = _node_at(data, path)
+    if isinstance(node, dict) and first["type"] == "value_error":  # a mapping-level check that names one of its keys
+        named = [k for k in node if isinstance(k, str) and (f"'{k}'" in first["msg"] or f"'{k.partition('.')[0]}'" in first["msg"])]
+        if named:
+            path = path + (named[0],)
     message, expected, found = _describe(first, allowed)
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    more = len(errors) - 1
     return InputError(
         message,
         file=doc.file if doc else None,
@@ -503,6 +525,7 @@ def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[st
         key=_format_path(path) if path else None,
         expected=expected,
         found=found,
+        hint=f"{more} more problem{'s' if more > 1 else ''} in this file after this one" if more else None,
     )
 
 

@@ -197,7 +197,8 @@ def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # exact at the edges: the interval always contains the estimate despite rounding
+    return (max(0.0, min(centre - half, p)), min(1.0, max(centre + half, p)))
 
 
 def newcombe_difference(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:

@@ -111,6 +111,11 @@ class RedLineRule:
         bonus = np.where(new & enforced, self.weight, 0.0)
         if self.spec.persistent:
             bonus += np.where(crossed & ~new & enforced, self.weight * self.persistent_share, 0.0)
+        if world.record_events:  # the story of a run names the lines crossed and enforced
+            world.note_red_line(self.spec.id, "crossed", new)
+            world.note_red_line(self.spec.id, "enforced", new & enforced)
+            if self.spec.persistent:
+                world.note_red_line(self.spec.id, "pressed", crossed & ~new & enforced)
         return bonus
 
 

@@ -259,7 +259,7 @@ def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) 
     except ImportError:
         raise InputError(
             "the Dask executor needs dask's distributed scheduler",
-            hint="install it with: pip install 'escalation-sim[dask]'",
+            hint="Install it with: pip install 'escalation-sim[dask]'",
         ) from None
     cluster = None
     if address:

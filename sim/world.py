@@ -117,6 +117,7 @@ class World:
         self.outcomes = OutcomeTracker(R, self.horizon)
         self.record_events = record_events
         self._events: list[tuple[np.ndarray, int, int, np.ndarray, str, int]] = []
+        self._red_line_log: list[tuple[np.ndarray, int, str, str]] = []
 
     # ------------------------------------------------------------------ weekly bookkeeping
     def _fresh_signals(self) -> None:
@@ -140,13 +141,19 @@ class World:
         return self._signals
 
     def begin_week(self, week: int) -> None:
-        """Open week ``week``: apply the scripted levers and set the floors of both axes."""
+        """Open week ``week``: set the floors of both axes, then apply the scripted levers (their acts count)."""
         self.week = week
         self._fresh_signals()
         self.article4_request[:] = False
         ctx, p = self.ctx, self.ctx.params
         self.territorial_threat *= p["territorial_threat_decay"]
         np.maximum(self.strategic_recent - 1, 0, out=self.strategic_recent)
+
+        # axis floors first, so that this week's scripted acts raise them: the status quo with NATO,
+        # the routine war in Ukraine, a war with NATO, a nuclear war
+        self.headline = np.where(self.at_war, 12, 1).astype(np.int8)
+        self.headline[self.strategic_war] = 15
+        self.ukraine_axis = np.where(self.fighting, 4, 0).astype(np.int8)
 
         # scripted moves of this week
         moves = {m.id: m for m in ctx.doctrine.moves}
@@ -191,10 +198,6 @@ class World:
                 self.provocation += np.where(active & ~starting, ongoing * self.dep_provocation[i], 0.0)
             self.dep_active[:, i] = active
 
-        # axis floors: the status quo with NATO, the routine war in Ukraine, a war with NATO, a nuclear war
-        self.headline = np.where(self.at_war, 12, 1).astype(np.int8)
-        self.headline[self.strategic_war] = 15
-        self.ukraine_axis = np.where(self.fighting, 4, 0).astype(np.int8)
 
     def end_week(self) -> None:
         """Close the week: record the axes and outcomes, keep this week's signals as last week's."""
@@ -247,6 +250,17 @@ class World:
             rows = np.flatnonzero(mask)
             tt = np.full(len(rows), t, dtype=np.int16) if isinstance(t, (int, np.integer)) else t[rows].astype(np.int16)
             self._events.append((self.streams.run_ids[rows], self.week, int(a), tt, action, rung))
+
+    def note_red_line(self, red_line: str, event: str, mask: np.ndarray) -> None:
+        """Log a red-line ``event`` (crossed, enforced, pressed) in the replicates of ``mask``, when recording."""
+        if self.record_events and mask.any():
+            self._red_line_log.append((self.streams.run_ids[mask], self.week, red_line, event))
+
+    def red_line_log(self) -> list[dict[str, int | str]]:
+        """The logged red-line events as rows {run, week, red_line, event}, sorted by run and week."""
+        rows = [{"run": int(r), "week": week, "red_line": rl, "event": ev}
+                for runs, week, rl, ev in self._red_line_log for r in runs]
+        return sorted(rows, key=lambda row: (row["run"], row["week"]))
 
     def events(self) -> dict[str, np.ndarray | list]:
         """The recorded events as columns: run, week, actor, target, action, rung (sorted by run, week)."""

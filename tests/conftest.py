@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from sim.config import Doctrine, ScenarioSpec
+from sim.config import Doctrine
 from sim.loading import load_doctrine
-from sim.model import ChunkResult, simulate
-from sim.world import Context
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,18 +15,3 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def doctrine() -> Doctrine:
     return load_doctrine(ROOT / "configs")
-
-
-def make_scenario(doctrine: Doctrine, **fields) -> ScenarioSpec:
-    """A validated scenario from keyword fields (name, title and question filled in)."""
-    data = {"name": "test", "title": "test", "question": "test?", "horizon_weeks": 26, "runs": 200, "seed": 3}
-    data.update(fields)
-    return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
-
-
-def run_model(doctrine: Doctrine, scenario: ScenarioSpec, run_ids, variant: str | None = None,
-              record_events: bool = False) -> ChunkResult:
-    """Simulate the named variant (default: baseline) over ``run_ids``."""
-    levers = {lv.name: lv for lv in scenario.levers()}
-    lv = levers[variant or scenario.baseline_name]
-    return simulate(Context.build(doctrine, scenario, lv), np.asarray(run_ids), lv.name, record_events)

@@ -1,0 +1,24 @@
+"""Helpers for tests: small scenarios built in code and a one-call model run."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import Doctrine, ScenarioSpec
+from sim.model import ChunkResult, simulate
+from sim.world import Context
+
+
+def make_scenario(doctrine: Doctrine, **fields) -> ScenarioSpec:
+    """A validated scenario from keyword fields (name, title and question filled in)."""
+    data = {"name": "test", "title": "test", "question": "test?", "horizon_weeks": 26, "runs": 200, "seed": 3}
+    data.update(fields)
+    return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
+
+
+def run_model(doctrine: Doctrine, scenario: ScenarioSpec, run_ids, variant: str | None = None,
+              record_events: bool = False) -> ChunkResult:
+    """Simulate the named variant (default: baseline) over ``run_ids``."""
+    levers = {lv.name: lv for lv in scenario.levers()}
+    lv = levers[variant or scenario.baseline_name]
+    return simulate(Context.build(doctrine, scenario, lv), np.asarray(run_ids), lv.name, record_events)

@@ -1,0 +1,127 @@
+"""Loading scenario files: exact error messages naming file, line, key, what was expected and what was found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError
+from sim.loading import load_doctrine, load_scenario, parse_yaml
+
+BASE = """\
+name: t
+title: T
+question: Q?
+runs: 100
+deployments:
+  - id: d1
+    contributors: [france]
+    type: non_combat
+    size: 2000
+    location: western
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def error_of(path: Path, doctrine) -> str:
+    with pytest.raises(InputError) as info:
+        load_scenario(path, doctrine)
+    return str(info.value)
+
+
+def test_base_scenario_loads(tmp_path, doctrine):
+    spec = load_scenario(write(tmp_path, BASE), doctrine)
+    assert spec.deployments[0].contributors == ["france"]
+    assert spec.runs == 100
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    type: non_combat", "    tipe: non_combat",
+         ":8: deployments[0].tipe: unknown key 'tipe' (did you mean 'type'?); expected one of: id, contributors, "
+         "type, size, location, start_week, end_week, condition"),
+        ("[france]", "[narnia]",
+         ":7: deployments[0].contributors: unknown contributor 'narnia'; expected NATO members: us, uk, france, "
+         "germany, poland, estonia, latvia, lithuania, romania, italy, spain, turkey"),
+        ("type: non_combat", "type: paratroopers",
+         ":8: deployments[0].type: unknown deployment type 'paratroopers'; expected one of: training_outside, "
+         "training_inside, non_combat, air_defence, logistics_protection, reassurance, combat"),
+        ("size: 2000", "size: 0",
+         ":9: deployments[0].size: invalid value; expected greater than or equal to 1; found 0"),
+        ("runs: 100", "runs: many",
+         ":4: runs: invalid value; expected a whole number; found 'many'"),
+        ("location: western", "location: moscow",
+         ":10: deployments[0].location: invalid choice; expected one of: outside, western, central, frontline; "
+         "found 'moscow'"),
+        ("location: western", "location: outside",
+         ":6: deployments[0]: a 'non_combat' deployment cannot stand at 'outside'; expected one of: western, "
+         "central, frontline"),
+        ("runs: 100", "runs: 100\nhorizon_weeks: 10\ntimeline:\n  - {week: 12, actor: us, move: arms_delivery}",
+         ":1: move 'arms_delivery' in week 12 is beyond the horizon of 10 weeks (0 to 9)"),
+        ("runs: 100", "runs: 100\nuncertainties:\n  russia.bravado: {dist: uniform, low: 0, high: 1}",
+         ":6: uncertainties.russia.bravado: unknown attribute 'bravado' of 'russia'; expected one of: capability, resolve, "
+         "risk_tolerance, war_fatigue"),
+        ("runs: 100", "runs: 100\noverrides:\n  memory_decay: 5",
+         ":6: overrides.memory_decay: override 'memory_decay' = 5.0 is outside its range [0.3, 0.99]"),
+    ],
+)
+def test_exact_messages(tmp_path, doctrine, old, new, expected):
+    path = write(tmp_path, BASE.replace(old, new))
+    assert old in BASE
+    assert error_of(path, doctrine) == str(path) + expected
+
+
+def test_invalid_yaml_names_line(tmp_path, doctrine):
+    path = write(tmp_path, "name: t\ntitle: [unclosed\n")
+    msg = error_of(path, doctrine)  # the wording after the line is libyaml's or PyYAML's, whichever is installed
+    assert msg.startswith(f"{path}:3: invalid YAML: ") and "expected ',' or ']'" in msg
+
+
+def test_duplicate_key_is_an_error(tmp_path, doctrine):
+    path = write(tmp_path, "name: t\nname: u\n")
+    assert error_of(path, doctrine) == (
+        f"{path}:2: name: duplicate key 'name' (first at line 1). Each key may appear once in a mapping"
+    )
+
+
+def test_missing_file(tmp_path, doctrine):
+    path = tmp_path / "nope.yaml"
+    assert error_of(path, doctrine) == f"{path}: file not found. Check the path"
+
+
+def test_python_object_tag_is_refused(tmp_path, doctrine):
+    path = write(tmp_path, "name: !!python/object/apply:os.system ['echo hacked']\n")
+    msg = error_of(path, doctrine)
+    assert msg.startswith(f"{path}:1: name: a YAML tag that is not plain data is refused")
+    assert msg.endswith("found <the tag !!python/object/apply:os.system>")
+
+
+def test_top_level_must_be_a_mapping(tmp_path, doctrine):
+    path = write(tmp_path, "- a\n- b\n")
+    assert error_of(path, doctrine) == f"{path}:1: expected a mapping of scenario keys at the top level; found <a list>"
+
+
+def test_lines_are_tracked_for_nested_keys():
+    doc = parse_yaml("a:\n  b:\n    - x: 1\n      y: 2\n", "f.yaml")
+    assert doc.lines[("a", "b", 0, "y")] == 4
+    assert doc.line_of(("a", "b", 0, "y", "deeper")) == 4
+
+
+def test_doctrine_error_names_its_file(tmp_path):
+    import shutil
+
+    configs = tmp_path / "configs"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "configs", configs)
+    text = (configs / "deployments.yaml").read_text(encoding="utf-8")
+    (configs / "deployments.yaml").write_text(text.replace("exposure: 0.35", "exposure: 3.5", 1), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_doctrine(configs)
+    assert str(info.value).startswith(f"{configs / 'deployments.yaml'}:")
+    assert "deployment_types[2].exposure: invalid value; expected less than or equal to 1; found 3.5" in str(info.value)
