@@ -66,6 +66,7 @@ class EscalationModel(mesa.Model):
         self.week = 0
         self._cache_week = -1
         self._cache: dict[str, object] = {}
+        self._fixed: dict[str, np.ndarray] = {}  # per-run constants derived from sampled attributes
 
     # ---------------------------------------------------------------- stepping
     def step(self) -> None:
@@ -83,7 +84,7 @@ class EscalationModel(mesa.Model):
     def _resolve(self) -> None:
         """Ceasefires break down at a weekly rate (DOMAIN.md 2.3: the grain deal lasted a year)."""
         w = self.world
-        u = w.streams.uniform("world:ceasefire_break", w.week)
+        u = w.streams.uniform("world:ceasefire_break", w.week, where=w.ceasefire)
         broken = w.ceasefire & (u < self.ctx.params["ceasefire_break_rate"])
         w.ceasefire &= ~broken
         w.fighting |= broken
@@ -103,24 +104,42 @@ class EscalationModel(mesa.Model):
         return self._cache[key]
 
     def member_deterrence(self) -> np.ndarray:
-        """Members' deterrence weights, shape (R, members)."""
-        return self._weekly("member_det", lambda: np.stack([m.deterrence_weight for m in self.members], axis=1))
+        """Members' deterrence weights, shape (R, members) (sampled once per run, so computed once)."""
+        if "member_det" not in self._fixed:
+            self._fixed["member_det"] = np.stack([m.deterrence_weight for m in self.members], axis=1)
+        return self._fixed["member_det"]
+
+    def _deployment_deterrence(self) -> np.ndarray:
+        """Per run and deployment, the largest deterrence weight among its contributors (at least 0), shape (R, D)."""
+        if "dep_det" not in self._fixed:
+            w = self.world
+            det = self.member_deterrence()
+            per_dep = np.zeros((w.size, len(w.deployments)))
+            for d in range(len(w.deployments)):
+                for m in np.flatnonzero(w.dep_contributors[d]):
+                    np.maximum(per_dep[:, d], det[:, m], out=per_dep[:, d])
+            self._fixed["dep_det"] = per_dep
+        return self._fixed["dep_det"]
 
     def contributor_deterrence(self) -> np.ndarray:
         """Per run, the largest deterrence weight among contributors of forces standing inside Ukraine."""
         def compute() -> np.ndarray:
             w = self.world
+            out = np.zeros(w.size)
             if not len(w.deployments):
-                return np.zeros(w.size)
-            det = self.member_deterrence()  # (R, M)
-            per_dep = np.where(w.dep_contributors[None, :, :], det[:, None, :], 0.0).max(axis=2)  # (R, D)
-            return np.where(w.dep_active & w.dep_inside, per_dep, 0.0).max(axis=1)
+                return out
+            per_dep = self._deployment_deterrence()
+            for d in np.flatnonzero(w.dep_inside):
+                np.maximum(out, per_dep[:, d], out=out, where=w.dep_active[:, d])
+            return out
         return self._weekly("contrib_det", compute)
 
     def alliance_deterrence(self) -> np.ndarray:
         """Per run, the deterrence of the alliance as a whole: its cohesion times the US's resolve."""
-        us = next(m for m in self.members if m.actor_id == "us")
-        return self._weekly("alliance_det", lambda: self.alliance.cohesion * (0.5 + us.resolve))
+        if "alliance_det" not in self._fixed:
+            us = next(m for m in self.members if m.actor_id == "us")
+            self._fixed["alliance_det"] = self.alliance.cohesion * (0.5 + us.resolve)
+        return self._fixed["alliance_det"]
 
     def target_members(self) -> np.ndarray:
         """Per run, the member Russia's acts against NATO aim at this week: weighted by frontline position and by
@@ -128,16 +147,18 @@ class EscalationModel(mesa.Model):
         def compute() -> np.ndarray:
             w, p = self.world, self.ctx.params
             M = len(w.members)
-            weights = np.ones((w.size, M)) + p["frontline_target_weight"] * w.frontline[None, :]
+            weights = np.empty((w.size, M))
+            weights[:] = 1.0 + p["frontline_target_weight"] * w.frontline
             if len(w.deployments):
-                contributes = (w.dep_active & w.dep_inside).astype(np.float64) @ w.dep_contributors.astype(np.float64)
-                weights += p["contributor_target_weight"] * (contributes > 0)
+                contributes = np.zeros((w.size, M), dtype=bool)
+                for d in np.flatnonzero(w.dep_inside):
+                    contributes[:, w.dep_contributors[d]] |= w.dep_active[:, d, None]
+                weights += p["contributor_target_weight"] * contributes
             suppliers = self.ctx.levers.policies.deep_strike.suppliers
             if w.deep_strike_authorised and suppliers:
                 sup = np.array([m in suppliers for m in w.members])
                 weights += p["contributor_target_weight"] * sup[None, :]
-            probs = weights / weights.sum(axis=1, keepdims=True)
-            return w.streams.categorical(probs, "russia:target", w.week)
+            return w.streams.categorical(weights, "russia:target", w.week)
         return self._weekly("targets", compute)
 
     def most_exposed_deployment(self) -> tuple[np.ndarray, np.ndarray]:
@@ -145,14 +166,14 @@ class EscalationModel(mesa.Model):
         (member index), -1 where none stands."""
         def compute():
             w = self.world
-            if not len(w.deployments):
-                none = np.full(w.size, -1)
-                return none, none
-            exp = np.where(w.dep_active & w.dep_inside, w.dep_exposure[None, :], -1.0)
-            dep = exp.argmax(axis=1)
-            has = exp.max(axis=1) >= 0
-            lead = np.where(has, w.dep_lead[dep], -1)
-            return np.where(has, dep, -1), lead
+            dep = np.full(w.size, -1)
+            best = np.full(w.size, -1.0)
+            for d in np.flatnonzero(w.dep_inside):  # strictly greater: the first of equals wins, as argmax
+                better = w.dep_active[:, d] & (w.dep_exposure[d] > best)
+                dep[better] = d
+                best[better] = w.dep_exposure[d]
+            lead = np.where(dep >= 0, w.dep_lead[np.maximum(dep, 0)] if len(w.deployments) else -1, -1)
+            return dep, lead
         return self._weekly("exposed", compute)
 
     # ---------------------------------------------------------------- results
