@@ -148,6 +148,11 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
 
 
 def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
+    """One Dask task per chunk, on a local cluster of ``workers`` processes or on the scheduler at ``address``.
+
+    The batch is sent to every worker once; at most two tasks per worker thread are in flight, so results never
+    pile up on the cluster, and each is released as soon as it has been handed on.
+    """
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -160,17 +165,32 @@ def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) 
         try:
             client = Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--address", found=address) from None
+            raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--address", found=address,
+                             hint="start one with 'dask scheduler' and workers with 'dask worker ADDRESS'") from None
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         client = Client(cluster)
     try:
         batch_future = client.scatter(batch, broadcast=True)
-        futures = [client.submit(_run_chunk_dask, batch_future, c, pure=False) for c in chunks]
-        for f in as_completed(futures):
-            yield f.result()
+        todo = list(reversed(chunks))
+        running = as_completed()
+        in_flight = 0
+
+        def top_up() -> None:  # workers may join a running scheduler: count their threads each time
+            nonlocal in_flight
+            slots = max(2, 2 * sum(client.nthreads().values()))
+            while todo and in_flight < slots:
+                running.add(client.submit(_run_chunk_dask, batch_future, todo.pop(), pure=False))
+                in_flight += 1
+
+        top_up()
+        for f in running:
+            result = f.result()
             f.release()
+            in_flight -= 1
+            top_up()
+            yield result
     finally:
         client.close()
         if cluster is not None:

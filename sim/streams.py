@@ -149,7 +149,7 @@ class Streams:
         and the others hold NaN: the cost follows the number of runs that need the draw, not the chunk size.
         """
         if where is not None:
-            if not where.any():
+            if not np.count_nonzero(where):
                 return self._nan
             out = np.full(self.size, np.nan)
             rows = np.flatnonzero(where)
