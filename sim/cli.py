@@ -150,7 +150,10 @@ def run(
             err.print(f"interrupted; partial results marked in {writer.folder}")
             raise typer.Exit(130)
         except SimError as exc:
-            writer.finish({}, _time.perf_counter() - t0, status="failed")
+            from sim.outcomes import Aggregates
+
+            writer.finish({v: Aggregates(horizon=spec.horizon_weeks) for v in names}, _time.perf_counter() - t0,
+                          status="failed")
             fail(exc)
             return
     summary = writer.finish(outcome.aggregates, outcome.wall_seconds)
