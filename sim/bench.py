@@ -62,9 +62,11 @@ class Plan:
 
 
 # ------------------------------------------------------------------------------------------------ memory
-def _rss_of_tree(root: int) -> int:
-    """Resident bytes of process ``root`` and all its descendants (Linux /proc; 0 where it cannot be read)."""
+def _tree(root: int) -> tuple[int, dict[int, int]]:
+    """Resident bytes of process ``root`` and all its descendants, and the CPU clock ticks each has used (Linux
+    /proc; a process that cannot be read counts as nothing)."""
     parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -73,8 +75,9 @@ def _rss_of_tree(root: int) -> int:
                 stat = f.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2:].split()  # fields[0] is the state, the 3rd field of the line
         parents[int(entry)] = int(fields[1])
+        ticks[int(entry)] = int(fields[11]) + int(fields[12])  # utime + stime
     tree, frontier = {root}, [root]
     while frontier:
         pid = frontier.pop()
@@ -90,27 +93,40 @@ def _rss_of_tree(root: int) -> int:
                 total += int(f.read().split()[1]) * page
         except OSError:
             continue
-    return total
+    return total, {pid: ticks[pid] for pid in tree if pid in ticks}
 
 
 class TreeMemory:
-    """Samples the resident memory of this process and its descendants in a background thread; keeps the peak.
+    """Samples the resident memory of this process and its descendants in a background thread; keeps the peak of
+    their sum, and the CPU time they used meanwhile (to within one sampling interval per process).
 
-    Where /proc is missing it falls back to ``getrusage`` (this process and its largest finished child).
+    Where /proc is missing it falls back to ``getrusage`` (this process and its largest finished child) and
+    reports no CPU time.
     """
 
     def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
         self.peak = 0
+        self.cpu_seconds = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._proc = os.path.isdir("/proc/self")
+        self._ticks: dict[int, int] = {}
+        self._start: dict[int, int] = {}
 
     def _sample(self) -> None:
         pid = os.getpid()
-        while not self._stop.is_set():
-            self.peak = max(self.peak, _rss_of_tree(pid))
+        while True:
+            rss, ticks = _tree(pid)
+            self.peak = max(self.peak, rss)
+            for p, t in ticks.items():
+                self._start.setdefault(p, t if p == pid else 0)
+                self._ticks[p] = max(self._ticks.get(p, 0), t)
+            if self._stop.is_set():
+                break
             self._stop.wait(self.interval)
+        hz = os.sysconf("SC_CLK_TCK")
+        self.cpu_seconds = sum(t - self._start[p] for p, t in self._ticks.items()) / hz
 
     def __enter__(self) -> "TreeMemory":
         if self._proc:
@@ -204,9 +220,11 @@ def measure_batch(doctrine: Doctrine, scenario: ScenarioSpec, runs: int, workers
     with TreeMemory() as mem:
         outcome = execute(batch, executor=executor, workers=workers)
     agg = outcome.aggregates[spec.baseline_name]
+    cpu = mem.cpu_seconds or None
     return {"runs": runs, "weeks": spec.horizon_weeks, "actors": len(doctrine.actors), "chunk_size": spec.chunk_size,
             "workers": workers, "seconds": outcome.wall_seconds, "runs_per_second": runs / outcome.wall_seconds,
-            "us_per_run_week": 1e6 * workers * outcome.wall_seconds / (runs * spec.horizon_weeks),
+            "cpu_seconds": cpu, "runs_per_cpu_second": runs / cpu if cpu else None,
+            "us_per_run_week": 1e6 * (cpu or workers * outcome.wall_seconds) / (runs * spec.horizon_weeks),
             "peak_rss_mib": mem.peak / MIB, "merged_runs": agg.runs}
 
 
@@ -220,6 +238,8 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
     workers = workers or default_workers()
     doctrine = load_doctrine(configs)
     scenario = load_scenario(scenario_path, doctrine)
+    if chunk_size is None and quick:  # small batches: small chunks, so that the pool still gets work
+        chunk_size = min(scenario.chunk_size, plan.batch_runs // (2 * workers))
     if chunk_size is not None:
         scenario = _with(scenario, doctrine, chunk_size=chunk_size)
     ctx = baseline_context(doctrine, scenario)
@@ -258,6 +278,7 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
         "runs": plan.batch_runs,
         "runs_per_second": batch["runs_per_second"],
         "batch_seconds": batch["seconds"],
+        "batch_runs_per_cpu_second": batch["runs_per_cpu_second"],
         "peak_rss_mib": batch["peak_rss_mib"],
         "lockstep_runs_per_second": lockstep["runs_per_second"],
         "lockstep_runs_per_cpu_second": lockstep["runs_per_cpu_second"],

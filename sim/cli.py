@@ -312,6 +312,8 @@ def bench_table(r: dict[str, Any]) -> Table:
         ("speedup of lockstep over the loop", f"{r['speedup']:,.0f}x"),
         ("per-run loop rows equal lockstep rows", str(r["loop_rows_equal_lockstep"])),
         (f"batch of {r['runs']:,} runs, {r['workers']} worker(s)", f"{r['runs_per_second']:,.0f} runs/s in {r['batch_seconds']:.1f} s"),
+        ("the batch per CPU-second used (all processes)", f"{r['batch_runs_per_cpu_second'] or 0:,.0f} runs"),
+        ("load average (1, 5, 15 min) at the end", ", ".join(f"{x:.1f}" for x in r["machine"]["load_average"] or [])),
         ("peak resident memory of the batch (all processes)", f"{r['peak_rss_mib']:,.0f} MiB"),
         ("peak traced allocation of one lockstep chunk", f"{r['lockstep_peak_traced_mib']:,.0f} MiB"),
     ]
@@ -323,7 +325,7 @@ def bench_table(r: dict[str, Any]) -> Table:
 def scaling_table(r: dict[str, Any], dim: str) -> Table:
     """One scaling table of a bench result: runs, weeks or actors."""
     t = Table(title=f"scaling in {dim}")
-    for col in ("runs", "weeks", "actors", "seconds", "runs/s", "us per run-week per worker", "peak MiB"):
+    for col in ("runs", "weeks", "actors", "seconds", "runs/s", "CPU us per run-week", "peak MiB"):
         t.add_column(col, justify="right")
     for row in r["scaling"][dim]:
         actors = f"{row['actors']} ({row['roster']})" if "roster" in row else str(row["actors"])
