@@ -146,20 +146,41 @@ class EscalationModel(mesa.Model):
         contributing troops in Ukraine or deep-strike weapons."""
         def compute() -> np.ndarray:
             w, p = self.world, self.ctx.params
-            M = len(w.members)
-            weights = np.empty((w.size, M))
-            weights[:] = 1.0 + p["frontline_target_weight"] * w.frontline
-            if len(w.deployments):
-                contributes = np.zeros((w.size, M), dtype=bool)
-                for d in np.flatnonzero(w.dep_inside):
-                    contributes[:, w.dep_contributors[d]] |= w.dep_active[:, d, None]
-                weights += p["contributor_target_weight"] * contributes
-            suppliers = self.ctx.levers.policies.deep_strike.suppliers
-            if w.deep_strike_authorised and suppliers:
-                sup = np.array([m in suppliers for m in w.members])
-                weights += p["contributor_target_weight"] * sup[None, :]
-            return w.streams.categorical(weights, "russia:target", w.week)
+            inside = np.flatnonzero(w.dep_inside)
+            if len(inside) > 12:  # too many standing patterns to enumerate: weigh run by run
+                return w.streams.categorical(self._target_weights(w.dep_active[:, inside], inside), "russia:target",
+                                             w.week)
+            # runs with the same deployments standing share their weights: one inverse CDF per pattern
+            code = np.zeros(w.size, dtype=np.int64)
+            for bit, d in enumerate(inside):
+                code |= w.dep_active[:, d].astype(np.int64) << bit
+            u = w.streams.uniform("russia:target", w.week)
+            out = np.empty(w.size, dtype=np.int64)
+            for pattern in np.flatnonzero(np.bincount(code, minlength=1 << len(inside))):
+                standing = ((pattern >> np.arange(len(inside))) & 1).astype(bool)[None, :]
+                cdf = np.cumsum(self._target_weights(standing, inside)[0])
+                rows = code == pattern
+                out[rows] = np.searchsorted(cdf[:-1], u[rows] * cdf[-1], side="right")
+            return out
         return self._weekly("targets", compute)
+
+    def _target_weights(self, standing: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        """Targeting weights of the members, shape (len(standing), members), given which deployments inside Ukraine
+        (``inside``) stand in each row of ``standing``."""
+        w, p = self.world, self.ctx.params
+        M = len(w.members)
+        weights = np.empty((len(standing), M))
+        weights[:] = 1.0 + p["frontline_target_weight"] * w.frontline
+        if len(inside):
+            contributes = np.zeros((len(standing), M), dtype=bool)
+            for i, d in enumerate(inside):
+                contributes[:, w.dep_contributors[d]] |= standing[:, i, None]
+            weights += p["contributor_target_weight"] * contributes
+        suppliers = self.ctx.levers.policies.deep_strike.suppliers
+        if w.deep_strike_authorised and suppliers:
+            sup = np.array([m in suppliers for m in w.members])
+            weights += p["contributor_target_weight"] * sup[None, :]
+        return weights
 
     def most_exposed_deployment(self) -> tuple[np.ndarray, np.ndarray]:
         """Per run, the index of the most exposed active deployment inside Ukraine and its lead contributor

@@ -59,6 +59,7 @@ class World:
         self.horizon = ctx.scenario.horizon_weeks
         doctrine = ctx.doctrine
         self.blocs = np.array([doctrine.actor(a).bloc.value for a in ctx.actor_ids])
+        self._bloc_of = tuple(self.blocs.tolist())  # plain strings: looked up for every act
         self.members = doctrine.members()
         self.member_index = np.array([ctx.index(m) for m in self.members])
         self.frontline = np.array([Role.FRONTLINE_STATE in doctrine.actor(m).roles for m in self.members])
@@ -237,8 +238,8 @@ class World:
             t: int | np.ndarray = self.ctx.index(target)
         else:
             t = target
-        abloc = self.blocs[a]
-        tbloc = self.blocs[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
+        abloc = self._bloc_of[a]
+        tbloc = self._bloc_of[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
         pair = {abloc, tbloc}
         if pair == {Bloc.RUSSIA.value, Bloc.NATO.value} or rung >= 13:
             np.maximum(self.headline, np.int8(rung), out=self.headline, where=mask)
