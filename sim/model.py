@@ -223,5 +223,22 @@ class EscalationModel(mesa.Model):
 def simulate(ctx: Context, run_ids: np.ndarray, variant: str, record_events: bool = False) -> ChunkResult:
     """Run the model over ``run_ids`` to the horizon and return the chunk's result."""
     model = EscalationModel(ctx, np.asarray(run_ids, dtype=np.int64), record_events)
-    model.run()
-    return model.result(variant)
+    try:
+        model.run()
+        return model.result(variant)
+    finally:
+        _forget(model)
+
+
+def _forget(model: mesa.Model) -> None:
+    """Free a finished model's arrays now: a worker steps thousands of chunks, each model holding tens of MiB.
+
+    Mesa 3.3 counts agent ids per model in a class-level dict (``mesa.Agent._ids``), which keeps every model it has
+    seen alive (Mesa issue 3179; later releases number agents in the model, and then the first step does nothing).
+    Agents and model also refer to each other, so without the second step they would wait for a full garbage
+    collection, which may come only after dozens of chunks.
+    """
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+    vars(model).clear()
