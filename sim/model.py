@@ -235,10 +235,12 @@ def _forget(model: mesa.Model) -> None:
 
     Mesa 3.3 counts agent ids per model in a class-level dict (``mesa.Agent._ids``), which keeps every model it has
     seen alive (Mesa issue 3179; later releases number agents in the model, and then the first step does nothing).
-    Agents and model also refer to each other, so without the second step they would wait for a full garbage
-    collection, which may come only after dozens of chunks.
+    Agents and model (and a mediating agent and its mediation) also refer to each other, so without the second step
+    they would wait for a full garbage collection, which may come only after dozens of chunks.
     """
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
+    for agent in vars(model).get("roster", ()):
+        vars(agent).clear()
     vars(model).clear()

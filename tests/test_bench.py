@@ -202,3 +202,32 @@ def test_member_targets_by_pattern_equal_run_by_run_weights(doctrine):
         assert np.array_equal(model.target_members(), direct)
         model.week += 1
     assert len(seen_patterns) >= 3
+
+
+def test_a_finished_model_is_freed_at_once(doctrine):
+    """A worker steps thousands of chunks: each model, with its arrays, must be gone when its chunk is done, without
+    waiting for the garbage collector (Mesa 3.3 would keep every model alive otherwise)."""
+    import gc
+    import weakref
+
+    from sim import model as model_module
+
+    spec = load_scenario(SCENARIO, doctrine)
+    ctx = Context.build(doctrine, spec, spec.levers()[0])
+    seen: list[weakref.ref] = []
+    original = model_module.EscalationModel.__init__
+
+    def remember(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        seen.append(weakref.ref(self))
+
+    gc.disable()
+    try:
+        model_module.EscalationModel.__init__ = remember  # type: ignore[method-assign]
+        for start in (0, 100, 200):
+            simulate(ctx, np.arange(start, start + 100), "baseline")
+        assert len(seen) == 3
+        assert all(ref() is None for ref in seen)  # nothing, not even mesa.Agent._ids, holds them
+    finally:
+        model_module.EscalationModel.__init__ = original  # type: ignore[method-assign]
+        gc.enable()
