@@ -52,11 +52,13 @@ class Plan:
 
     @classmethod
     def full(cls) -> "Plan":
+        """The recorded measurements: a million-run batch, scaling up to 100,000 runs (about two minutes)."""
         return cls(lockstep_runs=40_000, lockstep_chunk=20_000, loop_runs=100, batch_runs=1_000_000,
                    runs_scale=(1_000, 10_000, 100_000), weeks_scale=(26, 52, 104), scale_runs=100_000)
 
     @classmethod
     def quick(cls) -> "Plan":
+        """Every part, small (seconds): for tests and a first look."""
         return cls(lockstep_runs=5_000, lockstep_chunk=5_000, loop_runs=10, batch_runs=10_000,
                    runs_scale=(1_000,), weeks_scale=(26, 52, 104), scale_runs=2_000)
 
@@ -172,12 +174,14 @@ def with_horizon(scenario: ScenarioSpec, doctrine: Doctrine, weeks: int) -> Scen
 
 
 def _with(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -> ScenarioSpec:
+    """The scenario with some fields changed, validated again."""
     data = scenario.model_dump(mode="json")
     data.update(changes)
     return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
 
 
 def baseline_context(doctrine: Doctrine, scenario: ScenarioSpec) -> Context:
+    """The batch context of the scenario's baseline."""
     levers = {lv.name: lv for lv in scenario.levers()}
     return Context.build(doctrine, scenario, levers[scenario.baseline_name])
 
