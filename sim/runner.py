@@ -147,6 +147,20 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
                     pending.add(pool.submit(_run_chunk_in_worker, nxt))
 
 
+def local_cluster(workers: int):
+    """The local Dask cluster that ``--executor dask`` starts: ``workers`` processes of one thread each.
+
+    Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive thresholds: every array
+    of more than 128 KiB is then mapped and unmapped afresh, and the engine runs three times slower. This cluster's
+    workers are started without it.
+    """
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=":0")
+
+
 def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
     """One Dask task per chunk, on a local cluster of ``workers`` processes or on the scheduler at ``address``.
 
@@ -154,7 +168,7 @@ def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) 
     pile up on the cluster, and each is released as soon as it has been handed on.
     """
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError:
         raise InputError(
             "the Dask executor needs dask's distributed scheduler",
@@ -168,13 +182,7 @@ def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) 
             raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--address", found=address,
                              hint="start one with 'dask scheduler' and workers with 'dask worker ADDRESS'") from None
     else:
-        import dask
-
-        # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive thresholds: every
-        # array of more than 128 KiB is then mapped and unmapped afresh, and the engine runs three times slower.
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=":0")
+        cluster = local_cluster(workers)
         client = Client(cluster)
     try:
         batch_future = client.scatter(batch, broadcast=True)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from sim.cli import app, with_overrides
 from sim.loading import load_scenario
 from sim.outcomes import summarise
-from sim.runner import Batch, execute
+from sim.runner import Batch, execute, local_cluster
 
 distributed = pytest.importorskip("dask.distributed")
 
@@ -26,9 +26,22 @@ VARIANTS = ("baseline", "frontline_engineers")
 
 @pytest.fixture(scope="module")
 def scheduler():
-    """A real local Dask cluster: two worker processes, one thread each."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    """A real local Dask cluster, the one ``--executor dask`` starts: two worker processes, one thread each."""
+    with local_cluster(2) as cluster:
         yield cluster.scheduler_address
+
+
+def _malloc_trim_threshold() -> str | None:
+    import os
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_local_cluster_workers_keep_glibc_adaptive_thresholds(scheduler):
+    """Dask would start workers with MALLOC_TRIM_THRESHOLD_ set, which makes the engine three times slower."""
+    with distributed.Client(scheduler) as client:
+        assert list(client.nthreads().values()) == [1, 1]
+        assert set(client.run(_malloc_trim_threshold).values()) == {None}
 
 
 @pytest.fixture(scope="module")
