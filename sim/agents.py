@@ -54,9 +54,9 @@ class Actor(mesa.Agent):
         self.model.sampled[key] = values
         return values
 
-    def u(self, site: str, k: int = 0) -> np.ndarray:
-        """This week's keyed uniforms for a named draw site of this actor."""
-        return self.world.streams.uniform(f"{self.actor_id}:{site}", self.world.week, k)
+    def u(self, site: str, k: int = 0, where: np.ndarray | None = None) -> np.ndarray:
+        """This week's keyed uniforms for a named draw site of this actor (only in the runs ``where`` selects)."""
+        return self.world.streams.uniform(f"{self.actor_id}:{site}", self.world.week, k, where)
 
     def perceive(self) -> None:
         """Read the world."""
@@ -119,13 +119,13 @@ class Russia(Actor):
         w.tension += self.perceived
 
     def _deterrence(self, axis: ResponseAxis) -> np.ndarray:
-        """How much NATO's answer deters each option, shape (R, K): 1 below rung 9, rising with who would answer."""
+        """How much NATO's answer deters each option, shape (K, R): 1 below rung 9, rising with who would answer."""
         model, w = self.model, self.world
-        det = np.ones((w.size, len(axis.ids)))
+        det = np.ones((len(axis.ids), w.size))
         forces_det = model.contributor_deterrence()
         alliance_det = model.alliance_deterrence()
-        det[:, axis.rung == 9] = (0.5 + forces_det)[:, None]
-        det[:, axis.rung >= 10] = (0.5 + alliance_det)[:, None]
+        det[axis.rung == 9] = 0.5 + forces_det
+        det[axis.rung >= 10] = 0.5 + alliance_det
         return det
 
     def _available(self, axis: ResponseAxis) -> np.ndarray:
@@ -139,62 +139,57 @@ class Russia(Actor):
             "fighting": lambda: w.fighting,
         }
         cache: dict[str, np.ndarray] = {}
-        avail = np.ones((w.size, len(axis.ids)), dtype=bool)
+        avail = np.ones((len(axis.ids), w.size), dtype=bool)
         for k, opt in enumerate(axis.options):
             for req in opt.requires:
                 if req not in cache:
                     cache[req] = checks[req]()
-                avail[:, k] &= cache[req]
+                avail[k] &= cache[req]
         return avail
 
     def _choose(self, axis: ResponseAxis, name: str, commit: np.ndarray) -> np.ndarray:
-        """Logit choice: U = -(S_k - D)^2 / (2 w^2) - c_k (1 - risk_tolerance) d_k + commitment; P ~ exp(lambda U)."""
+        """Logit choice: U = -(S_k - D)^2 / (2 w^2) - c_k (1 - risk_tolerance) d_k + commitment; P ~ exp(lambda U).
+
+        Arrays are (options, runs): one contiguous row per option."""
         w, p = self.world, self.p
         desired = p["response_gain"] * self.resolve * w.tension
         width = p["proportionality_width"]
-        diff = axis.severity[None, :] - desired[:, None]
+        diff = axis.severity[:, None] - desired[None, :]
         util = -(diff * diff) / (2.0 * width * width)
-        cost = axis.cost[None, :] * self._cost_modifiers(axis)
-        util -= cost * (1.0 - self.risk_tolerance)[:, None] * self._deterrence(axis)
+        cost = axis.cost[:, None] * self._cost_modifiers(axis)
+        util -= cost * (1.0 - self.risk_tolerance)[None, :] * self._deterrence(axis)
         util += commit
         if (axis.rung == 9).any():
-            util[:, axis.rung == 9] += (p["exposure_weight"] * w.exposure())[:, None]
+            util[axis.rung == 9] += p["exposure_weight"] * w.exposure()
         avail = self._available(axis)
         util = np.where(avail, util * p["rationality"], -np.inf)
-        top = util.max(axis=1, keepdims=True)
-        none = ~np.isfinite(top[:, 0])
-        weights = np.exp(util - np.where(np.isfinite(top), top, 0.0))
-        weights[none] = 1.0
-        probs = weights / weights.sum(axis=1, keepdims=True)
-        choice = w.streams.categorical(probs, f"russia:choice:{name}", w.week)
-        choice[none] = -1
-        return choice
+        return w.streams.logit_choice(util, f"russia:choice:{name}", w.week)
 
     def _cost_modifiers(self, axis: ResponseAxis) -> np.ndarray:
         """Per-run cost multipliers and additions: Belarus hosting cheapens signalling, suppliers cheapen massed
         strikes, China's norm makes nuclear options dearer (DOMAIN.md 2.1 Belarus, Iran, North Korea, China rows)."""
         w, p = self.world, self.p
-        mod = np.ones((w.size, len(axis.ids)))
+        mod = np.ones((len(axis.ids), w.size))
         for k, oid in enumerate(axis.ids):
             if oid == "nuclear_signalling":
-                mod[:, k] = 1.0 - p["nuclear_host_discount"] * w.host_capability
+                mod[k] = 1.0 - p["nuclear_host_discount"] * w.host_capability
             elif oid == "massed_strikes":
-                mod[:, k] = 1.0 - p["supplier_discount"] * w.supplier_capability
+                mod[k] = 1.0 - p["supplier_discount"] * w.supplier_capability
             elif axis.rung[k] >= 13 and axis.cost[k] > 0:
-                mod[:, k] = 1.0 + p["china_nuclear_norm"] * w.china_leverage / axis.cost[k]
+                mod[k] = 1.0 + p["china_nuclear_norm"] * w.china_leverage / axis.cost[k]
         return mod
 
     def decide(self) -> None:
         """Check red lines, choose an answer on each axis and schedule it after its lag."""
         w = self.world
-        commit_nato = np.zeros((w.size, len(self.nato_axis.ids)))
-        commit_ukr = np.zeros((w.size, len(self.ukraine_axis.ids)))
+        commit_nato = np.zeros((len(self.nato_axis.ids), w.size))
+        commit_ukr = np.zeros((len(self.ukraine_axis.ids), w.size))
         for rule in self.red_lines:
             bonus = rule.commitment(w)
             if rule.declared_response in self.nato_axis.ids:
-                commit_nato[:, self.nato_axis.position(rule.declared_response)] += bonus
+                commit_nato[self.nato_axis.position(rule.declared_response)] += bonus
             else:
-                commit_ukr[:, self.ukraine_axis.position(rule.declared_response)] += bonus
+                commit_ukr[self.ukraine_axis.position(rule.declared_response)] += bonus
         for name, axis, commit in (("nato", self.nato_axis, commit_nato), ("ukraine", self.ukraine_axis, commit_ukr)):
             choice = self._choose(axis, name, commit)
             self.chosen[name] = choice
@@ -205,14 +200,14 @@ class Russia(Actor):
         act = (choice >= 0) & (choice != axis.baseline)
         if not act.any():
             return
-        c = np.where(act, choice, axis.baseline)
-        lag = w.streams.integers(axis.lag_lo[c], axis.lag_hi[c], f"russia:lag:{name}", w.week)
-        slot = (w.week + lag) % axis.pending.shape[1]
         rows = np.flatnonzero(act)
-        current = axis.pending[rows, slot[rows]]
+        c = choice[rows]
+        lag = w.streams.take(rows).integers(axis.lag_lo[c], axis.lag_hi[c], f"russia:lag:{name}", w.week)
+        slot = (w.week + lag) % axis.pending.shape[1]
+        current = axis.pending[rows, slot]
         cur_rung = np.where(current >= 0, axis.rung[np.maximum(current, 0)], -1)
-        better = axis.rung[c[rows]] > cur_rung
-        axis.pending[rows[better], slot[rows][better]] = c[rows][better]
+        better = axis.rung[c] > cur_rung
+        axis.pending[rows[better], slot[better]] = c[better]
 
     def act(self) -> None:
         """Post the answers due this week; massed strikes may hit NATO forces or stray into NATO airspace."""
@@ -273,13 +268,13 @@ class Russia(Actor):
         if not struck.any():
             return
         exposure = w.exposure()
-        hit = struck & (self.u("accident") < p["accident_rate"] * exposure)
+        hit = struck & (self.u("accident", where=struck) < p["accident_rate"] * exposure)
         if hit.any():
             dep, lead = model.most_exposed_deployment()
             w.now["forces_target"][hit] = lead[hit]
             w.now["forces_deployment"][hit] = dep[hit]
             w.act(self.index, w.member_index[np.maximum(lead, 0)], "accidental_strike_on_nato_forces", 9, hit)
-        stray = struck & (self.u("spillover") < p["spillover_rate"])
+        stray = struck & (self.u("spillover", where=struck) < p["spillover_rate"])
         if stray.any():
             frontline = np.flatnonzero(w.frontline)
             pick = frontline[np.minimum((self.u("spillover_target") * len(frontline)).astype(int), len(frontline) - 1)]
@@ -355,20 +350,20 @@ class Member(Actor):
         territory = prev["territory_target"] == m
         hawk = self.hawkishness
         self._answers = [
-            ("expel_diplomats", 3, hybrid & (self.u("expel") < p["expel_rate"] * hawk)),
-            ("shoot_down_intruder", 7, airspace & (self.u("shoot") < p["shootdown_rate"] * hawk)),
+            ("expel_diplomats", 3, hybrid & (self.u("expel", where=hybrid) < p["expel_rate"] * hawk)),
+            ("shoot_down_intruder", 7, airspace & (self.u("shoot", where=airspace) < p["shootdown_rate"] * hawk)),
             ("national_retaliation", 11, forces & ~w.at_war
-             & (self.u("retaliate") < p["national_retaliation_rate"] * hawk * self.resolve)),
+             & (self.u("retaliate", where=forces) < p["national_retaliation_rate"] * hawk * self.resolve)),
         ]
         prop = self.article4_propensity
         w.article4_request |= (
-            (hybrid & (self.u("a4_hybrid") < p["hybrid_article4_factor"] * prop))
-            | (airspace & (self.u("a4_airspace") < p["airspace_article4_factor"] * prop))
-            | ((forces | territory) & (self.u("a4_strike") < p["strike_article4_factor"] * prop))
+            (hybrid & (self.u("a4_hybrid", where=hybrid) < p["hybrid_article4_factor"] * prop))
+            | (airspace & (self.u("a4_airspace", where=airspace) < p["airspace_article4_factor"] * prop))
+            | ((forces | territory) & (self.u("a4_strike", where=forces | territory) < p["strike_article4_factor"] * prop))
         )
         if forces.any() and len(w.deployments):
             leads = np.flatnonzero(w.dep_lead == m)
-            withdraw = forces & (self.u("withdraw") < p["withdrawal_rate"] * (1.0 - self.resolve))
+            withdraw = forces & (self.u("withdraw", where=forces) < p["withdrawal_rate"] * (1.0 - self.resolve))
             for d in leads:
                 w.withdrawn[:, d] |= withdraw & (prev["forces_deployment"] == d)
 
@@ -404,13 +399,13 @@ class Alliance(Actor):
         struck = (prev["territory_target"] >= 0) & ~w.article5
         yes = np.zeros(w.size)
         for k, member in enumerate(model.members):
-            yes += member.article5_support > self.u("article5_vote", k)
+            yes += member.article5_support > self.u("article5_vote", k, where=struck)
         article5 = struck & (yes / len(model.members) >= p["article5_threshold"])
         w.article5 |= article5
-        retaliate = article5 & (self.u("retaliate") < p["alliance_retaliation_rate"] * self.resolve)
+        retaliate = article5 & (self.u("retaliate", where=article5) < p["alliance_retaliation_rate"] * self.resolve)
         incident = (prev["hybrid_target"] >= 0) | (prev["airspace_target"] >= 0)
-        reinforce = incident & (self.u("reinforce") < p["reinforce_rate"])
-        nuclear = prev["russian_nuclear"] & (self.u("nuclear") < p["nato_nuclear_response_rate"])
+        reinforce = incident & (self.u("reinforce", where=incident) < p["reinforce_rate"])
+        nuclear = prev["russian_nuclear"] & (self.u("nuclear", where=prev["russian_nuclear"]) < p["nato_nuclear_response_rate"])
         self._answers = [
             ("article4_consultation", 1, article4),
             ("article5_invoked", 2, article5),
@@ -457,8 +452,8 @@ class Mediation:
         attempt = w.fighting & (a.u("mediation_attempt") < self.propensity * (1.0 + p["mediation_danger_gain"] * danger))
         lift = w.dialogue_lift * self.leverage
         fatigue = 0.5 * (model.russia.war_fatigue + model.ukraine.war_fatigue)
-        self.deal = attempt & (a.u("mediation_deal") < p["partial_deal_rate"] * lift)
-        self.ceasefire = attempt & (a.u("mediation_ceasefire") < p["ceasefire_rate"] * lift * fatigue)
+        self.deal = attempt & (a.u("mediation_deal", where=attempt) < p["partial_deal_rate"] * lift)
+        self.ceasefire = attempt & (a.u("mediation_ceasefire", where=attempt) < p["ceasefire_rate"] * lift * fatigue)
 
     def act(self) -> None:
         a = self.agent

@@ -534,6 +534,68 @@ def plot(
     if report:
         out.print(f"report: {report}", highlight=False)
 
+@app.command()
+def bench(
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML file (default: the shipped limited_deployment.yaml)."),
+    quick: bool = typer.Option(False, "--quick", help="A small version of every measurement (well under a minute)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes for the batches (default: all cores)."),
+    chunk_size: Optional[int] = typer.Option(None, "--chunk-size", min=1, help="Runs per chunk (default: the file's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+    configs: Optional[Path] = ConfigsOpt,
+) -> None:
+    """Measure the engine: lockstep against a per-run loop, a full batch on all cores, scaling in runs, weeks and
+    actors (the baseline variant of the scenario)."""
+    from sim.bench import run_bench
+
+    path = scenario or default_scenarios_dir() / "limited_deployment.yaml"
+    try:
+        result = run_bench(path, quick=quick, workers=workers, chunk_size=chunk_size, configs=configs,
+                           progress=lambda msg: err.print(f"[dim]{msg}[/]", highlight=False))
+    except SimError as exc:
+        fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return
+    out.print(bench_table(result))
+    for dim in ("runs", "weeks", "actors"):
+        out.print(scaling_table(result, dim))
+
+
+def bench_table(r: dict[str, Any]) -> Table:
+    """The headline numbers of a bench result."""
+    m = r["machine"]
+    t = Table(title=f"{r['scenario']} ({r['variant']}, {r['weeks']} weeks, {r['actors']} actors, chunks of "
+                    f"{r['chunk_size']:,}) on {m['cores']} core(s), {m['cpu']}")
+    t.add_column("measurement")
+    t.add_column("value", justify="right")
+    rows = [
+        ("lockstep engine, one process", f"{r['lockstep_runs_per_second']:,.0f} runs/s"),
+        ("per-run loop (R = 1), one process", f"{r['per_run_loop_runs_per_second']:,.1f} runs/s"),
+        ("speedup of lockstep over the loop", f"{r['speedup']:,.0f}x"),
+        ("per-run loop rows equal lockstep rows", str(r["loop_rows_equal_lockstep"])),
+        (f"batch of {r['runs']:,} runs, {r['workers']} worker(s)", f"{r['runs_per_second']:,.0f} runs/s in {r['batch_seconds']:.1f} s"),
+        ("the batch per CPU-second used (all processes)", f"{r['batch_runs_per_cpu_second'] or 0:,.0f} runs"),
+        ("load average (1, 5, 15 min) at the end", ", ".join(f"{x:.1f}" for x in r["machine"]["load_average"] or [])),
+        ("peak resident memory of the batch (all processes)", f"{r['peak_rss_mib']:,.0f} MiB"),
+        ("peak traced allocation of one lockstep chunk", f"{r['lockstep_peak_traced_mib']:,.0f} MiB"),
+    ]
+    for name, value in rows:
+        t.add_row(name, value)
+    return t
+
+
+def scaling_table(r: dict[str, Any], dim: str) -> Table:
+    """One scaling table of a bench result: runs, weeks or actors."""
+    t = Table(title=f"scaling in {dim}")
+    for col in ("runs", "weeks", "actors", "seconds", "runs/s", "CPU us per run-week", "peak MiB"):
+        t.add_column(col, justify="right")
+    for row in r["scaling"][dim]:
+        actors = f"{row['actors']} ({row['roster']})" if "roster" in row else str(row["actors"])
+        t.add_row(f"{row['runs']:,}", str(row["weeks"]), actors, f"{row['seconds']:.2f}",
+                  f"{row['runs_per_second']:,.0f}", f"{row['us_per_run_week']:.2f}", f"{row['peak_rss_mib']:,.0f}")
+    return t
+
 
 def main() -> None:
     """Entry point of the ``escalation`` script and of ``python -m sim``."""

@@ -66,6 +66,7 @@ class EscalationModel(mesa.Model):
         self.week = 0
         self._cache_week = -1
         self._cache: dict[str, object] = {}
+        self._fixed: dict[str, np.ndarray] = {}  # per-run constants derived from sampled attributes
 
     # ---------------------------------------------------------------- stepping
     def step(self) -> None:
@@ -83,7 +84,7 @@ class EscalationModel(mesa.Model):
     def _resolve(self) -> None:
         """Ceasefires break down at a weekly rate (DOMAIN.md 2.3: the grain deal lasted a year)."""
         w = self.world
-        u = w.streams.uniform("world:ceasefire_break", w.week)
+        u = w.streams.uniform("world:ceasefire_break", w.week, where=w.ceasefire)
         broken = w.ceasefire & (u < self.ctx.params["ceasefire_break_rate"])
         w.ceasefire &= ~broken
         w.fighting |= broken
@@ -103,56 +104,97 @@ class EscalationModel(mesa.Model):
         return self._cache[key]
 
     def member_deterrence(self) -> np.ndarray:
-        """Members' deterrence weights, shape (R, members)."""
-        return self._weekly("member_det", lambda: np.stack([m.deterrence_weight for m in self.members], axis=1))
+        """Members' deterrence weights, shape (R, members) (sampled once per run, so computed once)."""
+        if "member_det" not in self._fixed:
+            self._fixed["member_det"] = np.stack([m.deterrence_weight for m in self.members], axis=1)
+        return self._fixed["member_det"]
+
+    def _deployment_deterrence(self) -> np.ndarray:
+        """Per run and deployment, the largest deterrence weight among its contributors (at least 0), shape (R, D)."""
+        if "dep_det" not in self._fixed:
+            w = self.world
+            det = self.member_deterrence()
+            per_dep = np.zeros((w.size, len(w.deployments)))
+            for d in range(len(w.deployments)):
+                for m in np.flatnonzero(w.dep_contributors[d]):
+                    np.maximum(per_dep[:, d], det[:, m], out=per_dep[:, d])
+            self._fixed["dep_det"] = per_dep
+        return self._fixed["dep_det"]
 
     def contributor_deterrence(self) -> np.ndarray:
         """Per run, the largest deterrence weight among contributors of forces standing inside Ukraine."""
         def compute() -> np.ndarray:
             w = self.world
+            out = np.zeros(w.size)
             if not len(w.deployments):
-                return np.zeros(w.size)
-            det = self.member_deterrence()  # (R, M)
-            per_dep = np.where(w.dep_contributors[None, :, :], det[:, None, :], 0.0).max(axis=2)  # (R, D)
-            return np.where(w.dep_active & w.dep_inside, per_dep, 0.0).max(axis=1)
+                return out
+            per_dep = self._deployment_deterrence()
+            for d in np.flatnonzero(w.dep_inside):
+                np.maximum(out, per_dep[:, d], out=out, where=w.dep_active[:, d])
+            return out
         return self._weekly("contrib_det", compute)
 
     def alliance_deterrence(self) -> np.ndarray:
         """Per run, the deterrence of the alliance as a whole: its cohesion times the US's resolve."""
-        us = next(m for m in self.members if m.actor_id == "us")
-        return self._weekly("alliance_det", lambda: self.alliance.cohesion * (0.5 + us.resolve))
+        if "alliance_det" not in self._fixed:
+            us = next(m for m in self.members if m.actor_id == "us")
+            self._fixed["alliance_det"] = self.alliance.cohesion * (0.5 + us.resolve)
+        return self._fixed["alliance_det"]
 
     def target_members(self) -> np.ndarray:
         """Per run, the member Russia's acts against NATO aim at this week: weighted by frontline position and by
         contributing troops in Ukraine or deep-strike weapons."""
         def compute() -> np.ndarray:
             w, p = self.world, self.ctx.params
-            M = len(w.members)
-            weights = np.ones((w.size, M)) + p["frontline_target_weight"] * w.frontline[None, :]
-            if len(w.deployments):
-                contributes = (w.dep_active & w.dep_inside).astype(np.float64) @ w.dep_contributors.astype(np.float64)
-                weights += p["contributor_target_weight"] * (contributes > 0)
-            suppliers = self.ctx.levers.policies.deep_strike.suppliers
-            if w.deep_strike_authorised and suppliers:
-                sup = np.array([m in suppliers for m in w.members])
-                weights += p["contributor_target_weight"] * sup[None, :]
-            probs = weights / weights.sum(axis=1, keepdims=True)
-            return w.streams.categorical(probs, "russia:target", w.week)
+            inside = np.flatnonzero(w.dep_inside)
+            if len(inside) > 12:  # too many standing patterns to enumerate: weigh run by run
+                return w.streams.categorical(self._target_weights(w.dep_active[:, inside], inside), "russia:target",
+                                             w.week)
+            # runs with the same deployments standing share their weights: one inverse CDF per pattern
+            code = np.zeros(w.size, dtype=np.int64)
+            for bit, d in enumerate(inside):
+                code |= w.dep_active[:, d].astype(np.int64) << bit
+            u = w.streams.uniform("russia:target", w.week)
+            out = np.empty(w.size, dtype=np.int64)
+            for pattern in np.flatnonzero(np.bincount(code, minlength=1 << len(inside))):
+                standing = ((pattern >> np.arange(len(inside))) & 1).astype(bool)[None, :]
+                cdf = np.cumsum(self._target_weights(standing, inside)[0])
+                rows = code == pattern
+                out[rows] = np.searchsorted(cdf[:-1], u[rows] * cdf[-1], side="right")
+            return out
         return self._weekly("targets", compute)
+
+    def _target_weights(self, standing: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        """Targeting weights of the members, shape (len(standing), members), given which deployments inside Ukraine
+        (``inside``) stand in each row of ``standing``."""
+        w, p = self.world, self.ctx.params
+        M = len(w.members)
+        weights = np.empty((len(standing), M))
+        weights[:] = 1.0 + p["frontline_target_weight"] * w.frontline
+        if len(inside):
+            contributes = np.zeros((len(standing), M), dtype=bool)
+            for i, d in enumerate(inside):
+                contributes[:, w.dep_contributors[d]] |= standing[:, i, None]
+            weights += p["contributor_target_weight"] * contributes
+        suppliers = self.ctx.levers.policies.deep_strike.suppliers
+        if w.deep_strike_authorised and suppliers:
+            sup = np.array([m in suppliers for m in w.members])
+            weights += p["contributor_target_weight"] * sup[None, :]
+        return weights
 
     def most_exposed_deployment(self) -> tuple[np.ndarray, np.ndarray]:
         """Per run, the index of the most exposed active deployment inside Ukraine and its lead contributor
         (member index), -1 where none stands."""
         def compute():
             w = self.world
-            if not len(w.deployments):
-                none = np.full(w.size, -1)
-                return none, none
-            exp = np.where(w.dep_active & w.dep_inside, w.dep_exposure[None, :], -1.0)
-            dep = exp.argmax(axis=1)
-            has = exp.max(axis=1) >= 0
-            lead = np.where(has, w.dep_lead[dep], -1)
-            return np.where(has, dep, -1), lead
+            dep = np.full(w.size, -1)
+            best = np.full(w.size, -1.0)
+            for d in np.flatnonzero(w.dep_inside):  # strictly greater: the first of equals wins, as argmax
+                better = w.dep_active[:, d] & (w.dep_exposure[d] > best)
+                dep[better] = d
+                best[better] = w.dep_exposure[d]
+            lead = np.where(dep >= 0, w.dep_lead[np.maximum(dep, 0)] if len(w.deployments) else -1, -1)
+            return dep, lead
         return self._weekly("exposed", compute)
 
     # ---------------------------------------------------------------- results
@@ -181,5 +223,24 @@ class EscalationModel(mesa.Model):
 def simulate(ctx: Context, run_ids: np.ndarray, variant: str, record_events: bool = False) -> ChunkResult:
     """Run the model over ``run_ids`` to the horizon and return the chunk's result."""
     model = EscalationModel(ctx, np.asarray(run_ids, dtype=np.int64), record_events)
-    model.run()
-    return model.result(variant)
+    try:
+        model.run()
+        return model.result(variant)
+    finally:
+        _forget(model)
+
+
+def _forget(model: mesa.Model) -> None:
+    """Free a finished model's arrays now: a worker steps thousands of chunks, each model holding tens of MiB.
+
+    Mesa 3.3 counts agent ids per model in a class-level dict (``mesa.Agent._ids``), which keeps every model it has
+    seen alive (Mesa issue 3179; later releases number agents in the model, and then the first step does nothing).
+    Agents and model (and a mediating agent and its mediation) also refer to each other, so without the second step
+    they would wait for a full garbage collection, which may come only after dozens of chunks.
+    """
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+    for agent in vars(model).get("roster", ()):
+        vars(agent).clear()
+    vars(model).clear()

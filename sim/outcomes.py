@@ -70,13 +70,32 @@ assert tuple(OUTCOMES) == OUTCOME_IDS, "outcome rules must follow the vocabulary
 
 
 class OutcomeTracker:
-    """Per-replicate first weeks of every outcome and the week-by-week paths of both axes."""
+    """Per-replicate first weeks of every outcome and the week-by-week paths of both axes.
+
+    ``first`` is (runs, outcomes) and the paths are (runs, weeks), as views of arrays stored outcome by outcome
+    and week by week, so that the weekly writes touch contiguous memory.
+    """
 
     def __init__(self, size: int, horizon: int) -> None:
-        self.first = np.full((size, len(OUTCOME_IDS)), -1, dtype=np.int16)
-        self.headline = np.zeros((size, horizon), dtype=np.int8)
-        self.ukraine = np.zeros((size, horizon), dtype=np.int8)
+        self._first = np.full((len(OUTCOME_IDS), size), -1, dtype=np.int16)
+        self._headline = np.zeros((horizon, size), dtype=np.int8)
+        self._ukraine = np.zeros((horizon, size), dtype=np.int8)
         self._by_action: dict[tuple[str, str, int], list[int]] = {}
+
+    @property
+    def first(self) -> np.ndarray:
+        """The first week of each outcome per run, -1 where it never happened, shape (runs, outcomes)."""
+        return self._first.T
+
+    @property
+    def headline(self) -> np.ndarray:
+        """The headline axis per run and week, shape (runs, weeks)."""
+        return self._headline.T
+
+    @property
+    def ukraine(self) -> np.ndarray:
+        """The axis of the war inside Ukraine per run and week, shape (runs, weeks)."""
+        return self._ukraine.T
 
     def _matching(self, action: str, bloc: str, rung: int) -> list[int]:
         key = (action, bloc, rung)
@@ -94,18 +113,18 @@ class OutcomeTracker:
     def mark_act(self, action: str, bloc: str, rung: int, mask: np.ndarray, week: int) -> None:
         """Mark the outcomes an act realises, in the replicates of ``mask``, if not marked before."""
         for i in self._matching(action, bloc, rung):
-            col = self.first[:, i]
-            col[mask & (col < 0)] = week
+            col = self._first[i]
+            np.copyto(col, week, where=mask & (col < 0), casting="unsafe")
 
     def record_week(self, world: "World") -> None:
         """Keep this week's axes and mark the outcomes defined on the headline axis."""
         w = world.week
-        self.headline[:, w] = world.headline
-        self.ukraine[:, w] = world.ukraine_axis
+        self._headline[w] = world.headline
+        self._ukraine[w] = world.ukraine_axis
         for i, rule in enumerate(OUTCOMES.values()):
             if rule.headline_at_least is not None:
-                col = self.first[:, i]
-                col[(world.headline >= rule.headline_at_least) & (col < 0)] = w
+                col = self._first[i]
+                np.copyto(col, w, where=(world.headline >= rule.headline_at_least) & (col < 0), casting="unsafe")
 
 
 @dataclass
@@ -138,23 +157,23 @@ class Aggregates:
     @classmethod
     def from_tracker(cls, tracker: OutcomeTracker, run_ids: np.ndarray) -> "Aggregates":
         """Summarise one chunk's tracker."""
-        R, W = tracker.headline.shape
+        first, headline, ukraine = tracker._first, tracker._headline, tracker._ukraine  # (outcomes|weeks, runs)
+        W, R = headline.shape
         agg = cls(horizon=W, runs=R)
-        happened = tracker.first >= 0
-        agg.outcome_counts = happened.sum(axis=0).astype(np.int64)
+        happened = first >= 0
+        agg.outcome_counts = happened.sum(axis=1).astype(np.int64)
         for i in range(len(OUTCOME_IDS)):
-            weeks = tracker.first[happened[:, i], i]
-            agg.first_week_hist[i] = np.bincount(weeks, minlength=W)[:W]
-        week_idx = np.arange(W, dtype=np.int64)[None, :] * N_RUNGS
-        agg.headline_hist = np.bincount((week_idx + tracker.headline).ravel(), minlength=W * N_RUNGS).reshape(W, N_RUNGS)
-        agg.ukraine_hist = np.bincount((week_idx + tracker.ukraine).ravel(), minlength=W * N_RUNGS).reshape(W, N_RUNGS)
-        agg.max_rung_hist = np.bincount(tracker.headline.max(axis=1), minlength=N_RUNGS)
-        agg.max_ukraine_hist = np.bincount(tracker.ukraine.max(axis=1), minlength=N_RUNGS)
+            agg.first_week_hist[i] = np.bincount(first[i][happened[i]], minlength=W)[:W]
+        week_idx = np.arange(W, dtype=np.int64)[:, None] * N_RUNGS
+        agg.headline_hist = np.bincount((week_idx + headline).ravel(), minlength=W * N_RUNGS).reshape(W, N_RUNGS)
+        agg.ukraine_hist = np.bincount((week_idx + ukraine).ravel(), minlength=W * N_RUNGS).reshape(W, N_RUNGS)
+        agg.max_rung_hist = np.bincount(headline.max(axis=0), minlength=N_RUNGS)
+        agg.max_ukraine_hist = np.bincount(ukraine.max(axis=0), minlength=N_RUNGS)
         if W > 1:
-            pairs = tracker.headline[:, :-1].astype(np.int64) * N_RUNGS + tracker.headline[:, 1:]
+            pairs = headline[:-1].astype(np.int64) * N_RUNGS + headline[1:]
             agg.transitions = np.bincount(pairs.ravel(), minlength=N_RUNGS * N_RUNGS).reshape(N_RUNGS, N_RUNGS)
         for row in np.flatnonzero(run_ids < SAMPLE_PATHS):
-            agg.sample_paths[int(run_ids[row])] = tracker.headline[row].tolist()
+            agg.sample_paths[int(run_ids[row])] = headline[:, row].tolist()
         return agg
 
     def merge(self, other: "Aggregates") -> "Aggregates":

@@ -106,7 +106,7 @@ class RedLineRule:
         crossed = self.crossed(world)
         new = crossed if self.repeatable else crossed & ~self.ever
         self.ever |= crossed
-        u = world.streams.uniform(f"redline:{self.spec.id}", world.week)
+        u = world.streams.uniform(f"redline:{self.spec.id}", world.week, where=crossed)
         enforced = u < self.credibility
         bonus = np.where(new & enforced, self.weight, 0.0)
         if self.spec.persistent:

@@ -15,6 +15,14 @@ with the SplitMix64 finaliser (Steele, Lea and Flood 2014), all in vectorised ui
 True
 >>> bool(np.array_equal(Streams(7, np.arange(2, 4)).uniform("demo", 3), u[2:4]))
 True
+
+A draw needed only in some runs is computed only there, with the same values (``where``); the other runs get NaN,
+so a comparison with it is False:
+
+>>> mask = np.array([False, True, False, False, True])
+>>> v = s.uniform("demo", week=3, where=mask)
+>>> bool(np.array_equal(v[mask], u[mask])), bool(np.isnan(v[~mask]).all())
+(True, True)
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
 _S30, _S27, _S31, _S11 = (np.uint64(n) for n in (30, 27, 31, 11))
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
+_HALF_INV53 = 0.5 * _INV53
 
 
 def _mix_scalar(x: int) -> int:
@@ -60,6 +69,30 @@ def site_code(site: str) -> int:
     return int.from_bytes(hashlib.blake2b(site.encode(), digest_size=8).digest(), "little")
 
 
+@lru_cache(maxsize=1 << 16)
+def _offset(site: str, week: int, k: int) -> np.uint64:
+    """The counter added to every run key for draw ``k`` of ``site`` in ``week`` (cached: sites repeat weekly)."""
+    c = _mix_scalar(site_code(site) ^ _mix_scalar((week + 1) * _GOLDEN) ^ _mix_scalar((k + 7) * 0xD1B54A32D192ED03))
+    return np.uint64(c)
+
+
+def _nan_array(size: int) -> np.ndarray:
+    """A read-only array of NaN: the answer of a masked draw that selects no run."""
+    out = np.full(size, np.nan)
+    out.flags.writeable = False
+    return out
+
+
+def _uniform_of(keys: np.ndarray, offset: np.uint64) -> np.ndarray:
+    """The uniforms of the given run keys at one counter (the same arithmetic as ``Streams.uniform``)."""
+    x = keys + offset
+    _mix_inplace(x, np.empty_like(x))
+    np.right_shift(x, _S11, out=x)
+    out = np.multiply(x.view(np.int64), _INV53)
+    out += _HALF_INV53
+    return out
+
+
 def run_keys(seed: int, run_ids: np.ndarray) -> np.ndarray:
     """The per-run 64-bit keys of a batch seeded with ``seed``."""
     root = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
@@ -86,21 +119,49 @@ class Streams:
         self.size = len(self.keys)
         self._x = np.empty(self.size, dtype=np.uint64)
         self._tmp = np.empty(self.size, dtype=np.uint64)
+        self._nan = _nan_array(self.size)
 
     @staticmethod
     def _offset(site: str, week: int, k: int) -> np.uint64:
-        c = _mix_scalar(site_code(site) ^ _mix_scalar((week + 1) * _GOLDEN) ^ _mix_scalar((k + 7) * 0xD1B54A32D192ED03))
-        return np.uint64(c)
+        return _offset(site, int(week), int(k))
 
-    def uniform(self, site: str, week: int = 0, k: int = 0) -> np.ndarray:
-        """Uniform draws on the open interval (0, 1), one per run."""
+    def take(self, rows: np.ndarray) -> "Streams":
+        """The streams of a subset of these runs (positions ``rows``): the same draws, computed for fewer runs.
+
+        >>> s = Streams(seed=7, run_ids=np.arange(10, 15))
+        >>> bool(np.array_equal(s.take(np.array([1, 3])).uniform("demo", 2), s.uniform("demo", 2)[[1, 3]]))
+        True
+        """
+        sub = object.__new__(Streams)
+        sub.seed = self.seed
+        sub.run_ids = self.run_ids[rows]
+        sub.keys = self.keys[rows]
+        sub.size = len(sub.keys)
+        sub._x = np.empty(sub.size, dtype=np.uint64)
+        sub._tmp = np.empty(sub.size, dtype=np.uint64)
+        sub._nan = _nan_array(sub.size)
+        return sub
+
+    def uniform(self, site: str, week: int = 0, k: int = 0, where: np.ndarray | None = None) -> np.ndarray:
+        """Uniform draws on the open interval (0, 1), one per run.
+
+        With a boolean mask ``where``, only the runs it selects are drawn (with the values they would have anyway)
+        and the others hold NaN: the cost follows the number of runs that need the draw, not the chunk size.
+        """
+        if where is not None:
+            if not np.count_nonzero(where):
+                return self._nan
+            out = np.full(self.size, np.nan)
+            rows = np.flatnonzero(where)
+            out[rows] = _uniform_of(self.keys[rows], self._offset(site, week, k))
+            return out
         x = self._x
         np.add(self.keys, self._offset(site, week, k), out=x)
         _mix_inplace(x, self._tmp)
         np.right_shift(x, _S11, out=x)
-        out = x.astype(np.float64)
-        out += 0.5
-        out *= _INV53
+        # (x + 0.5) * 2**-53 == x * 2**-53 + 2**-54 exactly; int64 converts to float faster than uint64
+        out = np.multiply(x.view(np.int64), _INV53)
+        out += _HALF_INV53
         return out
 
     def uniforms(self, site: str, week: int, n: int) -> np.ndarray:
@@ -112,9 +173,14 @@ class Streams:
 
     def normal(self, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Standard normal draws, one per run (Box-Muller on two keyed uniforms)."""
-        u1 = self.uniform(site, week, 2 * k)
-        u2 = self.uniform(site, week, 2 * k + 1)
-        return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        radius = np.log(self.uniform(site, week, 2 * k))
+        radius *= -2.0
+        np.sqrt(radius, out=radius)
+        angle = self.uniform(site, week, 2 * k + 1)
+        angle *= 2.0 * np.pi
+        np.cos(angle, out=angle)
+        radius *= angle
+        return radius
 
     def bernoulli(self, p: np.ndarray | float, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """True with probability ``p`` (per run or scalar)."""
@@ -127,8 +193,46 @@ class Streams:
         return low + np.minimum((self.uniform(site, week, k) * span).astype(np.int64), span - 1)
 
     def categorical(self, probs: np.ndarray, site: str, week: int = 0, k: int = 0) -> np.ndarray:
-        """Index drawn from each row of ``probs`` (shape (runs, n), rows summing to 1) by inverse CDF."""
-        cdf = np.cumsum(probs, axis=1)
-        u = self.uniform(site, week, k) * cdf[:, -1]
-        idx = (u[:, None] >= cdf).sum(axis=1)
-        return np.minimum(idx, probs.shape[1] - 1)
+        """Index drawn from each row of ``probs`` (shape (runs, n), non-negative rows) by inverse CDF.
+
+        Rows need not sum to 1: an index is drawn in proportion to its entry.
+
+        >>> s = Streams(seed=1, run_ids=np.arange(4000))
+        >>> draws = s.categorical(np.tile([1.0, 0.0, 3.0], (4000, 1)), "demo")
+        >>> sorted(set(draws.tolist())), round(float((draws == 2).mean()), 1)
+        ([0, 2], 0.8)
+        """
+        return _inverse_cdf(probs, self.uniform(site, week, k))
+
+    def logit_choice(self, util: np.ndarray, site: str, week: int = 0, k: int = 0) -> np.ndarray:
+        """Per run, an option drawn with probability proportional to ``exp(util)``; ``util`` is (options, runs).
+
+        An option whose utility is -inf is never drawn; a run with no finite utility gets -1. Options come first so
+        that each option's utilities are one contiguous row.
+
+        >>> s = Streams(seed=1, run_ids=np.arange(3))
+        >>> s.logit_choice(np.array([[0.0, -np.inf, -np.inf], [-np.inf, -np.inf, 5.0]]), "demo").tolist()
+        [0, -1, 1]
+        """
+        top = util.max(axis=0)
+        none = top == -np.inf
+        top[none] = 0.0
+        weights = util - top
+        np.exp(weights, out=weights)
+        choice = _inverse_cdf(weights.T, self.uniform(site, week, k))
+        choice[none] = -1
+        return choice
+
+
+def _inverse_cdf(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row of ``weights`` (runs, n), the first index whose running sum exceeds ``u`` times the row's total."""
+    runs, n = weights.shape
+    cdf = np.empty((n, runs))  # one contiguous row per running sum
+    cdf[0] = weights[:, 0]
+    for j in range(1, n):
+        np.add(cdf[j - 1], weights[:, j], out=cdf[j])
+    target = u * cdf[n - 1]
+    idx = np.zeros(runs, dtype=np.int64)
+    for j in range(n - 1):  # the last index takes whatever is left (and rounding at the very top)
+        idx += target >= cdf[j]
+    return idx

@@ -59,6 +59,7 @@ class World:
         self.horizon = ctx.scenario.horizon_weeks
         doctrine = ctx.doctrine
         self.blocs = np.array([doctrine.actor(a).bloc.value for a in ctx.actor_ids])
+        self._bloc_of = tuple(self.blocs.tolist())  # plain strings: looked up for every act
         self.members = doctrine.members()
         self.member_index = np.array([ctx.index(m) for m in self.members])
         self.frontline = np.array([Role.FRONTLINE_STATE in doctrine.actor(m).roles for m in self.members])
@@ -207,15 +208,17 @@ class World:
     # ------------------------------------------------------------------ derived state
     def forces_in_ukraine(self) -> np.ndarray:
         """True where NATO forces of any deployment stand inside Ukraine."""
-        if not len(self.deployments):
-            return np.zeros(self.size, dtype=bool)
-        return (self.dep_active & self.dep_inside).any(axis=1)
+        out = np.zeros(self.size, dtype=bool)
+        for d in np.flatnonzero(self.dep_inside):  # a loop over deployments: row-wise any() is slow
+            out |= self.dep_active[:, d]
+        return out
 
     def exposure(self) -> np.ndarray:
         """Total exposure of the NATO forces standing inside Ukraine."""
-        if not len(self.deployments):
-            return np.zeros(self.size)
-        return (self.dep_active & self.dep_inside) @ self.dep_exposure
+        out = np.zeros(self.size)
+        for d in np.flatnonzero(self.dep_inside):
+            out += np.where(self.dep_active[:, d], self.dep_exposure[d], 0.0)
+        return out
 
     def doctrine_permits_nuclear(self) -> np.ndarray:
         """Where the doctrine's permissive thresholds are met (DOMAIN.md 4.2): war with NATO, a NATO attack,
@@ -238,13 +241,13 @@ class World:
             t: int | np.ndarray = self.ctx.index(target)
         else:
             t = target
-        abloc = self.blocs[a]
-        tbloc = self.blocs[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
+        abloc = self._bloc_of[a]
+        tbloc = self._bloc_of[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
         pair = {abloc, tbloc}
         if pair == {Bloc.RUSSIA.value, Bloc.NATO.value} or rung >= 13:
-            np.maximum(self.headline, np.where(mask, rung, 0).astype(np.int8), out=self.headline)
+            np.maximum(self.headline, np.int8(rung), out=self.headline, where=mask)
         if pair == {Bloc.RUSSIA.value, Bloc.UKRAINE.value} or (rung >= 14 and abloc == Bloc.RUSSIA.value):
-            np.maximum(self.ukraine_axis, np.where(mask, rung, 0).astype(np.int8), out=self.ukraine_axis)
+            np.maximum(self.ukraine_axis, np.int8(rung), out=self.ukraine_axis, where=mask)
         self.outcomes.mark_act(action, abloc, rung, mask, self.week)
         if self.record_events:
             rows = np.flatnonzero(mask)

@@ -1,0 +1,321 @@
+"""The performance harness behind ``escalation bench``: how fast the lockstep engine is, and how it scales.
+
+It measures, on one scenario's baseline (by default ``scenarios/limited_deployment.yaml``, full roster, its horizon):
+
+- the engine with all the runs of a chunk stepped in lockstep (``simulate`` over ``np.arange`` of a chunk), in this
+  process, with its peak traced allocation;
+- the same engine driven one run at a time (R = 1 per model), as a per-run agent-based loop would be, and a check
+  that those runs equal the matching rows of the lockstep chunk;
+- a full batch through the real runner on the process pool with aggregates only (as ``--no-runs``), its runs per
+  second and the peak resident memory of the main process plus its workers;
+- a scaling table: runs (through the runner), weeks (26, 52, 104) and actors (the roster, and a doubled roster in
+  which every NATO member has a twin under a new id).
+
+Numbers depend on the machine; ``benchmarks/RESULTS.md`` records them with the commands that produced them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.config import ActorSpec, Doctrine, ScenarioSpec
+from sim.model import simulate
+from sim.runner import Batch, default_workers, execute
+from sim.world import Context
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much each part of the harness runs."""
+
+    lockstep_runs: int
+    lockstep_chunk: int
+    loop_runs: int
+    batch_runs: int
+    runs_scale: tuple[int, ...]
+    weeks_scale: tuple[int, ...]
+    scale_runs: int
+
+    @classmethod
+    def full(cls) -> "Plan":
+        """The recorded measurements: a million-run batch, scaling up to 100,000 runs (about two minutes)."""
+        return cls(lockstep_runs=40_000, lockstep_chunk=20_000, loop_runs=100, batch_runs=1_000_000,
+                   runs_scale=(1_000, 10_000, 100_000), weeks_scale=(26, 52, 104), scale_runs=100_000)
+
+    @classmethod
+    def quick(cls) -> "Plan":
+        """Every part, small (seconds): for tests and a first look."""
+        return cls(lockstep_runs=5_000, lockstep_chunk=5_000, loop_runs=10, batch_runs=10_000,
+                   runs_scale=(1_000,), weeks_scale=(26, 52, 104), scale_runs=2_000)
+
+
+# ------------------------------------------------------------------------------------------------ memory
+def _tree(root: int) -> tuple[int, dict[int, int]]:
+    """Resident bytes of process ``root`` and all its descendants, and the CPU clock ticks each has used (Linux
+    /proc; a process that cannot be read counts as nothing)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()  # fields[0] is the state, the 3rd field of the line
+        parents[int(entry)] = int(fields[1])
+        ticks[int(entry)] = int(fields[11]) + int(fields[12])  # utime + stime
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * page
+        except OSError:
+            continue
+    return total, {pid: ticks[pid] for pid in tree if pid in ticks}
+
+
+class TreeMemory:
+    """Samples the resident memory of this process and its descendants in a background thread; keeps the peak of
+    their sum, and the CPU time they used meanwhile (to within one sampling interval per process).
+
+    Where /proc is missing it falls back to ``getrusage`` (this process and its largest finished child) and
+    reports no CPU time.
+    """
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.peak = 0
+        self.cpu_seconds = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._proc = os.path.isdir("/proc/self")
+        self._ticks: dict[int, int] = {}
+        self._start: dict[int, int] = {}
+
+    def _sample(self) -> None:
+        pid = os.getpid()
+        while True:
+            rss, ticks = _tree(pid)
+            self.peak = max(self.peak, rss)
+            for p, t in ticks.items():
+                self._start.setdefault(p, t if p == pid else 0)
+                self._ticks[p] = max(self._ticks.get(p, 0), t)
+            if self._stop.is_set():
+                break
+            self._stop.wait(self.interval)
+        hz = os.sysconf("SC_CLK_TCK")
+        self.cpu_seconds = sum(t - self._start[p] for p, t in self._ticks.items()) / hz
+
+    def __enter__(self) -> "TreeMemory":
+        if self._proc:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc:
+            self._stop.set()
+            self._thread.join()
+        else:  # pragma: no cover - not on Linux
+            scale = 1 if sys.platform == "darwin" else 1024
+            own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+            kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
+            self.peak = own + kids
+
+
+def max_rss_mib() -> float:
+    """Peak resident memory of this process so far (getrusage), in MiB."""
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / MIB
+
+
+# ------------------------------------------------------------------------------------------------ scenarios
+def doubled_roster(doctrine: Doctrine) -> Doctrine:
+    """The doctrine with a twin of every NATO member (id ``<id>_twin``), same attributes and roles."""
+    members = set(doctrine.members())
+    actors: list[ActorSpec] = []
+    for a in doctrine.actors:
+        actors.append(a)
+        if a.id in members:
+            actors.append(a.model_copy(update={"id": f"{a.id}_twin", "name": f"{a.name} (twin)"}))
+    return doctrine.model_copy(update={"actors": actors})
+
+
+def with_horizon(scenario: ScenarioSpec, doctrine: Doctrine, weeks: int) -> ScenarioSpec:
+    """The scenario's baseline with another horizon (timeline moves past it dropped), validated again."""
+    data = scenario.model_dump(mode="json")
+    data["horizon_weeks"] = weeks
+    data["timeline"] = [m for m in data.get("timeline", []) if m["week"] < weeks]
+    data["variants"] = []  # the harness runs the baseline only
+    return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
+
+
+def _with(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -> ScenarioSpec:
+    """The scenario with some fields changed, validated again."""
+    data = scenario.model_dump(mode="json")
+    data.update(changes)
+    return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
+
+
+def baseline_context(doctrine: Doctrine, scenario: ScenarioSpec) -> Context:
+    """The batch context of the scenario's baseline."""
+    levers = {lv.name: lv for lv in scenario.levers()}
+    return Context.build(doctrine, scenario, levers[scenario.baseline_name])
+
+
+# ------------------------------------------------------------------------------------------------ measurements
+def measure_lockstep(ctx: Context, runs: int, chunk: int) -> dict[str, Any]:
+    """Runs per second of the engine stepping ``chunk`` runs at once, in this process, and its peak allocation."""
+    simulate(ctx, np.arange(min(chunk, 100)), "bench")  # warm caches and imports
+    t0, c0 = time.perf_counter(), time.process_time()
+    for start in range(0, runs, chunk):
+        simulate(ctx, np.arange(start, min(start + chunk, runs)), "bench")
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    tracemalloc.start()
+    simulate(ctx, np.arange(chunk), "bench")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"runs": runs, "chunk": chunk, "seconds": wall, "cpu_seconds": cpu, "runs_per_second": runs / wall,
+            "runs_per_cpu_second": runs / cpu, "peak_traced_mib": peak / MIB}
+
+
+def measure_loop(ctx: Context, runs: int, check_against: int) -> dict[str, Any]:
+    """Runs per second of the same engine driven one run at a time, and whether each run equals its row of a
+    lockstep chunk of ``check_against`` runs."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    singles = [simulate(ctx, np.array([k]), "bench") for k in range(runs)]
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    chunk = simulate(ctx, np.arange(max(check_against, runs)), "bench")
+    same = all(np.array_equal(s.headline[0], chunk.headline[k]) and np.array_equal(s.ukraine[0], chunk.ukraine[k])
+               and all(np.array_equal(s.runs[c], chunk.runs[c][k:k + 1]) for c in s.runs)
+               for k, s in enumerate(singles))
+    return {"runs": runs, "seconds": wall, "cpu_seconds": cpu, "runs_per_second": runs / wall,
+            "runs_per_cpu_second": runs / cpu, "rows_equal_lockstep": same}
+
+
+def measure_batch(doctrine: Doctrine, scenario: ScenarioSpec, runs: int, workers: int,
+                  executor: str = "process") -> dict[str, Any]:
+    """A baseline batch through the runner, aggregates only (as ``escalation run --no-runs``)."""
+    spec = _with(scenario, doctrine, runs=runs)
+    batch = Batch(doctrine, spec, (spec.baseline_name,), record_runs=False, record_events=False)
+    with TreeMemory() as mem:
+        outcome = execute(batch, executor=executor, workers=workers)
+    agg = outcome.aggregates[spec.baseline_name]
+    cpu = mem.cpu_seconds or None
+    return {"runs": runs, "weeks": spec.horizon_weeks, "actors": len(doctrine.actors), "chunk_size": spec.chunk_size,
+            "workers": workers, "seconds": outcome.wall_seconds, "runs_per_second": runs / outcome.wall_seconds,
+            "cpu_seconds": cpu, "runs_per_cpu_second": runs / cpu if cpu else None,
+            "us_per_run_week": 1e6 * (cpu or workers * outcome.wall_seconds) / (runs * spec.horizon_weeks),
+            "peak_rss_mib": mem.peak / MIB, "merged_runs": agg.runs}
+
+
+def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None = None,
+              chunk_size: int | None = None, configs: Path | None = None,
+              progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """Run every part of the harness and return its results as plain data (what ``--json`` prints)."""
+    from sim.loading import load_doctrine, load_scenario
+
+    plan = Plan.quick() if quick else Plan.full()
+    workers = workers or default_workers()
+    doctrine = load_doctrine(configs)
+    scenario = load_scenario(scenario_path, doctrine)
+    if chunk_size is None and quick:  # small batches: small chunks, so that the pool still gets work
+        chunk_size = min(scenario.chunk_size, plan.batch_runs // (2 * workers))
+    if chunk_size is not None:
+        scenario = _with(scenario, doctrine, chunk_size=chunk_size)
+    ctx = baseline_context(doctrine, scenario)
+    t_start = time.perf_counter()
+
+    progress(f"lockstep engine: {plan.lockstep_runs:,} runs in chunks of {plan.lockstep_chunk:,}, one process")
+    lockstep = measure_lockstep(ctx, plan.lockstep_runs, plan.lockstep_chunk)
+    progress(f"per-run loop: {plan.loop_runs} runs, one model each")
+    loop = measure_loop(ctx, plan.loop_runs, plan.lockstep_chunk if quick else 1000)
+    progress(f"full batch: {plan.batch_runs:,} runs through the runner, {workers} worker(s)")
+    batch = measure_batch(doctrine, scenario, plan.batch_runs, workers)
+
+    scaling: dict[str, list[dict[str, Any]]] = {"runs": [], "weeks": [], "actors": []}
+    for n in plan.runs_scale:
+        progress(f"scaling in runs: {n:,}")
+        scaling["runs"].append(measure_batch(doctrine, scenario, n, workers))
+    scaling["runs"].append(batch)
+    for weeks in plan.weeks_scale:
+        progress(f"scaling in weeks: {weeks}")
+        scaling["weeks"].append(measure_batch(doctrine, with_horizon(scenario, doctrine, weeks), plan.scale_runs, workers))
+    twins = doubled_roster(doctrine)
+    for label, d in (("roster", doctrine), ("doubled roster", twins)):
+        progress(f"scaling in actors: {label} ({len(d.actors)} actors)")
+        row = measure_batch(d, scenario, plan.scale_runs, workers)
+        row["roster"] = label
+        scaling["actors"].append(row)
+
+    return {
+        "scenario": str(scenario_path),
+        "variant": scenario.baseline_name,
+        "mode": "quick" if quick else "full",
+        "weeks": scenario.horizon_weeks,
+        "actors": len(doctrine.actors),
+        "chunk_size": scenario.chunk_size,
+        "workers": workers,
+        "runs": plan.batch_runs,
+        "runs_per_second": batch["runs_per_second"],
+        "batch_seconds": batch["seconds"],
+        "batch_runs_per_cpu_second": batch["runs_per_cpu_second"],
+        "peak_rss_mib": batch["peak_rss_mib"],
+        "lockstep_runs_per_second": lockstep["runs_per_second"],
+        "lockstep_runs_per_cpu_second": lockstep["runs_per_cpu_second"],
+        "lockstep_peak_traced_mib": lockstep["peak_traced_mib"],
+        "per_run_loop_runs_per_second": loop["runs_per_second"],
+        "speedup": lockstep["runs_per_second"] / loop["runs_per_second"],
+        "batch_speedup": batch["runs_per_second"] / loop["runs_per_second"],
+        "loop_rows_equal_lockstep": loop["rows_equal_lockstep"],
+        "process_max_rss_mib": max_rss_mib(),
+        "lockstep": lockstep,
+        "per_run_loop": loop,
+        "batch": batch,
+        "scaling": scaling,
+        "machine": machine(),
+        "bench_seconds": time.perf_counter() - t_start,
+    }
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    mem = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / MIB / 1024
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {"cpu": cpu, "cores": default_workers(), "memory_gib": round(mem, 1) if mem else None,
+            "python": sys.version.split()[0], "numpy": np.__version__, "platform": platform.platform(),
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
