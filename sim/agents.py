@@ -222,7 +222,7 @@ class Russia(Actor):
                 continue
             avail = self._available(axis)  # a scheduled act lapses if its preconditions no longer hold
             for k, oid in enumerate(axis.ids):
-                mask = (fired == k) & avail[:, k]
+                mask = (fired == k) & avail[k]
                 if k == axis.baseline or not mask.any():
                     continue
                 self._fire(oid, int(axis.rung[k]), mask, targets)

@@ -107,7 +107,8 @@ def test_scenario_validates(doctrine, path):
     assert spec.title and spec.question and spec.description and spec.sources
     assert spec.variants, "every scenario compares its levers with alternatives"
     if spec.name != "backtest_2022_2024":
-        assert spec.horizon_weeks == 52 and spec.runs == 20000 and spec.chunk_size == 5000
+        assert spec.horizon_weeks == 52 and spec.runs == 20000
+        assert 1000 <= spec.chunk_size <= spec.runs  # a performance setting: results do not depend on it
 
 
 def test_scenario_library_is_complete():
