@@ -43,7 +43,7 @@ from sim.errors import InputError, SimError
 from sim.loading import canonical_hash
 from sim.model import ChunkResult
 from sim.outcomes import Aggregates, summarise
-from sim.runner import Batch, BatchOutcome, Chunk, WorkerLost, execute, plan_chunks
+from sim.runner import Batch, BatchOutcome, Chunk, WorkerLost, execute, plan_chunks, stop_signal_handler
 
 NOT_A_FORECAST = (
     "Exploratory simulation: it shows the consequences of stated assumptions and sources, not a forecast of what "
@@ -519,10 +519,6 @@ class BatchStopped(SimError):
                          f"Resume with: escalation run --resume {folder}")
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def run_batch(
     batch: Batch,
     writer: ResultsWriter,
@@ -550,7 +546,7 @@ def run_batch(
             on_chunk(chunk)
 
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
+    previous = {sig: signal.signal(sig, stop_signal_handler) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
     reason, code = None, 1
     try:
         outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,
@@ -567,8 +563,8 @@ def run_batch(
     except Exception as exc:  # a failure of the model itself: still keep what is finished
         reason = f"the batch failed ({type(exc).__name__}: {exc})"
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if writer.manifest["status"] == "complete":  # stopped while tidying up: the results are whole
         raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code)
     previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from contextlib import contextmanager
 import sys
 import time
 from collections import deque
@@ -177,6 +178,50 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
+# ------------------------------------------------------------------------------------------------ stopping
+#: How often the process-pool loop looks for a stop signal it deferred, in seconds.
+STOP_POLL_SECONDS = 0.25
+
+
+class _StopState:
+    """Stop signals (Ctrl-C, SIGTERM) that arrived while the pool was being driven, to raise at a safe point."""
+
+    depth = 0
+    pending = False
+
+
+def stop_signal_handler(signum: int, frame: object) -> None:
+    """Raise KeyboardInterrupt, or defer it while inside :func:`deferred_stops`.
+
+    An exception raised asynchronously inside ``concurrent.futures`` (in ``submit`` or ``wait``, holding their locks)
+    can leave the pool's management thread blocked, and the process then hangs at exit instead of stopping.
+    """
+    if _StopState.depth > 0:
+        _StopState.pending = True
+        return
+    raise KeyboardInterrupt
+
+
+def raise_if_stopped() -> None:
+    """Raise the stop signal that :func:`stop_signal_handler` deferred, if one came."""
+    if _StopState.pending:
+        _StopState.pending = False
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def deferred_stops() -> Iterator[None]:
+    """Hold stop signals (when :func:`stop_signal_handler` is installed) until the block ends, then raise."""
+    _StopState.depth += 1
+    try:
+        yield
+    finally:
+        _StopState.depth -= 1
+        if _StopState.depth == 0 and _StopState.pending:
+            _StopState.pending = False
+            raise KeyboardInterrupt
+
+
 def _new_pool(batch: Batch, workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_init_worker,
                                initargs=(batch,))
@@ -207,50 +252,54 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
     retried: set[int] = set()
     pool = _new_pool(batch, n)
     pending: dict[Future, Chunk] = {}
-    try:
-        while queue or pending or suspects:
-            broken = False
-            if suspects:
-                todo, limit = suspects, 1
-            else:  # keep a bounded number of chunks in flight so results never pile up in memory
-                todo, limit = queue, 2 * n
-            while todo and len(pending) < limit:
-                c = todo.popleft()
-                try:
-                    pending[pool.submit(_run_chunk_in_worker, c)] = c
-                except BrokenProcessPool:  # a worker died since the last look
-                    todo.appendleft(c)
-                    broken = True
-                    break
-            alone = len(pending) == 1 and pending[next(iter(pending))].index in retried
-            done: set[Future] = set()
-            if pending and not broken:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
-            if broken and pending:
-                # the pool is unusable: every chunk still in it fails now or soon
-                done, _ = wait(pending, return_when=ALL_COMPLETED)
-            lost: list[Chunk] = []
-            for f in done:
-                c = pending.pop(f)
-                if isinstance(f.exception(), BrokenProcessPool):
-                    lost.append(c)
-                else:
-                    yield f.result()
-            if broken or lost:
-                _terminate(pool)
-                if alone and lost:
-                    raise WorkerLost(
-                        f"a worker process died twice while running chunk {lost[0].index} (killed, or out of "
-                        "memory? fewer --workers or a smaller --chunk-size may help)"
-                    )
-                retried.update(c.index for c in lost)
-                suspects.extend(sorted(lost, key=lambda c: c.index))
-                pool = _new_pool(batch, n)
-    except BaseException:
-        _terminate(pool)
-        raise
-    pool.shutdown(wait=True)
+    # for the whole batch, a stop signal is held and raised only at the top of the loop: never inside the
+    # pool's own locks, the progress bar or the writer
+    with deferred_stops():
+        try:
+            while queue or pending or suspects:
+                raise_if_stopped()
+                broken = False
+                if suspects:
+                    todo, limit = suspects, 1
+                else:  # keep a bounded number of chunks in flight so results never pile up in memory
+                    todo, limit = queue, 2 * n
+                done: set[Future] = set()
+                while todo and len(pending) < limit:
+                    c = todo.popleft()
+                    try:
+                        pending[pool.submit(_run_chunk_in_worker, c)] = c
+                    except BrokenProcessPool:  # a worker died since the last look
+                        todo.appendleft(c)
+                        broken = True
+                        break
+                alone = len(pending) == 1 and pending[next(iter(pending))].index in retried
+                if pending and not broken:
+                    done, _ = wait(pending, timeout=STOP_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                    broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
+                if broken and pending:
+                    # the pool is unusable: every chunk still in it fails now or soon
+                    done, _ = wait(pending, return_when=ALL_COMPLETED)
+                lost: list[Chunk] = []
+                for f in done:
+                    c = pending.pop(f)
+                    if isinstance(f.exception(), BrokenProcessPool):
+                        lost.append(c)
+                    else:
+                        yield f.result()
+                if broken or lost:
+                    _terminate(pool)
+                    if alone and lost:
+                        raise WorkerLost(
+                            f"a worker process died twice while running chunk {lost[0].index} (killed, or out of "
+                            "memory? fewer --workers or a smaller --chunk-size may help)"
+                        )
+                    retried.update(c.index for c in lost)
+                    suspects.extend(sorted(lost, key=lambda c: c.index))
+                    pool = _new_pool(batch, n)
+        except BaseException:
+            _terminate(pool)
+            raise
+        pool.shutdown(wait=True)
 
 
 def local_cluster(workers: int):
