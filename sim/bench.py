@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from sim.config import ActorSpec, Doctrine, ScenarioSpec
+from sim.loading import with_overrides
 from sim.model import simulate
 from sim.runner import Batch, default_workers, execute
 from sim.world import Context
@@ -165,19 +166,20 @@ def doubled_roster(doctrine: Doctrine) -> Doctrine:
 
 
 def with_horizon(scenario: ScenarioSpec, doctrine: Doctrine, weeks: int) -> ScenarioSpec:
-    """The scenario's baseline with another horizon (timeline moves past it dropped), validated again."""
+    """The scenario's baseline with another horizon, validated again: timeline moves and deployments past it are
+    dropped, and a deep-strike authorisation beyond it starts in its last week."""
     data = scenario.model_dump(mode="json")
-    data["horizon_weeks"] = weeks
     data["timeline"] = [m for m in data.get("timeline", []) if m["week"] < weeks]
-    data["variants"] = []  # the harness runs the baseline only
-    return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
+    data["deployments"] = [d for d in data.get("deployments", []) if d["start_week"] < weeks]
+    ds = data["policies"]["deep_strike"]
+    ds["from_week"] = min(ds["from_week"], weeks - 1)
+    return with_overrides(ScenarioSpec.model_validate(data, context={"doctrine": doctrine}), doctrine,
+                          horizon_weeks=weeks, variants=[])  # the harness runs the baseline only
 
 
 def _with(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -> ScenarioSpec:
     """The scenario with some fields changed, validated again."""
-    data = scenario.model_dump(mode="json")
-    data.update(changes)
-    return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
+    return with_overrides(scenario, doctrine, **changes)
 
 
 def baseline_context(doctrine: Doctrine, scenario: ScenarioSpec) -> Context:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from sim.config import Doctrine, ScenarioSpec
 from sim.errors import EXIT_INPUT, InputError, SimError
-from sim.loading import default_scenarios_dir, load_doctrine, load_scenario
+from sim.loading import default_scenarios_dir, load_doctrine, load_scenario, with_overrides
 from sim.vocabulary import OUTCOME_IDS
 
 app = typer.Typer(
@@ -41,20 +41,6 @@ def fail(exc: SimError) -> None:
 
 def _doctrine(configs: Optional[Path]) -> Doctrine:
     return load_doctrine(configs)
-
-
-def with_overrides(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -> ScenarioSpec:
-    """The scenario with command-line settings (runs, seed, chunk size) applied and validated again."""
-    updates = {k: v for k, v in changes.items() if v is not None}
-    if not updates:
-        return scenario
-    data = scenario.model_dump(mode="json", exclude_unset=False)
-    data.update(updates)
-    try:
-        return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
-    except Exception as exc:  # pydantic's ValidationError: report the option that broke it
-        first = getattr(exc, "errors", lambda: [{"loc": ["?"], "msg": str(exc)}])()[0]
-        raise InputError(first["msg"], key="--" + str(first["loc"][0]).replace("_", "-")) from None
 
 
 def _progress() -> Progress:
@@ -117,6 +103,13 @@ def run(
     try:
         if executor not in ("process", "serial", "dask"):
             raise InputError("unknown executor", key="--executor", expected="one of: process, serial, dask", found=executor)
+        if address is not None:
+            if executor != "dask":
+                raise InputError("--address names a Dask scheduler", key="--address", found=address,
+                                 hint="Add --executor dask, or leave --address out")
+            from sim.runner import check_scheduler
+
+            check_scheduler(address)  # before any folder is made: an unreachable scheduler writes nothing
         if resume is not None:
             given = [name for name, value in (("--runs", runs), ("--seed", seed), ("--chunk-size", chunk_size),
                                               ("--variants", variants), ("--events/--no-events", events))
@@ -393,6 +386,8 @@ def compare(
 ) -> None:
     """Run variants with common random numbers and report each outcome's difference to the baseline."""
     from sim import compare as cmp
+    from pyarrow import ArrowException
+
     from sim.charts import comparison_chart
     from sim.report import draw_results, write_report
     from sim.results import ResultsWriter
@@ -508,6 +503,8 @@ def plot(
     as_json: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
     """Redraw every chart (and the report) of a results folder from its files, without running the model."""
+    from pyarrow import ArrowException
+
     from sim.charts import comparison_chart
     from sim.report import draw_results, write_report
 
@@ -521,8 +518,14 @@ def plot(
                 raise InputError(f"comparison.json cannot be read ({exc})", key="RESULTS_DIR", found=str(results_dir)) from None
             report = None
         else:
-            files = draw_results(results_dir, replay=False)
-            report = write_report(results_dir)
+            try:
+                files = draw_results(results_dir, replay=False)
+                report = write_report(results_dir)
+            except (ValueError, KeyError, TypeError, IndexError, StopIteration, OSError, ArrowException) as exc:
+                # a damaged folder: files present but not what 'escalation run' writes
+                raise InputError(f"the results folder is damaged and cannot be drawn ({type(exc).__name__}: {exc})",
+                                 key="RESULTS_DIR", found=str(results_dir),
+                                 hint="Run the scenario again, or resume it if it was interrupted") from None
     except SimError as exc:
         fail(exc)
         return

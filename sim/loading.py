@@ -615,3 +615,17 @@ def canonical_hash(*objects: BaseModel) -> str:
     for obj in objects:
         h.update(json.dumps(obj.model_dump(mode="json"), sort_keys=True).encode())
     return h.hexdigest()[:12]
+
+
+def with_overrides(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -> ScenarioSpec:
+    """The scenario with command-line settings (runs, seed, chunk size) applied and validated again."""
+    updates = {k: v for k, v in changes.items() if v is not None}
+    if not updates:
+        return scenario
+    data = scenario.model_dump(mode="json", exclude_unset=False)
+    data.update(updates)
+    try:
+        return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
+    except ValidationError as exc:  # report the option that broke it
+        first = exc.errors(include_url=False)[0]
+        raise InputError(first["msg"], key="--" + str(first["loc"][0]).replace("_", "-")) from None

@@ -302,6 +302,20 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
         pool.shutdown(wait=True)
 
 
+def check_scheduler(address: str) -> None:
+    """Connect to the Dask scheduler at ``address`` and disconnect; an InputError if it cannot be reached."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise InputError("the Dask executor needs dask's distributed scheduler",
+                         hint="Install it with: pip install 'escalation-sim[dask]'") from None
+    try:
+        Client(address, timeout="10s").close()
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--address", found=address,
+                         hint="Start one with 'dask scheduler' and workers with 'dask worker ADDRESS'") from None
+
+
 def local_cluster(workers: int):
     """The local Dask cluster that ``--executor dask`` starts: ``workers`` processes of one thread each.
 
@@ -333,9 +347,9 @@ def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) 
     if address:
         try:
             client = Client(address, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--address", found=address,
-                             hint="start one with 'dask scheduler' and workers with 'dask worker ADDRESS'") from None
+                             hint="Start one with 'dask scheduler' and workers with 'dask worker ADDRESS'") from None
     else:
         cluster = local_cluster(workers)
         client = Client(cluster)

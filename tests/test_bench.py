@@ -231,3 +231,19 @@ def test_a_finished_model_is_freed_at_once(doctrine):
     finally:
         model_module.EscalationModel.__init__ = original  # type: ignore[method-assign]
         gc.enable()
+
+
+def test_with_horizon_keeps_late_levers_valid():
+    """A scenario whose levers lie beyond a shorter horizon (the back-test) still gives a valid baseline."""
+    from pathlib import Path
+
+    from sim.bench import with_horizon
+    from sim.loading import load_doctrine, load_scenario
+
+    root = Path(__file__).resolve().parent.parent
+    d = load_doctrine(root / "configs")
+    s = load_scenario(root / "scenarios" / "backtest_2022_2024.yaml", d)
+    short = with_horizon(s, d, 26)
+    assert short.horizon_weeks == 26 and short.variants == []
+    assert all(m.week < 26 for m in short.timeline)
+    assert short.policies.deep_strike.from_week <= 25

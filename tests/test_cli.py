@@ -150,3 +150,28 @@ def test_python_dash_m_sim():
     res = subprocess.run([sys.executable, "-m", "sim", "--help"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0
     assert "escalation" in res.stdout.lower() or "Usage" in res.stdout
+
+
+def test_address_needs_the_dask_executor_and_a_reachable_scheduler(tmp_path):
+    out = tmp_path / "out"
+    res = invoke("run", SCENARIO, "--address", "tcp://127.0.0.1:1", "--out", str(out))
+    assert res.exit_code == 2
+    assert "--address: --address names a Dask scheduler" in " ".join(res.output.split())
+    res = invoke("run", SCENARIO, "--executor", "dask", "--address", "notanaddress", "--out", str(out))
+    assert res.exit_code == 2
+    assert "--address: cannot reach the Dask scheduler" in " ".join(res.output.split())
+    assert not out.exists()
+
+
+def test_plot_on_a_damaged_folder_is_exit_2(finished, tmp_path):
+    import shutil
+
+    _, folder = finished
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / "summary.json").write_text("[]")
+    res = invoke("plot", str(copy))
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert "RESULTS_DIR: the results folder is damaged and cannot be drawn" in text
+    assert "Traceback" not in res.output

@@ -137,3 +137,18 @@ def test_scripted_western_steps_show_on_the_headline_axis(doctrine):
     res = run_model(doctrine, spec, np.arange(100))
     assert (res.headline[:, 3] >= 8).all()
     assert (res.headline[:, 6] >= 4).all()
+
+
+def test_troops_red_lines_ignore_forces_outside_ukraine(doctrine):
+    """Air defence on NATO soil is not 'NATO troops in Ukraine': those red lines never cross for it."""
+    spec = make_scenario(doctrine, deployments=[{"id": "ad", "contributors": ["poland"], "type": "air_defence",
+                                                 "size": 800, "location": "outside", "start_week": 1}])
+    lv = spec.levers()[0]
+    model = EscalationModel(Context.build(doctrine, spec, lv), np.arange(50))
+    lines = {r.spec.id: r for r in model.russia.red_lines}
+    for _ in range(5):
+        model.step()
+    w = model.world
+    assert w.dep_active.all()
+    assert not lines["nato_troops_in_ukraine"].crossed(w).any()
+    assert not lines["nato_crewed_air_defence"].crossed(w).any()
