@@ -600,6 +600,37 @@ def scaling_table(r: dict[str, Any], dim: str) -> Table:
     return t
 
 
+@app.command()
+def explain(
+    item_id: str = typer.Argument(..., metavar="ID", help="A rung, actor, actor.attribute, red line, response, "
+                                  "deployment type, location, move, model parameter or outcome id; KIND:ID picks "
+                                  "one kind where an id names several (e.g. response:hybrid_attack)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    configs: Optional[Path] = ConfigsOpt,
+) -> None:
+    """Explain one doctrine item: its parameters, its source and rationale, and the scenarios that use it."""
+    from sim.explain import explain as explain_item
+
+    try:
+        info = explain_item(item_id, _doctrine(configs))
+    except SimError as exc:
+        fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        return
+    table = Table(title=f"{info['kind']}: {info['id']}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in info["fields"].items():
+        table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
+    table.add_row("source", info["source"])
+    table.add_row("rationale", info["rationale"])
+    table.add_row("scenarios", ", ".join(info["scenarios"]) or "none of the shipped scenarios")
+    if info["also"]:
+        table.add_row("also", "the id names other items too: " + ", ".join(info["also"]))
+    out.print(table)
+
 def main() -> None:
     """Entry point of the ``escalation`` script and of ``python -m sim``."""
     try:

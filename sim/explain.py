@@ -1,0 +1,106 @@
+"""Explain one doctrine item: what it is, its parameters, its source and rationale, and the scenarios that use it.
+
+An id may name a rung (its id or number), an actor, an actor's attribute (``russia.resolve``), a red line, a
+response option, a deployment type, a location, a scripted move kind, a model parameter or an outcome.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from sim.config import Doctrine, ScenarioSpec
+from sim.errors import InputError, SimError
+from sim.loading import default_scenarios_dir, load_scenario
+from sim.outcomes import OUTCOMES
+
+_GROUPS = (
+    ("rung", "ladder"),
+    ("actor", "actors"),
+    ("red line", "red_lines"),
+    ("response option", "responses"),
+    ("deployment type", "deployment_types"),
+    ("scripted move", "moves"),
+)
+
+
+#: Prefixes that pick one kind when an id names items of several kinds (``response:hybrid_attack``).
+PREFIXES = {"rung": "rung", "actor": "actor", "attribute": "actor attribute", "red_line": "red line",
+            "response": "response option", "deployment_type": "deployment type", "move": "scripted move",
+            "location": "location", "parameter": "model parameter", "outcome": "outcome"}
+
+
+def _candidates(doctrine: Doctrine) -> dict[str, list[tuple[str, Any]]]:
+    """Every explainable id with the kinds and items it names (an id may name several)."""
+    found: dict[str, list[tuple[str, Any]]] = {}
+
+    def add(key: str, kind: str, item: Any) -> None:
+        found.setdefault(key, []).append((kind, item))
+
+    for kind, group in _GROUPS:
+        for item in getattr(doctrine, group):
+            add(item.id, kind, item)
+    for r in doctrine.ladder:
+        add(str(r.rung), "rung", r)
+    for a in doctrine.actors:
+        for name, dist in a.attributes.items():
+            add(f"{a.id}.{name}", "actor attribute", dist)
+    for f in doctrine.locations:
+        add(f.location.value, "location", f)
+    for name, p in doctrine.parameters.items():
+        add(name, "model parameter", p)
+    for oid, rule in OUTCOMES.items():
+        add(oid, "outcome", rule)
+    return found
+
+
+def _uses(item_id: str, spec: ScenarioSpec) -> bool:
+    """Whether a scenario mentions ``item_id`` anywhere in its levers, uncertainties or overrides."""
+    def walk(x: Any) -> bool:
+        if isinstance(x, dict):
+            return any(k == item_id or walk(v) for k, v in x.items())
+        if isinstance(x, list):
+            return any(walk(v) for v in x)
+        return x == item_id
+    data = spec.model_dump(mode="json", exclude={"name", "title", "question", "description", "sources"})
+    return walk(data)
+
+
+def explain(item_id: str, doctrine: Doctrine, scenarios_dir: Path | None = None) -> dict[str, Any]:
+    """The explanation of one item as a plain dict: kind, id, fields, source, rationale, scenarios using it."""
+    found = _candidates(doctrine)
+    wanted, _, bare = item_id.partition(":") if ":" in item_id else ("", "", item_id)
+    if wanted and wanted not in PREFIXES:
+        raise InputError(f"unknown kind '{wanted}'", key="ID", expected="one of: " + ", ".join(PREFIXES))
+    matches = [m for m in found.get(bare, []) if not wanted or m[0] == PREFIXES[wanted]]
+    if not matches:
+        close = difflib.get_close_matches(bare, list(found), n=3)
+        raise InputError(f"no doctrine item or outcome '{item_id}'", key="ID",
+                         expected=("one of: " + ", ".join(close)) if close else "an id shown by 'escalation list'",
+                         hint="'escalation list' shows every id")
+    (kind, item), others = matches[0], [k for k, _ in matches[1:]]
+    item_id = bare
+    if kind == "outcome":
+        fields = {"description": item.description, "actions": sorted(item.actions), "bloc": item.bloc,
+                  "min_rung": item.min_rung, "headline_at_least": item.headline_at_least}
+        source, rationale = "sim/outcomes.py (outcome definitions; DESIGN.md section 3)", item.description
+    else:
+        fields = item.model_dump(mode="json", exclude={"source", "rationale"})
+        source, rationale = item.source, item.rationale
+    used_by: list[str] = []
+    if kind in ("rung", "red line", "response option", "outcome", "location"):
+        used_by = ["every scenario (doctrine that applies throughout)"]
+    else:  # actors, attributes, deployment types, moves, parameters: the scenarios that name it
+        for path in sorted((scenarios_dir or default_scenarios_dir()).glob("*.yaml")):
+            try:
+                spec = load_scenario(path, doctrine)
+            except SimError:
+                continue
+            if _uses(item_id, spec):
+                used_by.append(spec.name)
+        if not used_by and kind in ("actor", "actor attribute", "model parameter"):
+            used_by = ["every scenario (as its default)"]
+    also = [f"{next(p for p, k in PREFIXES.items() if k == other)}:{item_id}" for other in others]
+    return {"id": item_id, "kind": kind, "fields": fields, "source": source, "rationale": rationale,
+            "scenarios": used_by, "also": also}

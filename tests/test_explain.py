@@ -1,0 +1,61 @@
+"""escalation explain: an item with its source, parameters and the scenarios that use it; clear error otherwise."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.errors import InputError
+from sim.explain import explain
+
+runner = CliRunner()
+
+
+def test_red_line_carries_its_statement_source_and_response(doctrine):
+    info = explain("nato_troops_in_ukraine", doctrine)
+    assert info["kind"] == "red line"
+    assert info["fields"]["declared_response"] == "strike_nato_forces_in_ukraine"
+    assert "seed 000_9da3d137310cf4fb.txt" in info["source"]
+    assert info["rationale"]
+
+
+def test_deployment_type_lists_the_scenarios_that_deploy_it(doctrine):
+    info = explain("non_combat", doctrine)
+    assert "limited_deployment" in info["scenarios"]
+    assert "limited_deployment" not in explain("combat", doctrine)["scenarios"]
+
+
+@pytest.mark.parametrize("item,kind", [("russia", "actor"), ("russia.resolve", "actor attribute"), ("14", "rung"),
+                                       ("memory_decay", "model parameter"), ("frontline", "location"),
+                                       ("incursion", "scripted move"), ("nuclear_use", "outcome"),
+                                       ("response:hybrid_attack", "response option")])
+def test_every_kind_of_item_is_found(doctrine, item, kind):
+    info = explain(item, doctrine)
+    assert info["kind"] == kind
+    assert info["source"]
+
+
+def test_unknown_id_suggests_close_ones(doctrine):
+    with pytest.raises(InputError, match="no doctrine item or outcome 'nato_trops'; expected one of: nato_troops_in_ukraine"):
+        explain("nato_trops", doctrine)
+
+
+def test_cli_json_and_exit_2():
+    res = runner.invoke(app, ["explain", "long_range_strikes", "--json"])
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert data["kind"] == "red line" and "seed 004_44b9cfa060f9e693.txt" in data["source"]
+    bad = runner.invoke(app, ["explain", "zzz"])
+    assert bad.exit_code == 2
+    assert "no doctrine item or outcome 'zzz'" in bad.output
+
+
+def test_an_id_of_several_kinds_names_the_others(doctrine):
+    info = explain("hybrid_attack", doctrine)
+    assert info["kind"] == "rung"
+    assert "response:hybrid_attack" in info["also"]
+    with pytest.raises(InputError, match="unknown kind 'bogus'"):
+        explain("bogus:hybrid_attack", doctrine)
