@@ -9,6 +9,7 @@ import pytest
 
 from sim.loading import load_scenario
 from sim.runner import Batch, execute, select_variants
+from sim.vocabulary import OUTCOME_IDS
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 
@@ -32,5 +33,12 @@ def test_shipped_scenario_validates_and_runs(path, doctrine):
     for v in batch.variants:
         agg = out.aggregates[v]
         assert agg.runs == 60
-        assert agg.headline_hist.sum() == 60 * spec.horizon_weeks
-        assert np.all(agg.outcome_counts <= 60)
+        # invariants that tie the outcome counts to the paths: a war is the headline at rung 12 or above, and
+        # nuclear use or a strategic war put the headline at rung 14 or 15 in their week
+        war = agg.outcome_counts[OUTCOME_IDS.index("nato_russia_war")]
+        assert war == agg.max_rung_hist[12:].sum()
+        assert agg.outcome_counts[OUTCOME_IDS.index("strategic_nuclear_war")] == agg.max_rung_hist[15]
+        assert agg.outcome_counts[OUTCOME_IDS.index("nuclear_use")] <= agg.max_rung_hist[14:].sum()
+        # the status quo is the floor of the headline axis while there is no war
+        assert agg.headline_hist[:, 0].sum() == 0
+        assert np.all(agg.first_week_hist.sum(axis=1) == agg.outcome_counts)
