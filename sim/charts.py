@@ -27,7 +27,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from sim.outcomes import Aggregates, wilson_interval  # noqa: E402
+from sim.outcomes import Aggregates, share_at_or_above, wilson_interval  # noqa: E402
 from sim.vocabulary import OUTCOME_IDS  # noqa: E402
 
 N_RUNGS = 16
@@ -176,10 +176,6 @@ def _metadata(ext: str) -> dict[str, Any]:
     return {"Date": None} if ext == "svg" else {}
 
 
-def _share_at_or_above(hist: np.ndarray, n: int) -> np.ndarray:
-    return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1] / max(n, 1)
-
-
 def _footer(fig: Any, text: str) -> None:
     fig.text(0.01, -0.01, text, fontsize=7, color="#555555", ha="left", va="top")
 
@@ -188,7 +184,7 @@ def _footer(fig: Any, text: str) -> None:
 def fan_chart(agg: Aggregates, rung_names: Sequence[str], title: str, folder: Path, name: str = "escalation_fan") -> list[Path]:
     """Share of runs at or above each rung of the Russia-NATO axis, week by week, with sample paths below."""
     n = max(agg.runs, 1)
-    at_or_above = _share_at_or_above(agg.headline_hist, n)  # (W, 16)
+    at_or_above = share_at_or_above(agg.headline_hist, n)  # (W, 16)
     weeks = np.arange(agg.horizon)
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(11, 9), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     seen = np.flatnonzero(agg.headline_hist.sum(axis=0))

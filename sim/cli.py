@@ -287,7 +287,11 @@ def schema(
     if out_file is None:
         sys.stdout.write(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        try:
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(InputError(f"cannot write the schema ({exc.strerror or exc})", key="--out", found=str(out_file)))
+            return
         err.print(f"schema written to {out_file}")
 
 

@@ -124,28 +124,6 @@ class Normal(_Dist):
 Distribution = Annotated[Union[Fixed, Uniform, Triangular, Normal], Field(discriminator="dist")]
 
 
-def dist_bounds(d: Fixed | Uniform | Triangular | Normal) -> tuple[float, float]:
-    """The range a distribution's samples fall in.
-
-    >>> dist_bounds(Uniform(dist="uniform", low=0.2, high=0.5))
-    (0.2, 0.5)
-    """
-    if isinstance(d, Fixed):
-        return (d.value, d.value)
-    return (d.low, d.high)
-
-
-def dist_mean(d: Fixed | Uniform | Triangular | Normal) -> float:
-    """The distribution's central value (the clipped normal's mean before clipping)."""
-    if isinstance(d, Fixed):
-        return d.value
-    if isinstance(d, Uniform):
-        return (d.low + d.high) / 2
-    if isinstance(d, Triangular):
-        return (d.low + d.mode + d.high) / 3
-    return d.mean
-
-
 # ------------------------------------------------------------------------------------------------------- doctrine
 class Sourced(Frozen):
     """A doctrine item: it names its source and says in one line why it is so."""

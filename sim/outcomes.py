@@ -257,8 +257,8 @@ def summarise(agg: Aggregates, rung_names: list[str]) -> dict:
         k = int(reach[r])
         lo, hi = wilson_interval(k, n)
         rungs.append({"rung": r, "name": rung_names[r], "probability": k / n if n else 0.0, "ci95": [lo, hi]})
-    at_or_above = np.cumsum(agg.headline_hist[:, ::-1], axis=1)[:, ::-1] / max(n, 1)
-    ukr_or_above = np.cumsum(agg.ukraine_hist[:, ::-1], axis=1)[:, ::-1] / max(n, 1)
+    at_or_above = share_at_or_above(agg.headline_hist, n)
+    ukr_or_above = share_at_or_above(agg.ukraine_hist, n)
     return {
         "runs": n,
         "outcomes": outcomes,
@@ -266,6 +266,15 @@ def summarise(agg: Aggregates, rung_names: list[str]) -> dict:
         "share_at_or_above_by_week": np.round(at_or_above, 6).tolist(),
         "ukraine_axis_share_at_or_above_by_week": np.round(ukr_or_above, 6).tolist(),
     }
+
+
+def share_at_or_above(hist: np.ndarray, n: int) -> np.ndarray:
+    """Per week, the share of ``n`` runs at or above each rung, from a (weeks, rungs) histogram.
+
+    >>> share_at_or_above(np.array([[1, 2, 1]]), 4).tolist()
+    [[1.0, 0.75, 0.25]]
+    """
+    return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1] / max(n, 1)
 
 
 def _week_stats(hist: np.ndarray) -> dict:

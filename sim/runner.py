@@ -461,7 +461,3 @@ def execute(
         stream.close()  # stops the executor's workers at once if the loop ended early
     outcome.wall_seconds = time.perf_counter() - t0
     return outcome
-
-
-def python_version() -> str:
-    return sys.version.split()[0]

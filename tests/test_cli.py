@@ -175,3 +175,11 @@ def test_plot_on_a_damaged_folder_is_exit_2(finished, tmp_path):
     text = " ".join(res.output.split())
     assert "RESULTS_DIR: the results folder is damaged and cannot be drawn" in text
     assert "Traceback" not in res.output
+
+
+def test_schema_to_an_unwritable_path_is_exit_2(tmp_path):
+    target = tmp_path / "missing" / "s.json"
+    res = invoke("schema", "--out", str(target))
+    assert res.exit_code == 2
+    assert f"--out: cannot write the schema (No such file or directory); found '{target}'" in " ".join(res.output.split())
+    assert not target.exists()
