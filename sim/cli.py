@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -28,14 +29,14 @@ app = typer.Typer(
     "Ukraine and third countries. Exploratory, not a forecast.",
 )
 err = Console(stderr=True)
-out = Console(width=None if sys.stdout.isatty() else 160)
+out = Console(width=None if sys.stdout.isatty() else 160, markup=False)  # user text and paths print as they are
 
 ConfigsOpt = typer.Option(None, "--configs", help="Doctrine folder (default: the shipped configs/).")
 
 
 def fail(exc: SimError) -> None:
     """Print a user error and exit with its status (2 for input errors)."""
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -264,7 +265,7 @@ def validate(
             spec = load_scenario(path, doctrine)
         except SimError as exc:
             bad += 1
-            err.print(f"[bold red]invalid:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]invalid:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             continue
         out.print(f"ok: {path} ({spec.name}: {len(spec.variants) + 1} variant(s), {spec.runs:,} runs, {spec.horizon_weeks} weeks)", highlight=False)
     if bad:
@@ -640,5 +641,5 @@ def main() -> None:
     try:
         app()
     except SimError as exc:  # a user error that escaped a command: still no traceback
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)

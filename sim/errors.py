@@ -6,6 +6,8 @@ it into one message on standard error and exit status 2, never a traceback.
 >>> str(InputError("unknown key", file="s.yaml", line=3, key="deployments[0].tipe",
 ...                expected="one of: type, size", found="tipe"))
 "s.yaml:3: deployments[0].tipe: unknown key; expected one of: type, size; found 'tipe'"
+>>> str(InputError("unknown actor 'ru\\nssia'", file="s.yaml"))
+"s.yaml: unknown actor 'ru\\\\nssia'"
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 #: Exit status for every error caused by the user's input.
 EXIT_INPUT = 2
+#: Longest message printed for one error, in characters.
+MAX_MESSAGE = 1500
 
 
 class SimError(Exception):
@@ -74,7 +78,9 @@ class InputError(SimError):
             text += f"; found {found}"
         if self.hint:
             text += f". {self.hint}"
-        return text
+        # one line, whatever the input held: control characters are shown escaped, and the length is bounded
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+        return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
 class ModelError(SimError):

@@ -183,3 +183,18 @@ def test_schema_to_an_unwritable_path_is_exit_2(tmp_path):
     assert res.exit_code == 2
     assert f"--out: cannot write the schema (No such file or directory); found '{target}'" in " ".join(res.output.split())
     assert not target.exists()
+
+
+def test_messages_stay_on_one_line_and_keep_brackets(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('name: t\ntitle: T\nquestion: Q\ndeployments:\n  - {id: d, contributors: ["fr\\nance"], type: non_combat,'
+                   ' size: 5, location: western}\n', encoding="utf-8")
+    res = invoke("validate", str(bad))
+    assert res.exit_code == 2
+    line = " ".join(res.output.split())
+    assert "string should match pattern '^[a-z][a-z0-9_]*$'; found 'fr\\nance'" in line
+    bad.write_text('name: t\ntitle: T\nquestion: Q\nuncertainties:\n  "rus\\nsia.resolve": {dist: fixed, value: 1}\n',
+                   encoding="utf-8")
+    res = invoke("validate", str(bad))
+    assert res.exit_code == 2
+    assert res.output.count("\n") == 1  # one message, newline escaped
