@@ -166,7 +166,11 @@ def test_recursive_alias(tmp_path: Path) -> None:
 @pytest.mark.parametrize("opener", [" [", " {"])
 def test_very_deep_flow_nesting(tmp_path: Path, opener: str) -> None:
     p = write(tmp_path, "name: deep\nsources:" + opener + opener.strip() * 200_000 + " x\n")
-    refused(tmp_path, [str(p)], f"{p}:2:", "nesting deeper than 40 levels")
+    # Either the project's depth check or libyaml's own limit may speak first: what a user must get is one line that
+    # names the file and the line and says the nesting is too deep, with exit 2 and no traceback.
+    text = refused(tmp_path, [str(p)], f"{p}:2:")
+    assert "nesting" in text.lower(), text
+    assert len(text.strip().splitlines()) == 1, text
 
 
 def test_very_deep_block_nesting(tmp_path: Path) -> None:
