@@ -29,7 +29,9 @@ def digest(scenario: Path, runs: int | None, out: Path) -> str:
            "--workers", "2"]
     if runs is not None:
         cmd += ["--runs", str(runs)]
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{scenario.name}: escalation run failed with status {done.returncode}\n{done.stderr}")
     (summary,) = out.glob("*/*/summary.json")
     return hashlib.sha256(summary.read_bytes()).hexdigest()
 

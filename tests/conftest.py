@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.config import Doctrine
-from sim.loading import load_doctrine
+from sim.spec.doctrine import Doctrine
+from sim.spec.loading import load_doctrine
 
 ROOT = Path(__file__).resolve().parent.parent
 

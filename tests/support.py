@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import Doctrine, ScenarioSpec
-from sim.model import ChunkResult, simulate
-from sim.world import Context
+from sim.engine.model import ChunkResult, simulate
+from sim.engine.world import Context
+from sim.spec.doctrine import Doctrine
+from sim.spec.scenario import ScenarioSpec
 
 
 def make_scenario(doctrine: Doctrine, **fields) -> ScenarioSpec:

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import ScenarioSpec
-from sim.loading import load_doctrine, load_scenario
-from sim.model import simulate
-from sim.outcomes import wilson_interval
-from sim.vocabulary import OUTCOME_IDS
-from sim.world import Context
+from sim.engine.model import simulate
+from sim.engine.world import Context
+from sim.output.statistics import wilson_interval
+from sim.spec.loading import load_doctrine, load_scenario
+from sim.spec.scenario import ScenarioSpec
+from sim.spec.vocabulary import OUTCOME_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 4000

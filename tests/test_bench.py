@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sim.bench import TreeMemory, doubled_roster, measure_batch, with_horizon
-from sim.cli import app
-from sim.loading import load_scenario
-from sim.model import simulate
-from sim.streams import Streams
-from sim.world import Context
+from sim.batch.bench import TreeMemory, doubled_roster, measure_batch, with_horizon
+from sim.cli.app import app
+from sim.engine.model import simulate
+from sim.engine.streams import Streams
+from sim.engine.world import Context
+from sim.spec.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "limited_deployment.yaml"
@@ -176,8 +176,8 @@ def test_bench_quick_json_reports_its_contract():
 def test_member_targets_by_pattern_equal_run_by_run_weights(doctrine):
     """Russia's target draw groups runs by which deployments stand; it must equal the draw over each run's own
     weights, with overlapping contributors, staggered starts and withdrawals making the patterns differ."""
-    from sim.config import ScenarioSpec
-    from sim.model import EscalationModel
+    from sim.engine.model import EscalationModel
+    from sim.spec.scenario import ScenarioSpec
 
     spec = ScenarioSpec.model_validate({
         "name": "patterns", "title": "t", "question": "q?", "horizon_weeks": 30, "runs": 100, "seed": 5,
@@ -210,7 +210,7 @@ def test_a_finished_model_is_freed_at_once(doctrine):
     import gc
     import weakref
 
-    from sim import model as model_module
+    from sim.engine import model as model_module
 
     spec = load_scenario(SCENARIO, doctrine)
     ctx = Context.build(doctrine, spec, spec.levers()[0])
@@ -237,8 +237,8 @@ def test_with_horizon_keeps_late_levers_valid():
     """A scenario whose levers lie beyond a shorter horizon (the back-test) still gives a valid baseline."""
     from pathlib import Path
 
-    from sim.bench import with_horizon
-    from sim.loading import load_doctrine, load_scenario
+    from sim.batch.bench import with_horizon
+    from sim.spec.loading import load_doctrine, load_scenario
 
     root = Path(__file__).resolve().parent.parent
     d = load_doctrine(root / "configs")

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import yaml
 
-from sim import charts
-from sim.outcomes import OUTCOMES, summarise
-from sim.runner import Batch, execute
+from sim.batch.chunks import Batch
+from sim.batch.executors import execute
+from sim.engine.outcomes import OUTCOMES
+from sim.output.summary import summarise
+from sim.present import charts as charts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +84,7 @@ def test_outcome_colours_follow_the_rungs_of_their_acts():
 
 
 def _scenario(doctrine):
-    from sim.config import ScenarioSpec
+    from sim.spec.scenario import ScenarioSpec
 
     data = {
         "name": "chart_test", "title": "Chart test", "question": "What do the charts show?", "horizon_weeks": 16,
@@ -103,10 +105,10 @@ def drawn(doctrine, tmp_path_factory):
     names = [r.name for r in doctrine.ladder]
     summary = {"title": spec.title, "baseline": "baseline", "rung_names": names, "runs": spec.runs, "seed": spec.seed,
                "variants": {v: summarise(a, names) for v, a in aggs.items()}}
-    from sim import compare
+    from sim.output import comparison as compare
 
     comparison = compare.from_summary(summary)
-    from sim.trace import replay
+    from sim.output.story import replay
 
     story = replay(doctrine, spec, 3)
     folder = tmp_path_factory.mktemp("charts")

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sim import compare
-from sim.cli import app
-from sim.outcomes import newcombe_difference
-from sim.vocabulary import OUTCOME_IDS
+from sim.cli.app import app
+from sim.output import comparison as compare
+from sim.output.statistics import newcombe_difference
+from sim.spec.vocabulary import OUTCOME_IDS
 
 runner = CliRunner()
 
@@ -208,7 +208,7 @@ def test_a_batch_without_per_run_data_compares_with_newcombe(tmp_path):
     assert not (folder / "runs.parquet").exists()
     c = compare.for_results(folder, json.loads((folder / "summary.json").read_text()))
     assert c["method"] == "newcombe"
-    from sim.charts import comparison_chart
+    from sim.present.charts import comparison_chart
 
     svg = comparison_chart(c, "t", tmp_path / "charts")[1].read_text()
     assert "independent samples" in svg

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sim.cli import app, with_overrides
-from sim.loading import load_scenario
-from sim.outcomes import summarise
-from sim.runner import Batch, execute, local_cluster
+from sim.batch.chunks import Batch
+from sim.batch.cluster import local_cluster
+from sim.batch.executors import execute
+from sim.cli.app import app
+from sim.output.summary import summarise
+from sim.spec.loading import load_scenario, with_overrides
 
 distributed = pytest.importorskip("dask.distributed")
 

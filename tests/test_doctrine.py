@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.agents import agent_class
-from sim.config import Doctrine
-from sim.loading import load_doctrine, load_scenario
-from sim.vocabulary import Location
+from sim.engine.agents import agent_class
+from sim.spec.doctrine import Doctrine
+from sim.spec.loading import load_doctrine, load_scenario
+from sim.spec.vocabulary import Location
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from sim.cli import app
+from sim.cli.app import app
 from sim.errors import InputError
-from sim.explain import explain
+from sim.present.explain import explain
 
 runner = CliRunner()
 

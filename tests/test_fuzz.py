@@ -12,12 +12,19 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
-from sim.cli import app
+from sim.cli.app import app
 from sim.errors import InputError
-from sim.loading import load_doctrine, load_scenario
+from sim.spec.loading import load_doctrine, load_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the strategies module beside this file
-from strategies import SCENARIO_FILES, SCENARIOS, mutated_bytes, mutated_scenarios, mutated_texts, yaml_like_text
+from strategies import (
+    SCENARIO_FILES,
+    SCENARIOS,
+    mutated_bytes,
+    mutated_scenarios,
+    mutated_texts,
+    yaml_like_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = settings(max_examples=120, deadline=None, database=None,

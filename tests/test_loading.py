@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sim.errors import InputError
-from sim.loading import load_doctrine, load_scenario, parse_yaml
+from sim.spec.loading import load_doctrine, load_scenario
+from sim.spec.yaml_reader import parse_yaml
 
 BASE = """\
 name: t

@@ -6,12 +6,12 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pytest
-
 from support import make_scenario, run_model
-from sim.agents import agent_class
-from sim.model import EscalationModel
-from sim.vocabulary import OUTCOME_IDS
-from sim.world import Context
+
+from sim.engine.agents import agent_class
+from sim.engine.model import EscalationModel
+from sim.engine.world import Context
+from sim.spec.vocabulary import OUTCOME_IDS
 
 DEPLOY = [{"id": "d", "contributors": ["france", "poland"], "type": "non_combat", "size": 3000,
            "location": "frontline", "start_week": 2}]

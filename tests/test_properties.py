@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import Fixed, ScenarioSpec
-from sim.loading import load_doctrine, load_scenario
-from sim.model import simulate
-from sim.outcomes import newcombe_difference, wilson_interval
-from sim.vocabulary import OUTCOME_IDS
-from sim.world import Context
+from sim.engine.model import simulate
+from sim.engine.world import Context
+from sim.output.statistics import newcombe_difference, wilson_interval
+from sim.spec.distributions import Fixed
+from sim.spec.loading import load_doctrine, load_scenario
+from sim.spec.scenario import ScenarioSpec
+from sim.spec.vocabulary import OUTCOME_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 3000

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.results import NOT_A_FORECAST
+from sim import NOT_A_FORECAST
+from sim.cli.app import app
 
 runner = CliRunner()
 CHROMIUM = Path("/usr/bin/chromium")
@@ -145,8 +145,8 @@ def test_plot_redraws_every_chart_without_running_the_model(results, monkeypatch
     def no_run(*args, **kwargs):
         raise AssertionError("plot must not run the model")
 
-    monkeypatch.setattr("sim.model.EscalationModel.run", no_run)
-    monkeypatch.setattr("sim.trace.replay", no_run)
+    monkeypatch.setattr("sim.engine.model.EscalationModel.run", no_run)
+    monkeypatch.setattr("sim.output.story.replay", no_run)
     result = runner.invoke(app, ["plot", str(copy)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (copy / "charts").iterdir()) == before
@@ -159,7 +159,7 @@ def test_plot_tells_the_story_from_the_event_table_when_no_replay_was_saved(resu
     shutil.copytree(results, copy)
     replayed = json.loads((copy / "story.json").read_text())
     (copy / "story.json").unlink()
-    monkeypatch.setattr("sim.model.EscalationModel.run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
+    monkeypatch.setattr("sim.engine.model.EscalationModel.run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
     result = runner.invoke(app, ["plot", str(copy), "--json"])
     assert result.exit_code == 0, result.output
     files = json.loads(result.stdout)["charts"]

@@ -21,10 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.loading import load_doctrine, load_scenario
-from sim.results import PARTIAL, PARTS, ResultsWriter
-from sim.runner import FAULT_HANG_CHUNK, FAULT_KILL_CHUNK, FAULT_MARKER, Batch, plan_chunks, run_chunk
+from sim.batch.chunks import Batch, plan_chunks
+from sim.batch.work import FAULT_HANG_CHUNK, FAULT_KILL_CHUNK, FAULT_MARKER, run_chunk
+from sim.cli.app import app
+from sim.output import folder as results
+from sim.output.folder import PARTIAL, PARTS, ResultsWriter
+from sim.spec.loading import load_doctrine, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS, CHUNK = 2000, 100  # 20 chunks: long enough to interrupt, short enough for a test
@@ -230,7 +232,7 @@ def interrupted_folder(scenario_file: Path, out: Path, chunks: list[int]) -> Pat
     names = tuple(lv.name for lv in spec.levers())
     batch = Batch(doctrine, spec, names)
     writer = ResultsWriter(out, doctrine, spec, names, scenario_file=scenario_file)
-    from sim.outcomes import Aggregates
+    from sim.engine.aggregates import Aggregates
 
     state = {v: Aggregates(horizon=spec.horizon_weeks) for v in names}
     contexts = batch.contexts()
@@ -274,7 +276,7 @@ def test_resume_in_process_gives_the_same_results(tiny: Path, tmp_path: Path) ->
 
 def test_reading_an_unfinished_folder_says_how_to_finish_it(tiny: Path, tmp_path: Path) -> None:
     from sim.errors import InputError
-    from sim.results import load_results
+    from sim.output.folder import load_results
 
     folder = interrupted_folder(tiny, tmp_path, [0])
     with pytest.raises(InputError, match=r"status 'interrupted'.*escalation run --resume"):
@@ -394,7 +396,6 @@ def test_main_process_killed_hard_is_resumable(scenario: Path, reference: Path, 
 def test_full_disk_stops_the_batch_resumably(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from sim import results
 
     real, calls = results._write_table, []
 
@@ -418,8 +419,8 @@ def test_full_disk_stops_the_batch_resumably(tiny: Path, tmp_path: Path, monkeyp
 
 
 def test_execute_hands_chunks_on_as_finished_and_in_order(tiny: Path) -> None:
-    from sim.cli import with_overrides
-    from sim.runner import execute
+    from sim.batch.executors import execute
+    from sim.spec.loading import with_overrides
 
     doctrine = load_doctrine(ROOT / "configs")
     spec = with_overrides(load_scenario(tiny, doctrine), doctrine, runs=600, chunk_size=50)
@@ -449,7 +450,7 @@ def short_batch() -> Batch:
     data = yaml.safe_load((ROOT / "scenarios" / "limited_deployment.yaml").read_text())
     data.update(horizon_weeks=10, runs=160, chunk_size=20, variants=data["variants"][:1],
                 timeline=[m for m in data["timeline"] if m["week"] < 10])
-    from sim.config import ScenarioSpec
+    from sim.spec.scenario import ScenarioSpec
 
     spec = ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
     return Batch(doctrine, spec, tuple(lv.name for lv in spec.levers()), record_runs=False, record_events=False)
@@ -457,7 +458,7 @@ def short_batch() -> Batch:
 
 @pytest.fixture(scope="module")
 def short_whole(short_batch: Batch) -> dict:
-    from sim.runner import execute
+    from sim.batch.executors import execute
 
     return {v: a.to_dict() for v, a in execute(short_batch, executor="serial").aggregates.items()}
 
@@ -466,7 +467,7 @@ def short_whole(short_batch: Batch) -> dict:
 @given(first=st.sets(st.integers(0, 7)))
 def test_any_split_of_the_chunks_merges_to_the_whole(short_batch: Batch, short_whole: dict, first: set[int]) -> None:
     """Whatever set of chunks a stopped batch had finished, finishing the rest gives the whole batch's sums."""
-    from sim.runner import execute
+    from sim.batch.executors import execute
 
     plan = plan_chunks(short_batch.runs, short_batch.scenario.chunk_size)
     part = execute(short_batch, executor="serial", chunks=[c for c in plan if c.index in first])

@@ -13,11 +13,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim import guard, loading
-from sim.cli import app
+from sim.batch import guard
+from sim.cli.app import app
 from sim.errors import InputError
-from sim.loading import load_doctrine, load_scenario
-from sim.results import safe_name
+from sim.output.folder import safe_name
+from sim.spec import loading, yaml_reader
+from sim.spec.loading import load_doctrine, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "scenarios" / "limited_deployment.yaml"
@@ -130,7 +131,7 @@ def test_file_of_many_megabytes(tmp_path: Path) -> None:
 
 def test_many_nodes_under_the_size_limit(tmp_path: Path) -> None:
     p = write(tmp_path, "name: many\nsources: [" + ", ".join(["1"] * 150_000) + "]\n")
-    assert p.stat().st_size < loading.MAX_FILE_BYTES
+    assert p.stat().st_size < yaml_reader.MAX_FILE_BYTES
     refused(tmp_path, [str(p)], f"{p}:2:", "more than 100,000 YAML nodes")
 
 
@@ -443,7 +444,7 @@ def test_results_never_leave_the_out_folder(tmp_path: Path) -> None:
 
 
 def test_existing_results_are_never_overwritten(tmp_path: Path) -> None:
-    from sim.results import ResultsWriter
+    from sim.output.folder import ResultsWriter
 
     doctrine = load_doctrine(ROOT / "configs")
     spec = load_scenario(SHIPPED, doctrine)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from sim.errors import InputError
-from sim.outcomes import summarise
-from sim.runner import Batch, execute, plan_chunks, select_variants
 from support import make_scenario
+
+from sim.batch.chunks import Batch, plan_chunks, select_variants
+from sim.batch.executors import execute
+from sim.errors import InputError
+from sim.output.summary import summarise
 
 DEPLOY = [{"id": "d", "contributors": ["uk"], "type": "air_defence", "size": 1500, "location": "central", "start_week": 1}]
 

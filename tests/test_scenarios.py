@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.loading import load_scenario
-from sim.runner import Batch, execute, select_variants
-from sim.vocabulary import OUTCOME_IDS
+from sim.batch.chunks import Batch, select_variants
+from sim.batch.executors import execute
+from sim.spec.loading import load_scenario
+from sim.spec.vocabulary import OUTCOME_IDS
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.streams import Streams
+from sim.engine.streams import Streams
 
 
 def test_uniforms_are_in_the_open_unit_interval_and_look_uniform():

@@ -12,12 +12,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.config import ScenarioSpec
-from sim.model import simulate
-from sim.runner import Batch, execute
-from sim.vocabulary import OUTCOME_IDS
-from sim.world import Context
+from sim.batch.chunks import Batch
+from sim.batch.executors import execute
+from sim.cli.app import app
+from sim.engine.model import simulate
+from sim.engine.world import Context
+from sim.spec.scenario import ScenarioSpec
+from sim.spec.vocabulary import OUTCOME_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -5,7 +5,7 @@ site, never by variant), so run ``k`` of two variants differs only by the levers
 of two probabilities is then estimated on paired runs: Newcombe's (1998) method 10 for paired proportions, which
 combines the two Wilson intervals with the correlation of the pairs and is far tighter than treating the variants
 as independent. Without per-run data (a batch run with ``--no-runs``) the difference falls back to Newcombe's
-hybrid score interval for independent samples (:func:`sim.outcomes.newcombe_difference`), which is conservative
+hybrid score interval for independent samples (:func:`sim.output.statistics.newcombe_difference`), which is conservative
 here. The comparison says which one it used.
 
 >>> d, lo, hi = paired_difference(both=30, only_first=10, only_second=0, neither=60)
@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from sim.errors import InputError
-from sim.outcomes import newcombe_difference, wilson_interval
-from sim.vocabulary import OUTCOME_IDS
+from sim.output.statistics import newcombe_difference, wilson_interval
+from sim.spec.vocabulary import OUTCOME_IDS
 
 PAIRED = "paired"
 INDEPENDENT = "newcombe"
@@ -241,8 +241,8 @@ def check_side_by_side(scenarios: list[Any]) -> None:
 
 def side_by_side(doctrine: Any, specs: list[Any], run_batch: Callable[[Any, Callable[..., None]], Any]) -> dict[str, Any]:
     """Run the baseline of each scenario (same seed and runs: the runs pair up) and compare them, the first file
-    being the reference. ``run_batch(batch, on_chunk)`` executes a :class:`sim.runner.Batch`."""
-    from sim.runner import Batch
+    being the reference. ``run_batch(batch, on_chunk)`` executes a :class:`sim.batch.chunks.Batch`."""
+    from sim.batch.chunks import Batch
 
     check_side_by_side(specs)
     arms: dict[str, np.ndarray] = {}
@@ -259,8 +259,9 @@ def side_by_side(doctrine: Any, specs: list[Any], run_batch: Callable[[Any, Call
 def write_side_by_side(comparison: dict[str, Any], doctrine: Any, specs: list[Any], out: str | Path,
                        command: list[str] | None = None) -> Path:
     """A new folder ``<out>/comparisons/<UTC time>-<a>-vs-<b>/`` with a manifest, comparison.json and .csv."""
-    from sim.loading import canonical_hash
-    from sim.results import NOT_A_FORECAST, safe_name, versions
+    from sim import NOT_A_FORECAST
+    from sim.output.folder import safe_name, versions
+    from sim.spec.loading import canonical_hash
 
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     stem = safe_name(f"{stamp}-{'-vs-'.join(sp.name for sp in specs)}")

@@ -10,10 +10,11 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from sim.config import Doctrine, ScenarioSpec
+from sim.engine.outcomes import OUTCOMES
 from sim.errors import InputError, SimError
-from sim.loading import default_scenarios_dir, load_scenario
-from sim.outcomes import OUTCOMES
+from sim.spec.doctrine import Doctrine
+from sim.spec.loading import default_scenarios_dir, load_scenario
+from sim.spec.scenario import ScenarioSpec
 
 _GROUPS = (
     ("rung", "ladder"),

@@ -20,12 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import Doctrine, ScenarioSpec
+from sim import NOT_A_FORECAST
+from sim.engine.model import EscalationModel
+from sim.engine.world import Context
 from sim.errors import InputError
-from sim.model import EscalationModel
-from sim.results import NOT_A_FORECAST
-from sim.vocabulary import OUTCOME_IDS
-from sim.world import Context
+from sim.spec.doctrine import Doctrine
+from sim.spec.scenario import ScenarioSpec
+from sim.spec.vocabulary import OUTCOME_IDS
+
 
 def _levers(scenario: ScenarioSpec, variant: str | None):
     levers = {lv.name: lv for lv in scenario.levers()}

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim.agents import Actor, Alliance, Member, Russia, Ukraine, agent_class
-from sim.outcomes import Aggregates
-from sim.streams import Streams
-from sim.vocabulary import OUTCOME_IDS
-from sim.world import Context, World
+from sim.engine.agents import agent_class
+from sim.engine.agents.base import Actor
+from sim.engine.agents.nato import Alliance, Member
+from sim.engine.agents.russia import Russia
+from sim.engine.agents.ukraine import Ukraine
+from sim.engine.aggregates import Aggregates
+from sim.engine.streams import Streams
+from sim.engine.world import Context, World
+from sim.spec.vocabulary import OUTCOME_IDS
 
 STAGES = ("perceive", "decide", "act")
 #: Roster order within each stage: standing third-country effects first, then initiators, then answerers.
@@ -145,7 +149,7 @@ class EscalationModel(mesa.Model):
         """Per run, the member Russia's acts against NATO aim at this week: weighted by frontline position and by
         contributing troops in Ukraine or deep-strike weapons."""
         def compute() -> np.ndarray:
-            w, p = self.world, self.ctx.params
+            w = self.world
             inside = np.flatnonzero(w.dep_inside)
             if len(inside) > 12:  # too many standing patterns to enumerate: weigh run by run
                 return w.streams.categorical(self._target_weights(w.dep_active[:, inside], inside), "russia:target",

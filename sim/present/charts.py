@@ -27,8 +27,10 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from sim.outcomes import Aggregates, share_at_or_above, wilson_interval  # noqa: E402
-from sim.vocabulary import OUTCOME_IDS  # noqa: E402
+from sim.engine.aggregates import Aggregates  # noqa: E402
+from sim.output.statistics import wilson_interval
+from sim.output.summary import share_at_or_above
+from sim.spec.vocabulary import OUTCOME_IDS  # noqa: E402
 
 N_RUNGS = 16
 
@@ -360,7 +362,7 @@ def transition_chart(agg: Aggregates, rung_names: Sequence[str], title: str, fol
 def comparison_chart(comparison: dict[str, Any], title: str, folder: Path, name: str = "variant_comparison") -> list[Path]:
     """Each outcome's probability per variant with 95% intervals, and each variant's difference to the baseline.
 
-    ``comparison`` is the structure built by :mod:`sim.compare`; its ``method`` says how the difference intervals
+    ``comparison`` is the structure built by :mod:`sim.output.comparison`; its ``method`` says how the difference intervals
     were computed (paired, from per-run data under common random numbers, or Newcombe's independent-sample one).
     """
     variants: list[str] = comparison["variants"]
@@ -417,7 +419,7 @@ def comparison_chart(comparison: dict[str, Any], title: str, folder: Path, name:
 def timeline_chart(story: dict[str, Any], folder: Path, name: str | None = None) -> list[Path]:
     """The story of one run: each actor's acts by week on the ladder, both axes' paths and the red lines crossed.
 
-    ``story`` is the structure built by :mod:`sim.trace` (from a replay or from the event table).
+    ``story`` is the structure built by :mod:`sim.output.story` (from a replay or from the event table).
     """
     names: list[str] = story["rung_names"]
     horizon = story["horizon_weeks"]

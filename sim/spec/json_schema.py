@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sim.config import Doctrine, ScenarioSpec
-from sim.vocabulary import Role
+from sim.spec.doctrine import Doctrine
+from sim.spec.scenario import ScenarioSpec
+from sim.spec.vocabulary import Role
 
 
 def scenario_schema(doctrine: Doctrine) -> dict[str, Any]:

@@ -14,13 +14,26 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from sim.config import Doctrine, ScenarioSpec
 from sim.errors import EXIT_INPUT, InputError, SimError
-from sim.loading import default_scenarios_dir, load_doctrine, load_scenario, with_overrides
-from sim.vocabulary import OUTCOME_IDS
+from sim.spec.doctrine import Doctrine
+from sim.spec.loading import (
+    default_scenarios_dir,
+    load_doctrine,
+    load_scenario,
+    with_overrides,
+)
+from sim.spec.scenario import ScenarioSpec
+from sim.spec.vocabulary import OUTCOME_IDS
 
 app = typer.Typer(
     add_completion=False,
@@ -108,7 +121,7 @@ def run(
             if executor != "dask":
                 raise InputError("--address names a Dask scheduler", key="--address", found=address,
                                  hint="Add --executor dask, or leave --address out")
-            from sim.runner import check_scheduler
+            from sim.batch.cluster import check_scheduler
 
             check_scheduler(address)  # before any folder is made: an unreachable scheduler writes nothing
         if resume is not None:
@@ -118,7 +131,7 @@ def run(
             if given:
                 raise InputError("a resumed batch keeps the settings it was started with", key=", ".join(given),
                                  hint="Leave these options out with --resume")
-            from sim.results import read_manifest
+            from sim.output.folder import read_manifest
 
             manifest = read_manifest(resume)
             scenario = scenario or (Path(manifest["scenario_file"]) if manifest.get("scenario_file") else None)
@@ -145,9 +158,9 @@ def run(
         in_process = executor == "serial" or (executor == "process" and n_workers <= 1)
         guard_out = resume if resume is not None else out_dir
 
-        from sim import guard
-        from sim.results import ResultsWriter
-        from sim.runner import Batch
+        from sim.batch import guard as guard
+        from sim.batch.chunks import Batch
+        from sim.output.folder import ResultsWriter
 
         if resume is not None:
             # the manifest's record of finished chunks is enough for an estimate
@@ -177,7 +190,7 @@ def run(
         fail(exc)
         return
 
-    from sim.results import run_batch
+    from sim.output.running import run_batch
 
     if est.seconds > 120:
         err.print(f"estimated time: about {est.seconds / 60:,.0f} min; Ctrl-C stops it and keeps finished chunks "
@@ -202,7 +215,7 @@ def run(
             return
     charts: list[Path] = []
     if not no_charts:
-        from sim.report import draw_results
+        from sim.present.publish import draw_results
 
         charts = draw_results(writer.folder)
     report = _write_report(writer.folder)
@@ -222,19 +235,19 @@ def run(
 
 
 def _select_variants(spec: ScenarioSpec, names: Optional[list[str]]) -> tuple[str, ...]:
-    from sim.runner import select_variants
+    from sim.batch.chunks import select_variants
 
     return select_variants(spec, names)
 
 
 def _default_workers() -> int:
-    from sim.runner import default_workers
+    from sim.batch.executors import default_workers
 
     return default_workers()
 
 
 def _chunk_sizes(spec: ScenarioSpec, done: set[int]) -> list[int]:
-    from sim.runner import plan_chunks
+    from sim.batch.chunks import plan_chunks
 
     return [c.size for c in plan_chunks(spec.runs, spec.chunk_size) if c.index in done]
 
@@ -242,7 +255,7 @@ def _chunk_sizes(spec: ScenarioSpec, done: set[int]) -> list[int]:
 def _write_report(folder: Path) -> Optional[Path]:
     """Write report.html if the report module is available in this version."""
     try:
-        from sim.report import write_report
+        from sim.present.report import write_report
     except ImportError:
         return None
     return write_report(folder)
@@ -278,7 +291,7 @@ def schema(
     configs: Optional[Path] = ConfigsOpt,
 ) -> None:
     """Print the JSON Schema of scenario files (vocabularies from the doctrine)."""
-    from sim.schema import schema_text
+    from sim.spec.json_schema import schema_text
 
     try:
         text = schema_text(_doctrine(configs))
@@ -302,7 +315,7 @@ def list_(
     configs: Optional[Path] = ConfigsOpt,
 ) -> None:
     """List actors, rungs, deployment types, red lines, outcomes and shipped scenarios."""
-    from sim.outcomes import OUTCOMES
+    from sim.engine.outcomes import OUTCOMES
 
     try:
         d = _doctrine(configs)
@@ -363,7 +376,7 @@ def _difference_table(comparison: dict[str, Any]) -> Table:
 
 def _run_batch(batch: Any, executor: str, workers: int, on_chunk: Any) -> Any:
     """Execute a batch under a progress bar; ``on_chunk`` sees each chunk's results in chunk order."""
-    from sim.runner import execute
+    from sim.batch.executors import execute
 
     with _progress() as bar:
         task = bar.add_task(batch.scenario.name, total=batch.runs, rate="")
@@ -390,13 +403,13 @@ def compare(
     configs: Optional[Path] = ConfigsOpt,
 ) -> None:
     """Run variants with common random numbers and report each outcome's difference to the baseline."""
-    from sim import compare as cmp
-    from pyarrow import ArrowException
-
-    from sim.charts import comparison_chart
-    from sim.report import draw_results, write_report
-    from sim.results import ResultsWriter
-    from sim.runner import Batch, default_workers, select_variants
+    from sim.batch.chunks import Batch, select_variants
+    from sim.batch.executors import default_workers
+    from sim.output import comparison as cmp
+    from sim.output.folder import ResultsWriter
+    from sim.present.charts import comparison_chart
+    from sim.present.publish import draw_results
+    from sim.present.report import write_report
 
     try:
         if executor not in ("process", "serial", "dask"):
@@ -474,9 +487,9 @@ def trace(
     configs: Optional[Path] = ConfigsOpt,
 ) -> None:
     """Replay run K of a batch and tell it week by week: who did what to whom, and which red lines were crossed."""
-    from sim.charts import timeline_chart
-    from sim.results import safe_name
-    from sim.trace import replay, story_lines
+    from sim.output.folder import safe_name
+    from sim.output.story import replay, story_lines
+    from sim.present.charts import timeline_chart
 
     try:
         doctrine = _doctrine(configs)
@@ -510,8 +523,9 @@ def plot(
     """Redraw every chart (and the report) of a results folder from its files, without running the model."""
     from pyarrow import ArrowException
 
-    from sim.charts import comparison_chart
-    from sim.report import draw_results, write_report
+    from sim.present.charts import comparison_chart
+    from sim.present.publish import draw_results
+    from sim.present.report import write_report
 
     try:
         cfile, mfile = results_dir / "comparison.json", results_dir / "manifest.json"
@@ -553,7 +567,7 @@ def bench(
 ) -> None:
     """Measure the engine: lockstep against a per-run loop, a full batch on all cores, scaling in runs, weeks and
     actors (the baseline variant of the scenario)."""
-    from sim.bench import run_bench
+    from sim.batch.bench import run_bench
 
     path = scenario or default_scenarios_dir() / "limited_deployment.yaml"
     try:
@@ -614,7 +628,7 @@ def explain(
     configs: Optional[Path] = ConfigsOpt,
 ) -> None:
     """Explain one doctrine item: its parameters, its source and rationale, and the scenarios that use it."""
-    from sim.explain import explain as explain_item
+    from sim.present.explain import explain as explain_item
 
     try:
         info = explain_item(item_id, _doctrine(configs))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config import (
+from sim.spec.doctrine import (
     ConditionAll,
     ConditionAny,
     ConditionDeepStrike,
@@ -27,8 +27,8 @@ from sim.config import (
 )
 
 if TYPE_CHECKING:
-    from sim.agents import Actor
-    from sim.world import World
+    from sim.engine.agents.base import Actor
+    from sim.engine.world import World
 
 Predicate = Callable[["World"], np.ndarray]
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.config import Doctrine, Levers, ScenarioSpec
-from sim.outcomes import OutcomeTracker
-from sim.streams import Streams
-from sim.vocabulary import Bloc, Role
+from sim.engine.outcomes import OutcomeTracker
+from sim.engine.streams import Streams
+from sim.spec.doctrine import Doctrine
+from sim.spec.scenario import Levers, ScenarioSpec
+from sim.spec.vocabulary import Bloc, Role
 
 NO_TARGET = -1
 

@@ -30,11 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import ActorSpec, Doctrine, ScenarioSpec
-from sim.loading import with_overrides
-from sim.model import simulate
-from sim.runner import Batch, default_workers, execute
-from sim.world import Context
+from sim.batch.chunks import Batch
+from sim.batch.executors import default_workers, execute
+from sim.engine.model import simulate
+from sim.engine.world import Context
+from sim.spec.doctrine import ActorSpec, Doctrine
+from sim.spec.loading import with_overrides
+from sim.spec.scenario import ScenarioSpec
 
 MIB = 1024 * 1024
 
@@ -238,7 +240,7 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
               chunk_size: int | None = None, configs: Path | None = None,
               progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Run every part of the harness and return its results as plain data (what ``--json`` prints)."""
-    from sim.loading import load_doctrine, load_scenario
+    from sim.spec.loading import load_doctrine, load_scenario
 
     plan = Plan.quick() if quick else Plan.full()
     workers = workers or default_workers()

@@ -1,0 +1,224 @@
+"""Executors: the same chunks run serially, on a local process pool or on Dask, with identical results.
+
+Aggregates are merged as chunks arrive; each chunk's results are handed on as soon as it is finished, so an
+interrupted batch keeps every finished chunk and a resumed one computes only the others (``on_finished``); callers
+that want them in chunk order get them so (``on_chunk``).
+
+A worker process that dies (killed, out of memory) takes the chunks it was running with it: the pool is made
+again and those chunks are retried once; a chunk lost twice stops the batch with :class:`WorkerLost`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from sim.batch.chunks import Batch, Chunk, plan_chunks
+from sim.batch.cluster import _dask
+from sim.batch.stopping import STOP_POLL_SECONDS, deferred_stops, raise_if_stopped
+from sim.batch.work import _init_worker, _run_chunk_in_worker, run_chunk
+from sim.engine.aggregates import Aggregates
+from sim.engine.model import ChunkResult
+from sim.errors import InputError, SimError
+
+EXECUTORS = ("process", "serial", "dask")
+
+
+class WorkerLost(SimError):
+    """A worker process died twice while running the same chunk; the batch stops and can be resumed."""
+
+    exit_code = 1
+
+
+# ------------------------------------------------------------------------------------------------ executors
+def _serial(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
+    contexts = batch.contexts()
+    for c in chunks:
+        yield run_chunk(batch, c, contexts)
+
+
+def _mp_context():
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        # the fork server imports the model once; each worker (a replacement for a dead one too) starts as a fork
+        # of it in milliseconds instead of importing everything again. Set when a pool is made, never on import.
+        ctx.set_forkserver_preload(["sim.batch.executors"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _new_pool(batch: Batch, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_init_worker,
+                               initargs=(batch,))
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what has not started and end the worker processes, running chunks included."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + 1.0
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=0.5)
+
+
+def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
+    if workers <= 1 or len(chunks) <= 1:
+        yield from _serial(batch, chunks, workers, address)
+        return
+    n = min(workers, len(chunks))
+    queue = deque(chunks)
+    suspects: deque[Chunk] = deque()  # chunks lost with a dead worker: retried one at a time
+    retried: set[int] = set()
+    pool = _new_pool(batch, n)
+    pending: dict[Future, Chunk] = {}
+    # for the whole batch, a stop signal is held and raised only at the top of the loop: never inside the
+    # pool's own locks, the progress bar or the writer
+    with deferred_stops():
+        try:
+            while queue or pending or suspects:
+                raise_if_stopped()
+                broken = False
+                if suspects:
+                    todo, limit = suspects, 1
+                else:  # keep a bounded number of chunks in flight so results never pile up in memory
+                    todo, limit = queue, 2 * n
+                done: set[Future] = set()
+                while todo and len(pending) < limit:
+                    c = todo.popleft()
+                    try:
+                        pending[pool.submit(_run_chunk_in_worker, c)] = c
+                    except BrokenProcessPool:  # a worker died since the last look
+                        todo.appendleft(c)
+                        broken = True
+                        break
+                alone = len(pending) == 1 and pending[next(iter(pending))].index in retried
+                if pending and not broken:
+                    done, _ = wait(pending, timeout=STOP_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                    broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
+                if broken and pending:
+                    # the pool is unusable: every chunk still in it fails now or soon
+                    done, _ = wait(pending, return_when=ALL_COMPLETED)
+                lost: list[Chunk] = []
+                for f in done:
+                    c = pending.pop(f)
+                    if isinstance(f.exception(), BrokenProcessPool):
+                        lost.append(c)
+                    else:
+                        yield f.result()
+                if broken or lost:
+                    _terminate(pool)
+                    if alone and lost:
+                        raise WorkerLost(
+                            f"a worker process died twice while running chunk {lost[0].index} (killed, or out of "
+                            "memory? fewer --workers or a smaller --chunk-size may help)"
+                        )
+                    retried.update(c.index for c in lost)
+                    suspects.extend(sorted(lost, key=lambda c: c.index))
+                    pool = _new_pool(batch, n)
+        except BaseException:
+            _terminate(pool)
+            raise
+        pool.shutdown(wait=True)
+
+
+_EXECUTORS: dict[str, Callable[..., Iterator[tuple[Chunk, list[ChunkResult]]]]] = {
+    "serial": _serial,
+    "process": _process,
+    "dask": _dask,
+}
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class BatchOutcome:
+    """What a finished batch yields: merged aggregates per variant, the chunks done and the wall time."""
+
+    aggregates: dict[str, Aggregates]
+    chunks_done: list[int] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+def execute(
+    batch: Batch,
+    *,
+    executor: str = "process",
+    workers: int | None = None,
+    address: str | None = None,
+    chunks: list[Chunk] | None = None,
+    aggregates: dict[str, Aggregates] | None = None,
+    on_chunk: Callable[[Chunk, list[ChunkResult]], None] | None = None,
+    on_finished: Callable[[Chunk, list[ChunkResult]], None] | None = None,
+) -> BatchOutcome:
+    """Run the batch (or only ``chunks`` of it) and merge the aggregates.
+
+    Args:
+        batch: what to run.
+        executor: ``process``, ``serial`` or ``dask``.
+        workers: worker processes (default: all cores).
+        address: a Dask scheduler's address.
+        chunks: the chunks to run (default: all of the batch's).
+        aggregates: sums already merged from other chunks (a resumed batch); merged into in place.
+        on_chunk: called with each chunk's results in chunk order (a chunk that finishes early waits for those
+            before it).
+        on_finished: called with each chunk's results as soon as it is finished and merged, in the order chunks
+            finish, so a caller can save every finished chunk before the next arrives.
+
+    ``chunks_done`` of the outcome lists the chunks in chunk order. Whatever stops the batch (Ctrl-C, an error,
+    a worker lost twice) ends its worker processes before it propagates.
+    """
+    if executor not in _EXECUTORS:
+        raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS), found=executor)
+    workers = workers or default_workers()
+    plan = chunks if chunks is not None else plan_chunks(batch.runs, batch.scenario.chunk_size)
+    horizon = batch.scenario.horizon_weeks
+    merged = aggregates if aggregates is not None else {v: Aggregates(horizon=horizon) for v in batch.variants}
+    outcome = BatchOutcome(merged)
+    order = [c.index for c in plan]
+    waiting: dict[int, tuple[Chunk, list[ChunkResult]] | None] = {}
+    next_pos = 0
+    t0 = time.perf_counter()
+    stream = _EXECUTORS[executor](batch, plan, workers, address)
+    try:
+        for chunk, results in stream:
+            for res in results:
+                merged[res.variant].merge(res.aggregates)
+            if on_finished is not None:
+                on_finished(chunk, results)
+            # results are held for the in-order callback only if there is one
+            waiting[chunk.index] = (chunk, results) if on_chunk is not None else None
+            while next_pos < len(order) and order[next_pos] in waiting:
+                held = waiting.pop(order[next_pos])
+                if held is not None and on_chunk is not None:
+                    on_chunk(*held)
+                outcome.chunks_done.append(order[next_pos])
+                next_pos += 1
+    finally:
+        stream.close()  # stops the executor's workers at once if the loop ended early
+    outcome.wall_seconds = time.perf_counter() - t0
+    return outcome

@@ -1,0 +1,74 @@
+"""Mediators: attempts at partial deals and ceasefires.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.agents.base import Actor
+from sim.spec.doctrine import ActorSpec
+
+if TYPE_CHECKING:
+    from sim.engine.model import EscalationModel
+
+
+class Mediation:
+    """Mediation by one actor (China; Turkey, also a NATO member): attempts grow with danger and yield partial
+    deals (swaps, corridors, moratoria) far more often than a ceasefire. Sources: DOMAIN.md 2.3 and its model
+    implication; seed 001_3227528b8a3d3f35.txt ('Negotiated Pause: Diplomatic intermediaries (possibly China or
+    Turkey)')."""
+
+    def __init__(self, agent: Actor) -> None:
+        self.agent = agent
+        self.propensity = agent.attribute("mediation_propensity")
+        self.leverage = agent.attribute("leverage")
+        mediators = agent.world.ctx.levers.mediators
+        self.active = mediators is None or agent.actor_id in mediators
+        self.deal = self.ceasefire = np.zeros(agent.world.size, dtype=bool)
+
+    def decide(self) -> None:
+        a = self.agent
+        w, p, model = a.world, a.p, a.model
+        if not self.active:
+            return
+        danger = np.maximum(w.ctx.severity[w.headline], w.ctx.severity[w.ukraine_axis]) / 100.0
+        attempt = w.fighting & (a.u("mediation_attempt") < self.propensity * (1.0 + p["mediation_danger_gain"] * danger))
+        lift = w.dialogue_lift * self.leverage
+        fatigue = 0.5 * (model.russia.war_fatigue + model.ukraine.war_fatigue)
+        self.deal = attempt & (a.u("mediation_deal", where=attempt) < p["partial_deal_rate"] * lift)
+        self.ceasefire = attempt & (a.u("mediation_ceasefire", where=attempt) < p["ceasefire_rate"] * lift * fatigue)
+
+    def act(self) -> None:
+        a = self.agent
+        w = a.world
+        if not self.active:
+            return
+        if self.deal.any():
+            w.act(a.index, w.russia, "partial_deal", 0, self.deal)
+            w.tension *= np.where(self.deal, 1.0 - a.p["deal_relief"], 1.0)
+        if self.ceasefire.any():
+            w.act(a.index, w.russia, "ceasefire", 0, self.ceasefire)
+            w.ceasefire |= self.ceasefire
+            w.fighting &= ~self.ceasefire
+            w.at_war &= ~self.ceasefire
+
+
+class Mediator(Actor):
+    """A third-country mediator (China): mediates, and its leverage backs the norm against nuclear use.
+    Source: DOMAIN.md 2.1 China row (12-point paper: 'nuclear weapons must not be used')."""
+
+    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+        super().__init__(model, spec)
+        self.mediation = Mediation(self)
+
+    def perceive(self) -> None:
+        if self.mediation.active:
+            np.maximum(self.world.china_leverage, self.mediation.leverage, out=self.world.china_leverage)
+
+    def decide(self) -> None:
+        self.mediation.decide()
+
+    def act(self) -> None:
+        self.mediation.act()

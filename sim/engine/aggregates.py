@@ -1,0 +1,97 @@
+"""Mergeable batch aggregates: sums over runs, so chunks merge in any order and a million-run batch never holds all
+its runs in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.outcomes import N_RUNGS, SAMPLE_PATHS, OutcomeTracker
+from sim.spec.vocabulary import OUTCOME_IDS
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass
+class Aggregates:
+    """Mergeable sums over the runs of one variant."""
+
+    horizon: int
+    runs: int = 0
+    outcome_counts: np.ndarray = field(default=None)  # type: ignore[assignment]
+    first_week_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
+    headline_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
+    ukraine_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
+    max_rung_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
+    max_ukraine_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
+    transitions: np.ndarray = field(default=None)  # type: ignore[assignment]
+    sample_paths: dict[int, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        W, O = self.horizon, len(OUTCOME_IDS)
+        zeros = lambda *shape: np.zeros(shape, dtype=np.int64)  # noqa: E731
+        if self.outcome_counts is None:
+            self.outcome_counts = zeros(O)
+            self.first_week_hist = zeros(O, W)
+            self.headline_hist = zeros(W, N_RUNGS)
+            self.ukraine_hist = zeros(W, N_RUNGS)
+            self.max_rung_hist = zeros(N_RUNGS)
+            self.max_ukraine_hist = zeros(N_RUNGS)
+            self.transitions = zeros(N_RUNGS, N_RUNGS)
+
+    @classmethod
+    def from_tracker(cls, tracker: OutcomeTracker, run_ids: np.ndarray) -> "Aggregates":
+        """Summarise one chunk's tracker."""
+        first, headline, ukraine = tracker._first, tracker._headline, tracker._ukraine  # (outcomes|weeks, runs)
+        W, R = headline.shape
+        agg = cls(horizon=W, runs=R)
+        happened = first >= 0
+        agg.outcome_counts = happened.sum(axis=1).astype(np.int64)
+        for i in range(len(OUTCOME_IDS)):
+            agg.first_week_hist[i] = np.bincount(first[i][happened[i]], minlength=W)[:W]
+        week_idx = np.arange(W, dtype=np.int64)[:, None] * N_RUNGS
+        agg.headline_hist = np.bincount((week_idx + headline).ravel(), minlength=W * N_RUNGS).reshape(W, N_RUNGS)
+        agg.ukraine_hist = np.bincount((week_idx + ukraine).ravel(), minlength=W * N_RUNGS).reshape(W, N_RUNGS)
+        agg.max_rung_hist = np.bincount(headline.max(axis=0), minlength=N_RUNGS)
+        agg.max_ukraine_hist = np.bincount(ukraine.max(axis=0), minlength=N_RUNGS)
+        if W > 1:
+            pairs = headline[:-1].astype(np.int64) * N_RUNGS + headline[1:]
+            agg.transitions = np.bincount(pairs.ravel(), minlength=N_RUNGS * N_RUNGS).reshape(N_RUNGS, N_RUNGS)
+        for row in np.flatnonzero(run_ids < SAMPLE_PATHS):
+            agg.sample_paths[int(run_ids[row])] = headline[:, row].tolist()
+        return agg
+
+    def merge(self, other: "Aggregates") -> "Aggregates":
+        """Add another chunk's sums into this one (in place) and return self."""
+        if other.horizon != self.horizon:
+            raise ValueError("cannot merge aggregates of different horizons")
+        self.runs += other.runs
+        for name in ("outcome_counts", "first_week_hist", "headline_hist", "ukraine_hist", "max_rung_hist",
+                     "max_ukraine_hist", "transitions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sample_paths.update(other.sample_paths)
+        return self
+
+    def to_dict(self) -> dict:
+        """Plain lists, for JSON and for the pickles that carry chunk results between processes."""
+        return {
+            "horizon": self.horizon,
+            "runs": self.runs,
+            **{k: getattr(self, k).tolist() for k in ("outcome_counts", "first_week_hist", "headline_hist",
+                                                       "ukraine_hist", "max_rung_hist", "max_ukraine_hist",
+                                                       "transitions")},
+            "sample_paths": {str(k): v for k, v in sorted(self.sample_paths.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Aggregates":
+        agg = cls(horizon=d["horizon"], runs=d["runs"])
+        for k in ("outcome_counts", "first_week_hist", "headline_hist", "ukraine_hist", "max_rung_hist",
+                  "max_ukraine_hist", "transitions"):
+            setattr(agg, k, np.asarray(d[k], dtype=np.int64))
+        agg.sample_paths = {int(k): v for k, v in d["sample_paths"].items()}
+        return agg

@@ -1,0 +1,122 @@
+"""What a run realises: outcome definitions, and the tracker of each run's first weeks and paths.
+
+An outcome happens in a run the first week an act realises it (or, for ``nato_russia_war``, the first week the
+headline axis stands at rung 12 or above).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.spec.vocabulary import OUTCOME_IDS
+
+if TYPE_CHECKING:
+    from sim.engine.world import World
+
+
+N_RUNGS = 16
+#: Runs whose full headline path is kept in the aggregates, for sample-path charts.
+SAMPLE_PATHS = 24
+
+
+@dataclass(frozen=True)
+class OutcomeRule:
+    """How an outcome is realised: by one of ``actions`` (by an actor of ``bloc``, if given) or by any act at
+    ``min_rung`` or above, or by the headline axis standing at ``headline_at_least``."""
+
+    description: str
+    actions: frozenset[str] = frozenset()
+    bloc: str | None = None
+    min_rung: int | None = None
+    headline_at_least: int | None = None
+
+
+OUTCOMES: dict[str, OutcomeRule] = {
+    "nuclear_signalling": OutcomeRule(
+        "Russian nuclear signalling: drills, alerts, doctrine moves, a demonstration",
+        frozenset({"nuclear_signalling", "nuclear_demonstration"}), "russia"),
+    "heavier_strikes_on_ukraine": OutcomeRule(
+        "Russian vertical escalation inside Ukraine: massed strikes or a new strike system",
+        frozenset({"massed_strikes", "new_weapon_demonstration"}), "russia"),
+    "hybrid_attack_on_nato": OutcomeRule(
+        "A hybrid attack (sabotage, arson, cables, cyber) on a NATO member's soil",
+        frozenset({"hybrid_attack"}), "russia"),
+    "airspace_incident": OutcomeRule(
+        "An airspace violation, spill-over or shoot-down between Russia and a NATO member",
+        frozenset({"airspace_violation", "spillover", "shoot_down_intruder"})),
+    "strike_on_nato_forces_in_ukraine": OutcomeRule(
+        "A Russian strike, deliberate or accidental, on NATO forces inside Ukraine",
+        frozenset({"strike_nato_forces_in_ukraine", "accidental_strike_on_nato_forces"}), "russia"),
+    "strike_on_nato_territory": OutcomeRule(
+        "A deliberate Russian military strike on NATO territory",
+        frozenset({"strike_nato_territory", "general_war", "limited_nuclear_use", "strategic_nuclear_strike"}), "russia"),
+    "article4_consultation": OutcomeRule("NATO Article 4 consultations", frozenset({"article4_consultation"})),
+    "article5_invoked": OutcomeRule("NATO invokes Article 5", frozenset({"article5_invoked"})),
+    "nato_russia_war": OutcomeRule("General conventional war between Russia and NATO (rung 12+)", headline_at_least=12),
+    "nuclear_use": OutcomeRule("Any hostile nuclear detonation (rung 14+)", min_rung=14),
+    "strategic_nuclear_war": OutcomeRule("Theatre or strategic nuclear war (rung 15)", min_rung=15),
+    "partial_deal": OutcomeRule("A mediated partial deal (swap, corridor, moratorium)", frozenset({"partial_deal"})),
+    "ceasefire": OutcomeRule("A ceasefire between Russia and Ukraine", frozenset({"ceasefire"})),
+}
+assert tuple(OUTCOMES) == OUTCOME_IDS, "outcome rules must follow the vocabulary's order"
+
+
+class OutcomeTracker:
+    """Per-replicate first weeks of every outcome and the week-by-week paths of both axes.
+
+    ``first`` is (runs, outcomes) and the paths are (runs, weeks), as views of arrays stored outcome by outcome
+    and week by week, so that the weekly writes touch contiguous memory.
+    """
+
+    def __init__(self, size: int, horizon: int) -> None:
+        self._first = np.full((len(OUTCOME_IDS), size), -1, dtype=np.int16)
+        self._headline = np.zeros((horizon, size), dtype=np.int8)
+        self._ukraine = np.zeros((horizon, size), dtype=np.int8)
+        self._by_action: dict[tuple[str, str, int], list[int]] = {}
+
+    @property
+    def first(self) -> np.ndarray:
+        """The first week of each outcome per run, -1 where it never happened, shape (runs, outcomes)."""
+        return self._first.T
+
+    @property
+    def headline(self) -> np.ndarray:
+        """The headline axis per run and week, shape (runs, weeks)."""
+        return self._headline.T
+
+    @property
+    def ukraine(self) -> np.ndarray:
+        """The axis of the war inside Ukraine per run and week, shape (runs, weeks)."""
+        return self._ukraine.T
+
+    def _matching(self, action: str, bloc: str, rung: int) -> list[int]:
+        key = (action, bloc, rung)
+        hit = self._by_action.get(key)
+        if hit is None:
+            hit = []
+            for i, rule in enumerate(OUTCOMES.values()):
+                by_action = action in rule.actions and (rule.bloc is None or rule.bloc == bloc)
+                by_rung = rule.min_rung is not None and rung >= rule.min_rung
+                if by_action or by_rung:
+                    hit.append(i)
+            self._by_action[key] = hit
+        return hit
+
+    def mark_act(self, action: str, bloc: str, rung: int, mask: np.ndarray, week: int) -> None:
+        """Mark the outcomes an act realises, in the replicates of ``mask``, if not marked before."""
+        for i in self._matching(action, bloc, rung):
+            col = self._first[i]
+            np.copyto(col, week, where=mask & (col < 0), casting="unsafe")
+
+    def record_week(self, world: "World") -> None:
+        """Keep this week's axes and mark the outcomes defined on the headline axis."""
+        w = world.week
+        self._headline[w] = world.headline
+        self._ukraine[w] = world.ukraine_axis
+        for i, rule in enumerate(OUTCOMES.values()):
+            if rule.headline_at_least is not None:
+                col = self._first[i]
+                np.copyto(col, w, where=(world.headline >= rule.headline_at_least) & (col < 0), casting="unsafe")

@@ -1,0 +1,112 @@
+"""A results folder's charts and story: every chart redrawn from what the batch wrote, so ``escalation plot`` needs no
+model run.
+
+The story is ``story.json``: written once, by replaying the most escalated of the runs whose paths the aggregates
+keep (a single run, R = 1), when the doctrine in ``configs/`` still matches the batch's doctrine hash; otherwise it
+is rebuilt from the event table without red-line events.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError, SimError
+from sim.output.folder import load_results
+
+STORY_FILE = "story.json"
+COMPARISON_FILE = "comparison.json"
+
+
+def _reference(summary: dict[str, Any]) -> str:
+    from sim.output.comparison import reference
+
+    return reference(summary)
+
+
+def check_results_folder(folder: str | Path) -> Path:
+    """The folder, if it is a complete results folder; else an :class:`InputError` that says what is missing."""
+    f = Path(folder)
+    if not f.is_dir():
+        raise InputError("not a results folder: no such folder", key="RESULTS_DIR", found=str(f),
+                         expected="a folder written by 'escalation run' or 'escalation compare'")
+    missing = [n for n in ("manifest.json", "summary.json", "aggregates.json") if not (f / n).is_file()]
+    if missing:
+        raise InputError(f"not a results folder: {', '.join(missing)} missing", key="RESULTS_DIR", found=str(f),
+                         expected="a folder written by 'escalation run' or 'escalation compare'")
+    return f
+
+
+def _doctrine_and_scenario(manifest: dict[str, Any]):
+    """The doctrine in configs/ and the batch's resolved scenario, if the doctrine still matches the batch."""
+    from sim.spec.loading import canonical_hash, load_doctrine
+    from sim.spec.scenario import ScenarioSpec
+
+    try:
+        doctrine = load_doctrine()
+    except SimError:
+        return None, None, False
+    try:
+        scenario = ScenarioSpec.model_validate(manifest["resolved_scenario"], context={"doctrine": doctrine})
+    except (KeyError, ValueError):
+        return doctrine, None, False
+    return doctrine, scenario, canonical_hash(doctrine) == manifest.get("doctrine_hash")
+
+
+def _story_from_events(folder: Path, doctrine: Any, scenario: Any, summary: dict[str, Any], aggs: dict[str, Any],
+                       run: int) -> dict[str, Any] | None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from sim.output import story as trace
+
+    path = folder / "events.parquet"
+    base = _reference(summary)
+    if not path.is_file() or run not in aggs[base].sample_paths:
+        return None
+    table = pq.read_table(path, filters=[("run", "=", run)])
+    table = table.filter(pc.equal(table.column("variant").cast("string"), base))
+    rows = table.select(["week", "actor", "target", "action", "rung"]).to_pylist()
+    return trace.from_events(doctrine, scenario, run, base, rows, aggs[base].sample_paths[run])
+
+
+def story(folder: str | Path, replay: bool = True) -> dict[str, Any] | None:
+    """The story of one run of the folder: ``story.json`` if present; else (and written to ``story.json``) a
+    replay when ``replay`` and the doctrine matches, else rebuilt from the event table; None if none can be told."""
+    from sim.output import story as trace
+
+    folder = Path(folder)
+    saved = folder / STORY_FILE
+    if saved.is_file():
+        try:
+            return json.loads(saved.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            pass
+    manifest, summary, aggs = load_results(folder)
+    doctrine, scenario, same = _doctrine_and_scenario(manifest)
+    if doctrine is None or scenario is None:
+        return None
+    base = _reference(summary)
+    run = trace.most_escalated(aggs[base].sample_paths)
+    if replay and same:
+        told = trace.replay(doctrine, scenario, run, base)
+        saved.write_text(json.dumps(told, indent=1) + "\n", encoding="utf-8")
+        return told
+    return _story_from_events(folder, doctrine, scenario, summary, aggs, run)
+
+
+def draw_results(folder: str | Path, replay: bool = True) -> list[Path]:
+    """Draw every chart of a results folder into its ``charts/`` and write ``comparison.json``/``.csv`` when it
+    holds more than one variant; returns the chart files."""
+    from sim.output import comparison as compare
+    from sim.present.charts import draw_all
+
+    folder = check_results_folder(folder)
+    manifest, summary, aggs = load_results(folder)
+    comparison = None
+    if len(summary["variants"]) > 1:
+        comparison = compare.for_results(folder, summary)
+        compare.write(comparison, folder)
+    told = story(folder, replay=replay)
+    return draw_all(summary, aggs, folder / "charts", comparison=comparison, stories=[told] if told else [])

@@ -1,0 +1,298 @@
+"""The doctrine's schema (``configs/``): rungs, actors, red lines and their conditions, responses, deployment types,
+locations, move kinds and model parameters, each naming its source.
+
+Every model forbids unknown keys and is frozen; cross-references are checked once, when the doctrine is built.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.spec.distributions import Distribution
+from sim.spec.frozen import Frozen, Identifier, Source
+from sim.spec.vocabulary import Bloc, Location, Role
+
+
+# ------------------------------------------------------------------------------------------------------- doctrine
+class Sourced(Frozen):
+    """A doctrine item: it names its source and says in one line why it is so."""
+
+    source: Source
+    rationale: str = Field(min_length=3)
+
+
+class Rung(Sourced):
+    """One rung of the 16-rung ladder (DOMAIN.md section 1)."""
+
+    rung: int = Field(ge=0, le=15)
+    id: Identifier
+    name: str
+    definition: str
+    kahn: list[int]
+    cameo: str = Field(pattern=r"^[0-9]{2,4}$")
+    goldstein: float = Field(ge=-10, le=10)
+    mid_hostility: int = Field(ge=1, le=5)
+    rivera_category: Literal["de_escalation", "status_quo", "posturing", "non_violent", "violent", "nuclear"]
+    severity: float = Field(ge=0, le=100)
+
+
+AttributeName = Literal[
+    "resolve",
+    "risk_tolerance",
+    "war_fatigue",
+    "capability",
+    "cohesion",
+    "hawkishness",
+    "article4_propensity",
+    "article5_support",
+    "deterrence_weight",
+    "mediation_propensity",
+    "leverage",
+]
+
+
+class ActorSpec(Sourced):
+    """An actor: its bloc, roles and attributes (each a distribution that names its source)."""
+
+    id: Identifier
+    name: str
+    bloc: Bloc
+    roles: list[Role] = []
+    attributes: dict[AttributeName, Distribution]
+
+    @model_validator(mode="after")
+    def _attributes_sourced(self) -> "ActorSpec":
+        for name, dist in self.attributes.items():
+            if not dist.source:
+                raise ValueError(f"attribute '{name}' of actor '{self.id}' has no source")
+        return self
+
+
+class ConditionDeployment(Frozen):
+    """True where a deployment of one of ``types`` stands active at one of ``locations``."""
+
+    kind: Literal["deployment"]
+    types: list[Identifier] | None = None
+    locations: list[Location] | None = None
+    min_size: int = Field(default=0, ge=0)
+
+
+class ConditionDeepStrike(Frozen):
+    """True in a week with a Ukrainian deep strike into Russia (with Western weapons unless said otherwise)."""
+
+    kind: Literal["deep_strike"]
+    western_weapons: bool = True
+
+
+class ConditionStrategicStrike(Frozen):
+    """True in a week with a strike on Russian strategic assets (bombers, early warning, nuclear forces)."""
+
+    kind: Literal["strategic_strike"]
+
+
+class ConditionTerritorialThreat(Frozen):
+    """True where the threat to Russia's territorial integrity is at least ``at_least`` (0 to 1)."""
+
+    kind: Literal["territorial_threat"]
+    at_least: float = Field(ge=0, le=1)
+
+
+class ConditionMove(Frozen):
+    """True in a week in which one of the scripted move kinds ``moves`` is made."""
+
+    kind: Literal["move"]
+    moves: list[Identifier] = Field(min_length=1)
+
+
+class ConditionNatoAttack(Frozen):
+    """True in a week in which NATO forces strike Russian forces or territory."""
+
+    kind: Literal["nato_attack"]
+
+
+class ConditionAny(Frozen):
+    """True where any of its conditions holds."""
+
+    kind: Literal["any"]
+    of: list["Condition"] = Field(min_length=1)
+
+
+class ConditionAll(Frozen):
+    """True where all of its conditions hold."""
+
+    kind: Literal["all"]
+    of: list["Condition"] = Field(min_length=1)
+
+
+Condition = Annotated[
+    Union[
+        ConditionDeployment,
+        ConditionDeepStrike,
+        ConditionStrategicStrike,
+        ConditionTerritorialThreat,
+        ConditionMove,
+        ConditionNatoAttack,
+        ConditionAny,
+        ConditionAll,
+    ],
+    Field(discriminator="kind"),
+]
+ConditionAny.model_rebuild()
+ConditionAll.model_rebuild()
+
+
+class RedLine(Sourced):
+    """A declared red line: a condition over the world, the response it threatens and how credible it is."""
+
+    id: Identifier
+    actor: Identifier
+    statement: str
+    said_by: str
+    date: str
+    condition: Condition
+    declared_response: Identifier
+    credibility: Distribution
+    persistent: bool = False
+
+
+ResponseTarget = Literal["nato_member", "nato_forces_in_ukraine", "ukraine", "russia", "alliance"]
+Requirement = Literal[
+    "nato_forces_in_ukraine", "doctrine_permits_nuclear", "nato_retaliated", "at_war", "nuclear_used", "fighting"
+]
+
+
+class ResponseOption(Sourced):
+    """One step of a retaliation ladder: its rung, target, lag and what it requires."""
+
+    id: Identifier
+    name: str
+    side: Literal["russia", "nato"]
+    axis: Literal["nato", "ukraine"]
+    rung: int = Field(ge=0, le=15)
+    target: ResponseTarget
+    lag_weeks: tuple[int, int] = (0, 0)
+    cost: float = Field(default=0.0, ge=0)
+    requires: list[Requirement] = []
+
+    @field_validator("lag_weeks")
+    @classmethod
+    def _lag_ordered(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= v[0] <= v[1] <= 12:
+            raise ValueError(f"expected 0 <= min <= max <= 12 weeks, found {list(v)}")
+        return v
+
+
+class DeploymentType(Sourced):
+    """A kind of Western deployment (DOMAIN.md 2.2): how provocative and how exposed it is."""
+
+    id: Identifier
+    name: str
+    provocation: float = Field(ge=0, le=100)
+    exposure: float = Field(ge=0, le=1)
+    locations: list[Location] = Field(min_length=1)
+
+
+class LocationFactor(Sourced):
+    """How a deployment's location scales its provocation and its exposure."""
+
+    location: Location
+    provocation: float = Field(ge=0, le=5)
+    exposure: float = Field(ge=0, le=5)
+
+
+class MoveKind(Sourced):
+    """A kind of scripted Western or Ukrainian step (timeline moves): its rung and provocation."""
+
+    id: Identifier
+    name: str
+    rung: int = Field(ge=0, le=15)
+    provocation: float = Field(ge=0, le=100)
+    territorial_threat: float = Field(default=0.0, ge=0, le=1)
+    strategic: bool = False
+
+
+class ModelParameter(Sourced):
+    """A behavioural parameter of the model with its default and the range it may be set in."""
+
+    value: float
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _in_range(self) -> "ModelParameter":
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"value {self.value} outside its range [{self.low}, {self.high}]")
+        return self
+
+
+class Doctrine(Frozen):
+    """Everything in ``configs/``: the ladder, actors, red lines, responses, deployments, moves, parameters."""
+
+    ladder: list[Rung]
+    actors: list[ActorSpec]
+    red_lines: list[RedLine]
+    responses: list[ResponseOption]
+    deployment_types: list[DeploymentType]
+    locations: list[LocationFactor]
+    moves: list[MoveKind]
+    parameters: dict[Identifier, ModelParameter]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Doctrine":
+        if [r.rung for r in self.ladder] != list(range(16)):
+            raise ValueError("the ladder must list rungs 0 to 15 in order")
+        for group, items in (
+            ("actors", self.actors),
+            ("red_lines", self.red_lines),
+            ("responses", self.responses),
+            ("deployment_types", self.deployment_types),
+            ("moves", self.moves),
+        ):
+            ids = [i.id for i in items]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate ids in {group}: {', '.join(dupes)}")
+        if sorted(f.location.value for f in self.locations) != sorted(loc.value for loc in Location):
+            raise ValueError("locations must give one factor for each of: " + ", ".join(loc.value for loc in Location))
+        actor_ids = {a.id for a in self.actors}
+        response_ids = {r.id for r in self.responses}
+        types = {t.id for t in self.deployment_types}
+        move_ids = {m.id for m in self.moves}
+        for rl in self.red_lines:
+            if rl.actor not in actor_ids:
+                raise ValueError(f"red line '{rl.id}': unknown actor '{rl.actor}'")
+            if rl.declared_response not in response_ids:
+                raise ValueError(f"red line '{rl.id}': unknown declared_response '{rl.declared_response}'")
+            for cond in _walk(rl.condition):
+                if isinstance(cond, ConditionDeployment):
+                    for t in cond.types or []:
+                        if t not in types:
+                            raise ValueError(f"red line '{rl.id}': unknown deployment type '{t}'")
+                if isinstance(cond, ConditionMove):
+                    for m in cond.moves:
+                        if m not in move_ids:
+                            raise ValueError(f"red line '{rl.id}': unknown move '{m}'")
+        return self
+
+    def actor(self, actor_id: str) -> ActorSpec:
+        """The actor with this id."""
+        for a in self.actors:
+            if a.id == actor_id:
+                return a
+        raise KeyError(actor_id)
+
+    def ids(self, group: str) -> list[str]:
+        """The ids of one group of items, in file order (``actors``, ``deployment_types``, ...)."""
+        return [item.id for item in getattr(self, group)]
+
+    def members(self) -> list[str]:
+        """NATO member ids: NATO-bloc actors that are not the alliance itself."""
+        return [a.id for a in self.actors if a.bloc is Bloc.NATO and Role.ALLIANCE not in a.roles]
+
+
+def _walk(cond: Any):
+    yield cond
+    for sub in getattr(cond, "of", None) or []:
+        yield from _walk(sub)
