@@ -3,7 +3,7 @@
 Each actor is one Mesa agent whose state is a set of arrays of shape (R,). A week is: the world opens it (scripted
 moves, deployments, axis floors), the agents run their ``perceive``, ``decide`` and ``act`` stages in roster
 order, and the model resolves it (ceasefire breakdown, axes and outcomes recorded). R = 1 runs the same code: the
-replay of one run and the batch never disagree, because every draw is keyed by run index (sim/streams.py).
+replay of one run and the batch never disagree, because every draw is keyed by run index (sim/engine/streams.py).
 """
 
 from __future__ import annotations

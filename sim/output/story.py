@@ -1,6 +1,6 @@
 """The story of one run: replay run ``k`` of a batch and tell it week by week.
 
-Every draw is keyed by (seed, run index, week, site) (sim/streams.py), so stepping the model over the single run
+Every draw is keyed by (seed, run index, week, site) (sim/engine/streams.py), so stepping the model over the single run
 ``k`` (R = 1) walks exactly the path that run took inside its batch, whatever chunk it sat in. The replay records
 every act and every red-line event: a line is *crossed* the week its condition first holds (every time, for lines
 on scripted moves), *enforced* when the crossing also passes the line's credibility draw (its declared response
