@@ -173,37 +173,6 @@ def test_bench_quick_json_reports_its_contract():
     assert all(row["merged_runs"] == row["runs"] for dim in data["scaling"].values() for row in dim)
 
 
-def test_member_targets_by_pattern_equal_run_by_run_weights(doctrine):
-    """Russia's target draw groups runs by which deployments stand; it must equal the draw over each run's own
-    weights, with overlapping contributors, staggered starts and withdrawals making the patterns differ."""
-    from sim.engine.model import EscalationModel
-    from sim.spec.scenario import ScenarioSpec
-
-    spec = ScenarioSpec.model_validate({
-        "name": "patterns", "title": "t", "question": "q?", "horizon_weeks": 30, "runs": 100, "seed": 5,
-        "deployments": [
-            {"id": "a", "contributors": ["france", "poland"], "type": "non_combat", "size": 2000, "location": "frontline", "start_week": 2},
-            {"id": "b", "contributors": ["uk", "france"], "type": "training_inside", "size": 1000, "location": "western", "start_week": 6},
-            {"id": "c", "contributors": ["estonia"], "type": "training_outside", "size": 500, "location": "outside", "start_week": 1},
-        ],
-        "policies": {"deep_strike": {"authorised": True, "from_week": 10, "suppliers": ["us", "uk"]}},
-    }, context={"doctrine": doctrine})
-    ctx = Context.build(doctrine, spec, spec.levers()[0])
-    model = EscalationModel(ctx, np.arange(3000))
-    seen_patterns = set()
-    for _ in range(spec.horizon_weeks):
-        model.step()
-        model.week -= 1  # look at the week just stepped: its cached draw and its standing deployments
-        w = model.world
-        inside = np.flatnonzero(w.dep_inside)
-        standing = w.dep_active[:, inside]
-        seen_patterns |= {tuple(r) for r in standing.tolist()}
-        direct = w.streams.categorical(model._target_weights(standing, inside), "russia:target", w.week)
-        assert np.array_equal(model.target_members(), direct)
-        model.week += 1
-    assert len(seen_patterns) >= 3
-
-
 def test_a_finished_model_is_freed_at_once(doctrine):
     """A worker steps thousands of chunks: each model, with its arrays, must be gone when its chunk is done, without
     waiting for the garbage collector (Mesa 3.3 would keep every model alive otherwise)."""

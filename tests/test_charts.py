@@ -72,11 +72,17 @@ def test_outcome_colours_follow_the_rungs_of_their_acts():
     responses = yaml.safe_load((ROOT / "configs" / "responses.yaml").read_text())["responses"]
     rung_of = {r["id"]: r["rung"] for r in responses}
     assert set(charts.OUTCOME_RUNG) == set(OUTCOMES)
+    ladder = yaml.safe_load((ROOT / "configs" / "ladder.yaml").read_text())["ladder"]
+    first_marked = {}
+    for r in ladder:
+        for m in r.get("marks", []):
+            first_marked.setdefault(m, r["rung"])
+    states = {"at_war": first_marked["general_war"]}
     for oid, rule in OUTCOMES.items():
-        if rule.headline_at_least is not None:
-            assert charts.OUTCOME_RUNG[oid] == rule.headline_at_least
-        elif rule.min_rung is not None:
-            assert charts.OUTCOME_RUNG[oid] == rule.min_rung
+        if rule.state is not None:
+            assert charts.OUTCOME_RUNG[oid] == states[rule.state], oid
+        elif rule.mark is not None:
+            assert charts.OUTCOME_RUNG[oid] == first_marked[rule.mark], oid
         else:
             known = [rung_of[a] for a in rule.actions if a in rung_of]
             if known:

@@ -87,9 +87,9 @@ def test_red_lines_fire_only_when_their_condition_holds(doctrine, busy):
         model.agents.do("perceive")
         for rule in model.russia.red_lines:
             crossed = rule.crossed(w)
-            bonus = rule.commitment(w)
-            assert not (bonus[~crossed] > 0).any(), rule.spec.id
-            fired_any |= bool((bonus > 0).any())
+            enforced = rule.enforced(w, 1.0)
+            assert not enforced[~crossed].any(), rule.spec.id
+            fired_any |= bool(enforced.any())
         model.week += 1
         w.end_week()
     assert fired_any

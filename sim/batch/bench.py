@@ -157,14 +157,15 @@ def max_rss_mib() -> float:
 
 # ------------------------------------------------------------------------------------------------ scenarios
 def doubled_roster(doctrine: Doctrine) -> Doctrine:
-    """The doctrine with a twin of every NATO member (id ``<id>_twin``), same attributes and roles."""
+    """The doctrine with a twin of every NATO member (id ``<id>_twin``), same attributes, roles and geography."""
     members = set(doctrine.members())
     actors: list[ActorSpec] = []
     for a in doctrine.actors:
         actors.append(a)
         if a.id in members:
             actors.append(a.model_copy(update={"id": f"{a.id}_twin", "name": f"{a.name} (twin)"}))
-    return doctrine.model_copy(update={"actors": actors})
+    geography = [g for e in doctrine.geography for g in (e, e.model_copy(update={"member": f"{e.member}_twin"}))]
+    return doctrine.model_copy(update={"actors": actors, "geography": geography})
 
 
 def with_horizon(scenario: ScenarioSpec, doctrine: Doctrine, weeks: int) -> ScenarioSpec:

@@ -20,7 +20,7 @@ from sim.engine.agents.russia import Russia
 from sim.engine.agents.ukraine import Ukraine
 from sim.engine.aggregates import Aggregates
 from sim.engine.streams import Streams
-from sim.engine.world import Context, World
+from sim.engine.world import BORDERS, Context, World
 from sim.spec.vocabulary import OUTCOME_IDS
 
 STAGES = ("perceive", "decide", "act")
@@ -145,40 +145,37 @@ class EscalationModel(mesa.Model):
             self._fixed["alliance_det"] = self.alliance.cohesion * (0.5 + us.resolve)
         return self._fixed["alliance_det"]
 
-    def target_members(self) -> np.ndarray:
-        """Per run, the member Russia's acts against NATO aim at this week: weighted by frontline position and by
-        contributing troops in Ukraine or deep-strike weapons."""
-        def compute() -> np.ndarray:
-            w = self.world
-            inside = np.flatnonzero(w.dep_inside)
-            if len(inside) > 12:  # too many standing patterns to enumerate: weigh run by run
-                return w.streams.categorical(self._target_weights(w.dep_active[:, inside], inside), "russia:target",
-                                             w.week)
-            # runs with the same deployments standing share their weights: one inverse CDF per pattern
-            code = np.zeros(w.size, dtype=np.int64)
-            for bit, d in enumerate(inside):
-                code |= w.dep_active[:, d].astype(np.int64) << bit
-            u = w.streams.uniform("russia:target", w.week)
-            out = np.empty(w.size, dtype=np.int64)
-            for pattern in np.flatnonzero(np.bincount(code, minlength=1 << len(inside))):
-                standing = ((pattern >> np.arange(len(inside))) & 1).astype(bool)[None, :]
-                cdf = np.cumsum(self._target_weights(standing, inside)[0])
-                rows = code == pattern
-                out[rows] = np.searchsorted(cdf[:-1], u[rows] * cdf[-1], side="right")
-            return out
-        return self._weekly("targets", compute)
+    #: Which borders draw each kind of act aimed at a member (configs/geography.yaml; docs/model.md 4.14).
+    TARGET_BORDERS = {
+        "airspace": ("russia", "belarus", "kaliningrad", "black_sea"),  # violations, probing, drones from the east
+        "spillover": ("ukraine",),                                         # strikes on Ukraine that go astray
+    }
 
-    def _target_weights(self, standing: np.ndarray, inside: np.ndarray) -> np.ndarray:
-        """Targeting weights of the members, shape (len(standing), members), given which deployments inside Ukraine
-        (``inside``) stand in each row of ``standing``."""
+    def targets(self, kind: str) -> np.ndarray:
+        """Per run, the member (index into ``world.members``) that this week's Russian act of ``kind`` aims at.
+
+        ``airspace`` and ``spillover`` fall only on members that border the theatre, weighted by adjacency (a
+        launch area in Belarus adds weight to its neighbours); ``hybrid`` reaches any member, weighted by its role
+        (a logistics hub, troops in Ukraine, deep-strike weapons supplied); ``territory`` (a deliberate strike) falls
+        on hubs, contributors and suppliers, and on frontline states."""
+        return self._weekly("targets:" + kind, lambda: self.world.streams.categorical(
+            self._target_weights(kind), f"russia:target:{kind}", self.world.week))
+
+    def _target_weights(self, kind: str) -> np.ndarray:
+        """Targeting weights of the members for acts of ``kind``, shape (runs, members)."""
         w, p = self.world, self.ctx.params
-        M = len(w.members)
-        weights = np.empty((len(standing), M))
-        weights[:] = 1.0 + p["frontline_target_weight"] * w.frontline
+        col = {b: i for i, b in enumerate(BORDERS)}
+        if kind in self.TARGET_BORDERS:
+            base = w.borders[:, [col[b] for b in self.TARGET_BORDERS[kind]]].sum(axis=1).astype(np.float64)
+            weights = np.repeat(base[None, :], w.size, axis=0)
+            if kind == "airspace":  # DOMAIN.md 2.1 Belarus row: some drones entering Poland came from Belarus
+                weights += p["launch_area_weight"] * w.launch_area[:, None] * w.borders[None, :, col["belarus"]]
+            return weights
+        role = p["hub_target_weight"] * w.logistics_hub + (w.frontline if kind == "territory" else 1.0)
+        weights = np.repeat(role[None, :].astype(np.float64), w.size, axis=0)
+        inside = np.flatnonzero(w.dep_inside)
         if len(inside):
-            contributes = np.zeros((len(standing), M), dtype=bool)
-            for i, d in enumerate(inside):
-                contributes[:, w.dep_contributors[d]] |= standing[:, i, None]
+            contributes = (w.dep_active[:, inside].astype(np.int64) @ w.dep_contributors[inside].astype(np.int64)) > 0
             weights += p["contributor_target_weight"] * contributes
         suppliers = self.ctx.levers.policies.deep_strike.suppliers
         if w.deep_strike_authorised and suppliers:

@@ -1,7 +1,9 @@
 """What a run realises: outcome definitions, and the tracker of each run's first weeks and paths.
 
-An outcome happens in a run the first week an act realises it (or, for ``nato_russia_war``, the first week the
-headline axis stands at rung 12 or above).
+Each outcome is defined here once, by the act or the state it names: it happens in a run the first week an act
+realises it (an act of a listed kind, or any act on a rung carrying a given ladder mark), or the first week the world
+holds a named state (``nato_russia_war``: Russia and NATO are at general war). A nuclear demonstration lifts the
+headline axis but is not war.
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ SAMPLE_PATHS = 24
 
 @dataclass(frozen=True)
 class OutcomeRule:
-    """How an outcome is realised: by one of ``actions`` (by an actor of ``bloc``, if given) or by any act at
-    ``min_rung`` or above, or by the headline axis standing at ``headline_at_least``."""
+    """How an outcome is realised: by one of ``actions`` (by an actor of ``bloc``, if given), by any act on a rung
+    carrying the ladder mark ``mark`` (configs/ladder.yaml), or by the world's boolean state ``state`` holding."""
 
     description: str
     actions: frozenset[str] = frozenset()
     bloc: str | None = None
-    min_rung: int | None = None
-    headline_at_least: int | None = None
+    mark: str | None = None
+    state: str | None = None
 
 
 OUTCOMES: dict[str, OutcomeRule] = {
@@ -45,8 +47,8 @@ OUTCOMES: dict[str, OutcomeRule] = {
         "A hybrid attack (sabotage, arson, cables, cyber) on a NATO member's soil",
         frozenset({"hybrid_attack"}), "russia"),
     "airspace_incident": OutcomeRule(
-        "An airspace violation, spill-over or shoot-down between Russia and a NATO member",
-        frozenset({"airspace_violation", "spillover", "shoot_down_intruder"})),
+        "An airspace violation, spill-over, shoot-down or air-defence engagement between Russia and a NATO member",
+        frozenset({"airspace_violation", "spillover", "shoot_down_intruder", "air_defence_engagement"})),
     "strike_on_nato_forces_in_ukraine": OutcomeRule(
         "A Russian strike, deliberate or accidental, on NATO forces inside Ukraine",
         frozenset({"strike_nato_forces_in_ukraine", "accidental_strike_on_nato_forces"}), "russia"),
@@ -55,9 +57,10 @@ OUTCOMES: dict[str, OutcomeRule] = {
         frozenset({"strike_nato_territory", "general_war", "limited_nuclear_use", "strategic_nuclear_strike"}), "russia"),
     "article4_consultation": OutcomeRule("NATO Article 4 consultations", frozenset({"article4_consultation"})),
     "article5_invoked": OutcomeRule("NATO invokes Article 5", frozenset({"article5_invoked"})),
-    "nato_russia_war": OutcomeRule("General conventional war between Russia and NATO (rung 12+)", headline_at_least=12),
-    "nuclear_use": OutcomeRule("Any hostile nuclear detonation (rung 14+)", min_rung=14),
-    "strategic_nuclear_war": OutcomeRule("Theatre or strategic nuclear war (rung 15)", min_rung=15),
+    "nato_russia_war": OutcomeRule("General war between Russia and NATO: Russia has gone to war with the alliance",
+                                   state="at_war"),
+    "nuclear_use": OutcomeRule("Any hostile nuclear detonation", mark="nuclear_detonation"),
+    "strategic_nuclear_war": OutcomeRule("Theatre or strategic nuclear war", mark="strategic_nuclear"),
     "partial_deal": OutcomeRule("A mediated partial deal (swap, corridor, moratorium)", frozenset({"partial_deal"})),
     "ceasefire": OutcomeRule("A ceasefire between Russia and Ukraine", frozenset({"ceasefire"})),
 }
@@ -71,7 +74,8 @@ class OutcomeTracker:
     and week by week, so that the weekly writes touch contiguous memory.
     """
 
-    def __init__(self, size: int, horizon: int) -> None:
+    def __init__(self, size: int, horizon: int, marks: dict[str, np.ndarray]) -> None:
+        self._marks = marks  # ladder mark -> bool per rung
         self._first = np.full((len(OUTCOME_IDS), size), -1, dtype=np.int16)
         self._headline = np.zeros((horizon, size), dtype=np.int8)
         self._ukraine = np.zeros((horizon, size), dtype=np.int8)
@@ -99,7 +103,7 @@ class OutcomeTracker:
             hit = []
             for i, rule in enumerate(OUTCOMES.values()):
                 by_action = action in rule.actions and (rule.bloc is None or rule.bloc == bloc)
-                by_rung = rule.min_rung is not None and rung >= rule.min_rung
+                by_rung = rule.mark is not None and bool(self._marks[rule.mark][rung])
                 if by_action or by_rung:
                     hit.append(i)
             self._by_action[key] = hit
@@ -112,11 +116,11 @@ class OutcomeTracker:
             np.copyto(col, week, where=mask & (col < 0), casting="unsafe")
 
     def record_week(self, world: "World") -> None:
-        """Keep this week's axes and mark the outcomes defined on the headline axis."""
+        """Keep this week's axes and mark the outcomes defined by a state of the world."""
         w = world.week
         self._headline[w] = world.headline
         self._ukraine[w] = world.ukraine_axis
         for i, rule in enumerate(OUTCOMES.values()):
-            if rule.headline_at_least is not None:
+            if rule.state is not None:
                 col = self._first[i]
-                np.copyto(col, w, where=(world.headline >= rule.headline_at_least) & (col < 0), casting="unsafe")
+                np.copyto(col, w, where=getattr(world, rule.state) & (col < 0), casting="unsafe")

@@ -2,8 +2,9 @@
 
 A condition is a small closed grammar (``deployment``, ``deep_strike``, ``strategic_strike``,
 ``territorial_threat``, ``move``, ``nato_attack``, ``any``, ``all``); each compiles to a function of the world
-returning one bool per replicate. A crossing is enforced with the line's credibility; an enforced crossing adds the
-commitment bonus to the declared response's utility (docs/model.md section 3).
+returning one bool per replicate. A new crossing is enforced with the line's credibility times Russia's restraint
+before the answer it would draw; an enforced crossing is answered by the line's declared response (docs/model.md
+section 4.5). A persistent line (a standing deployment) can be enforced again each later week it stays crossed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sim.spec.doctrine import (
     ConditionDeployment,
     ConditionMove,
     ConditionNatoAttack,
+    ConditionNuclearUse,
     ConditionStrategicStrike,
     ConditionTerritorialThreat,
     RedLine,
@@ -61,6 +63,8 @@ def compile_condition(cond, world: "World") -> Predicate:
         return lambda w: np.full(w.size, bool(kinds & w.moves))
     if isinstance(cond, ConditionNatoAttack):
         return lambda w: w.prev["nato_attack"]
+    if isinstance(cond, ConditionNuclearUse):
+        return lambda w: w.prev["nato_nuclear"]
     if isinstance(cond, (ConditionAny, ConditionAll)):
         parts = [compile_condition(c, world) for c in cond.of]
         combine = np.logical_or if isinstance(cond, ConditionAny) else np.logical_and
@@ -89,7 +93,6 @@ class RedLineRule:
     credibility: np.ndarray
     repeatable: bool
     ever: np.ndarray
-    weight: float
     persistent_share: float
 
     @property
@@ -100,23 +103,24 @@ class RedLineRule:
         """Where the line's condition holds this week."""
         return self.predicate(world)
 
-    def commitment(self, world: "World") -> np.ndarray:
-        """Utility bonus for the declared response: full on a new crossing that is enforced (probability =
-        credibility), a share of it every week a persistent line stays crossed and enforced."""
+    def enforced(self, world: "World", restraint: np.ndarray | float) -> np.ndarray:
+        """Where Russia enforces the line this week: on a new crossing with probability credibility x restraint;
+        while a persistent line stays crossed, each later week with that probability times its weekly share."""
         crossed = self.crossed(world)
         new = crossed if self.repeatable else crossed & ~self.ever
         self.ever |= crossed
         u = world.streams.uniform(f"redline:{self.spec.id}", world.week, where=crossed)
-        enforced = u < self.credibility
-        bonus = np.where(new & enforced, self.weight, 0.0)
+        chance = self.credibility * restraint
+        enforced = new & (u < chance)
         if self.spec.persistent:
-            bonus += np.where(crossed & ~new & enforced, self.weight * self.persistent_share, 0.0)
+            pressed = crossed & ~new & (u < chance * self.persistent_share)
+            enforced |= pressed
         if world.record_events:  # the story of a run names the lines crossed and enforced
             world.note_red_line(self.spec.id, "crossed", new)
             world.note_red_line(self.spec.id, "enforced", new & enforced)
             if self.spec.persistent:
                 world.note_red_line(self.spec.id, "pressed", crossed & ~new & enforced)
-        return bonus
+        return enforced
 
 
 def compile_red_lines(world: "World", actor: "Actor") -> list[RedLineRule]:
@@ -138,8 +142,7 @@ def compile_red_lines(world: "World", actor: "Actor") -> list[RedLineRule]:
                 credibility=cred,
                 repeatable=_repeatable(rl.condition),
                 ever=np.zeros(world.size, dtype=bool),
-                weight=p["commitment_weight"],
-                persistent_share=p["persistent_commitment_share"],
+                persistent_share=p["persistent_enforcement_share"],
             )
         )
     return rules

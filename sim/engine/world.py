@@ -14,11 +14,38 @@ import numpy as np
 
 from sim.engine.outcomes import OutcomeTracker
 from sim.engine.streams import Streams
-from sim.spec.doctrine import Doctrine
+from sim.spec.doctrine import Doctrine, ResponseOption
 from sim.spec.scenario import Levers, ScenarioSpec
 from sim.spec.vocabulary import Bloc, Role
 
 NO_TARGET = -1
+#: The states and seas a member can border (configs/geography.yaml), in column order of ``World.borders``.
+BORDERS = ("russia", "belarus", "ukraine", "kaliningrad", "black_sea")
+
+
+class Ladder:
+    """Rung meanings as the model reads them: for each ladder mark, a bool per rung, and the first rung carrying it.
+
+    >>> from sim.spec.loading import load_doctrine
+    >>> L = Ladder(load_doctrine())
+    >>> L.first("general_war"), bool(L.has("nuclear")[13]), bool(L.has("nuclear_detonation")[13])
+    (12, True, False)
+    """
+
+    def __init__(self, doctrine: Doctrine) -> None:
+        self._marks = {m: np.array([m in r.marks for r in doctrine.ladder], dtype=bool) for r in doctrine.ladder
+                       for m in r.marks}
+
+    def has(self, mark: str) -> np.ndarray:
+        """A bool per rung: whether the rung carries ``mark``."""
+        return self._marks[mark]
+
+    def first(self, mark: str) -> int:
+        """The lowest rung carrying ``mark``."""
+        return int(np.flatnonzero(self._marks[mark])[0])
+
+    def marks(self) -> dict[str, np.ndarray]:
+        return dict(self._marks)
 
 
 @dataclass(frozen=True)
@@ -31,13 +58,18 @@ class Context:
     params: dict[str, float]
     actor_ids: tuple[str, ...]
     severity: np.ndarray = field(repr=False)
+    ladder: Ladder = field(repr=False)
 
     @classmethod
     def build(cls, doctrine: Doctrine, scenario: ScenarioSpec, levers: Levers) -> "Context":
         params = {k: p.value for k, p in doctrine.parameters.items()}
         params.update(scenario.overrides)
         severity = np.array([r.severity for r in doctrine.ladder], dtype=np.float64)
-        return cls(doctrine, scenario, levers, params, tuple(doctrine.ids("actors")), severity)
+        return cls(doctrine, scenario, levers, params, tuple(doctrine.ids("actors")), severity, Ladder(doctrine))
+
+    def response(self, option_id: str) -> ResponseOption:
+        """The response option with this id (configs/responses.yaml)."""
+        return next(r for r in self.doctrine.responses if r.id == option_id)
 
     def index(self, actor_id: str) -> int:
         return self.actor_ids.index(actor_id)
@@ -63,7 +95,11 @@ class World:
         self._bloc_of = tuple(self.blocs.tolist())  # plain strings: looked up for every act
         self.members = doctrine.members()
         self.member_index = np.array([ctx.index(m) for m in self.members])
-        self.frontline = np.array([Role.FRONTLINE_STATE in doctrine.actor(m).roles for m in self.members])
+        geo = {g.member: g for g in doctrine.geography}
+        self.borders = np.array([[b in geo[m].borders for b in BORDERS] for m in self.members], dtype=bool)
+        self.frontline = self.borders.any(axis=1)  # borders Russia, Belarus, Ukraine, Kaliningrad or the Black Sea
+        self.logistics_hub = np.array([geo[m].logistics_hub for m in self.members])
+        self.L = ctx.ladder
         self.russia, self.ukraine, self.nato = ctx.index("russia"), ctx.index("ukraine"), ctx.index("nato")
 
         # deployments: levers compiled to per-deployment constants
@@ -80,6 +116,7 @@ class World:
         self.dep_exposure = np.array(
             [types[d.type].exposure * locs[d.location].exposure for d in deps]
         ) * size_factor if deps else np.zeros(0)
+        self.dep_intercepts = np.array([types[d.type].intercepts for d in deps], dtype=bool)
         self.dep_lead = np.array([self.members.index(d.contributors[0]) for d in deps], dtype=np.int64)
         self.dep_contributors = np.zeros((len(deps), len(self.members)), dtype=bool)
         for i, d in enumerate(deps):
@@ -108,15 +145,22 @@ class World:
         self.supplier_capability = np.zeros(R)
         self.dialogue_lift = np.ones(R)
         self.china_leverage = np.zeros(R)
+        self.launch_area = np.zeros(R)      # a neighbour's territory lent for drone launches (Belarus)
+        self.drone_supply = np.zeros(R)     # strike drones supplied to Russia (Iran)
+        self.troop_supply = np.zeros(R)     # troops lent to Russia for its own territory (North Korea)
+        self.proposal_weeks_left = 0        # a scripted ceasefire proposal still on the table
+        self.perceived = np.zeros(R)        # the provocation Russia perceived this week
 
-        # this week's and last week's signals
-        self.headline = np.ones(R, dtype=np.int8)
-        self.ukraine_axis = np.full(R, 4, dtype=np.int8)
+        # this week's and last week's signals and axes
+        self.headline = np.full(R, self.L.first("status_quo"), dtype=np.int8)
+        self.ukraine_axis = np.full(R, self.L.first("routine_war"), dtype=np.int8)
+        self.prev_headline = self.headline.copy()
+        self.prev_ukraine_axis = self.ukraine_axis.copy()
         self._fresh_signals()
         self.prev = self._signals
         self.article4_request = np.zeros(R, dtype=bool)
 
-        self.outcomes = OutcomeTracker(R, self.horizon)
+        self.outcomes = OutcomeTracker(R, self.horizon, self.L.marks())
         self.record_events = record_events
         self._events: list[tuple[np.ndarray, int, int, np.ndarray, str, int]] = []
         self._red_line_log: list[tuple[np.ndarray, int, str, str]] = []
@@ -134,6 +178,7 @@ class World:
             "strategic_strike": np.zeros(R, dtype=bool),
             "nato_attack": np.zeros(R, dtype=bool),
             "russian_nuclear": np.zeros(R, dtype=bool),
+            "nato_nuclear": np.zeros(R, dtype=bool),
             "incident": np.zeros(R, dtype=bool),
         }
 
@@ -148,14 +193,18 @@ class World:
         self._fresh_signals()
         self.article4_request[:] = False
         ctx, p = self.ctx, self.ctx.params
-        self.territorial_threat *= p["territorial_threat_decay"]
+        # the threat to Russia's territory fades; troops lent to Russia for its own ground speed the recapture
+        # (DOMAIN.md 3 row 24: Kursk retaken with about 11,000 North Korean troops)
+        self.territorial_threat *= p["territorial_threat_decay"] * (1.0 - p["troop_recapture_gain"] * self.troop_supply)
+        self.proposal_weeks_left = max(0, self.proposal_weeks_left - 1)
         np.maximum(self.strategic_recent - 1, 0, out=self.strategic_recent)
 
         # axis floors first, so that this week's scripted acts raise them: the status quo with NATO,
         # the routine war in Ukraine, a war with NATO, a nuclear war
-        self.headline = np.where(self.at_war, 12, 1).astype(np.int8)
-        self.headline[self.strategic_war] = 15
-        self.ukraine_axis = np.where(self.fighting, 4, 0).astype(np.int8)
+        L = self.L
+        self.headline = np.where(self.at_war, L.first("general_war"), L.first("status_quo")).astype(np.int8)
+        self.headline[self.strategic_war] = L.first("strategic_nuclear")
+        self.ukraine_axis = np.where(self.fighting, L.first("routine_war"), L.first("de_escalation")).astype(np.int8)
 
         # scripted moves of this week
         moves = {m.id: m for m in ctx.doctrine.moves}
@@ -173,6 +222,10 @@ class World:
             if kind.strategic:
                 self.now["strategic_strike"][:] = True
                 self.strategic_recent[:] = 4
+            if kind.tension_relief:  # a step back discharges part of Russia's tension (DOMAIN.md 3 row 2)
+                self.tension *= 1.0 - kind.tension_relief
+            if kind.proposal_weeks:
+                self.proposal_weeks_left = max(self.proposal_weeks_left, kind.proposal_weeks)
 
         # policies
         ds = ctx.levers.policies.deep_strike
@@ -194,7 +247,7 @@ class World:
             active = cond & ~self.withdrawn[:, i]
             starting = active & ~self.dep_active[:, i]
             if starting.any():
-                self.act(d.contributors[0], "russia", "deploy:" + d.type, 4, starting)
+                self.act(d.contributors[0], "russia", "deploy:" + d.type, L.first("posture"), starting)
                 self.provocation += np.where(starting, self.dep_provocation[i], 0.0)
             if self.dep_inside[i]:
                 self.provocation += np.where(active & ~starting, ongoing * self.dep_provocation[i], 0.0)
@@ -205,6 +258,8 @@ class World:
         """Close the week: record the axes and outcomes, keep this week's signals as last week's."""
         self.outcomes.record_week(self)
         self.prev = self._signals
+        self.prev_headline = self.headline.copy()
+        self.prev_ukraine_axis = self.ukraine_axis.copy()
 
     # ------------------------------------------------------------------ derived state
     def forces_in_ukraine(self) -> np.ndarray:
@@ -232,6 +287,25 @@ class World:
             | (self.strategic_recent > 0)
         )
 
+    def engage_air_defence(self, struck: np.ndarray, u: np.ndarray) -> None:
+        """NATO-crewed air defence meets the week's Russian strikes on Ukraine (``struck``): with probability
+        ``air_defence_engagement_rate`` it engages, a military incident between its lead contributor and Russia that
+        Russia perceives as participation; from NATO soil the engagement happens over the host's own territory, which
+        may then ask for Article 4 (DOMAIN.md 2.2 rows 4 and 5; 2.1 Poland row: drones shot down with allied jets and
+        Article 4, Sep 2025; Romania row: a drone tracked for 50 minutes, not fired on for the risk of debris)."""
+        p = self.ctx.params
+        for d in np.flatnonzero(self.dep_intercepts):
+            engaged = struck & self.dep_active[:, d] & (u < p["air_defence_engagement_rate"])
+            if not engaged.any():
+                continue
+            rung = self.ctx.response("air_defence_engagement").rung
+            lead = int(self.dep_lead[d])
+            self.act(int(self.member_index[lead]), "russia", "air_defence_engagement", rung, engaged)
+            self.provocation += np.where(engaged, p["nato_act_provocation_share"] * self.ctx.severity[rung], 0.0)
+            if not self.dep_inside[d]:
+                free = engaged & (self.now["airspace_target"] < 0)
+                self.now["airspace_target"][free] = lead
+
     # ------------------------------------------------------------------ acts
     def act(self, actor: str | int, target: str | int | np.ndarray, action: str, rung: int, mask: np.ndarray) -> None:
         """Post an act of ``actor`` toward ``target`` at ``rung`` in the replicates where ``mask`` holds."""
@@ -245,9 +319,11 @@ class World:
         abloc = self._bloc_of[a]
         tbloc = self._bloc_of[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
         pair = {abloc, tbloc}
-        if pair == {Bloc.RUSSIA.value, Bloc.NATO.value} or rung >= 13:
+        L = self.L
+        if pair == {Bloc.RUSSIA.value, Bloc.NATO.value} or L.has("nuclear")[rung]:
             np.maximum(self.headline, np.int8(rung), out=self.headline, where=mask)
-        if pair == {Bloc.RUSSIA.value, Bloc.UKRAINE.value} or (rung >= 14 and abloc == Bloc.RUSSIA.value):
+        if pair == {Bloc.RUSSIA.value, Bloc.UKRAINE.value} or (L.has("nuclear_detonation")[rung]
+                                                                 and abloc == Bloc.RUSSIA.value):
             np.maximum(self.ukraine_axis, np.int8(rung), out=self.ukraine_axis, where=mask)
         self.outcomes.mark_act(action, abloc, rung, mask, self.week)
         if self.record_events:

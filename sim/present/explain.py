@@ -84,8 +84,8 @@ def explain(item_id: str, doctrine: Doctrine, scenarios_dir: Path | None = None)
     item_id = bare
     if kind == "outcome":
         fields = {"description": item.description, "actions": sorted(item.actions), "bloc": item.bloc,
-                  "min_rung": item.min_rung, "headline_at_least": item.headline_at_least}
-        source, rationale = "sim/outcomes.py (outcome definitions; DESIGN.md section 3)", item.description
+                  "mark": item.mark, "state": item.state}
+        source, rationale = "sim/engine/outcomes.py (outcome definitions; DESIGN.md section 3)", item.description
     else:
         fields = item.model_dump(mode="json", exclude={"source", "rationale"})
         source, rationale = item.source, item.rationale

@@ -23,6 +23,23 @@ class Sourced(Frozen):
     rationale: str = Field(min_length=3)
 
 
+RungMark = Literal[
+    "de_escalation",            # talks, deals, ceasefires
+    "status_quo",               # the headline axis's floor in peacetime
+    "routine_war",              # the Ukraine axis's floor while fighting goes on
+    "posture",                  # deployments, arms supply, reinforcements
+    "military_incident",        # airspace violations, spill-over, shoot-downs, air-defence engagements
+    "vertical_in_ukraine",      # massed strikes or a deep strike: the week's strikes can go astray
+    "strike_on_nato_forces",    # a deliberate strike on NATO personnel inside Ukraine
+    "strike_on_nato_territory", # a strike on member territory: Article 5 territory
+    "nato_attack",              # NATO forces strike Russian forces or territory
+    "general_war",              # general conventional war between Russia and NATO
+    "nuclear",                  # a nuclear demonstration, ultimatum or use: addresses every party
+    "nuclear_detonation",       # a hostile nuclear detonation
+    "strategic_nuclear",        # theatre or strategic nuclear war
+]
+
+
 class Rung(Sourced):
     """One rung of the 16-rung ladder (DOMAIN.md section 1)."""
 
@@ -36,6 +53,7 @@ class Rung(Sourced):
     mid_hostility: int = Field(ge=1, le=5)
     rivera_category: Literal["de_escalation", "status_quo", "posturing", "non_violent", "violent", "nuclear"]
     severity: float = Field(ge=0, le=100)
+    marks: list[RungMark] = []
 
 
 AttributeName = Literal[
@@ -112,6 +130,12 @@ class ConditionNatoAttack(Frozen):
     kind: Literal["nato_attack"]
 
 
+class ConditionNuclearUse(Frozen):
+    """True in a week after NATO uses a nuclear weapon against Russia or its forces."""
+
+    kind: Literal["nato_nuclear_use"]
+
+
 class ConditionAny(Frozen):
     """True where any of its conditions holds."""
 
@@ -134,6 +158,7 @@ Condition = Annotated[
         ConditionTerritorialThreat,
         ConditionMove,
         ConditionNatoAttack,
+        ConditionNuclearUse,
         ConditionAny,
         ConditionAll,
     ],
@@ -175,6 +200,13 @@ class ResponseOption(Sourced):
     lag_weeks: tuple[int, int] = (0, 0)
     cost: float = Field(default=0.0, ge=0)
     requires: list[Requirement] = []
+    #: ``choice``: weighed every week in Russia's logit choice; ``red_line``: a threshold step taken only to enforce
+    #: a declared red line that names it (docs/model.md 4.5).
+    decided_by: Literal["choice", "red_line"] = "choice"
+    #: once the act is first made, it goes on as a campaign: repeated each later week with probability
+    #: ``campaign_tempo`` until the campaign ends, with probability ``campaign_end_rate`` a week (0: a single act)
+    campaign_tempo: float = Field(default=0.0, ge=0, le=1)
+    campaign_end_rate: float = Field(default=0.0, ge=0, le=1)
 
     @field_validator("lag_weeks")
     @classmethod
@@ -185,13 +217,15 @@ class ResponseOption(Sourced):
 
 
 class DeploymentType(Sourced):
-    """A kind of Western deployment (DOMAIN.md 2.2): how provocative and how exposed it is."""
+    """A kind of Western deployment (DOMAIN.md 2.2): how provocative and how exposed it is, and whether it
+    intercepts Russian missiles and drones."""
 
     id: Identifier
     name: str
     provocation: float = Field(ge=0, le=100)
     exposure: float = Field(ge=0, le=1)
     locations: list[Location] = Field(min_length=1)
+    intercepts: bool = False
 
 
 class LocationFactor(Sourced):
@@ -211,6 +245,21 @@ class MoveKind(Sourced):
     provocation: float = Field(ge=0, le=100)
     territorial_threat: float = Field(default=0.0, ge=0, le=1)
     strategic: bool = False
+    #: share of Russia's tension a de-escalatory step discharges (0 to 1)
+    tension_relief: float = Field(default=0.0, ge=0, le=1)
+    #: weeks a ceasefire proposal stays on the table, raising the ceasefire hazard
+    proposal_weeks: int = Field(default=0, ge=0, le=52)
+
+
+Border = Literal["russia", "belarus", "ukraine", "kaliningrad", "black_sea"]
+
+
+class GeographyEntry(Sourced):
+    """Where a member lies: the states and seas it borders, and how much of the supply to Ukraine crosses it."""
+
+    member: Identifier
+    borders: list[Border] = []
+    logistics_hub: float = Field(default=0.0, ge=0, le=1)
 
 
 class ModelParameter(Sourced):
@@ -237,6 +286,7 @@ class Doctrine(Frozen):
     deployment_types: list[DeploymentType]
     locations: list[LocationFactor]
     moves: list[MoveKind]
+    geography: list[GeographyEntry]
     parameters: dict[Identifier, ModelParameter]
 
     @model_validator(mode="after")
@@ -256,6 +306,17 @@ class Doctrine(Frozen):
                 raise ValueError(f"duplicate ids in {group}: {', '.join(dupes)}")
         if sorted(f.location.value for f in self.locations) != sorted(loc.value for loc in Location):
             raise ValueError("locations must give one factor for each of: " + ", ".join(loc.value for loc in Location))
+        for mv in self.moves:
+            if not (mv.provocation or mv.territorial_threat or mv.strategic or mv.tension_relief or mv.proposal_weeks):
+                raise ValueError(f"move '{mv.id}' changes nothing: give it a provocation, a territorial threat, "
+                                 "strategic, tension_relief or proposal_weeks")
+        placed = [g.member for g in self.geography]
+        missing = sorted(set(self.members()) - set(placed))
+        if missing:
+            raise ValueError("geography.yaml places no entry for members: " + ", ".join(missing))
+        dupes = sorted({m for m in placed if placed.count(m) > 1})
+        if dupes:
+            raise ValueError("geography.yaml places members twice: " + ", ".join(dupes))
         actor_ids = {a.id for a in self.actors}
         response_ids = {r.id for r in self.responses}
         types = {t.id for t in self.deployment_types}

@@ -24,6 +24,7 @@ DOCTRINE_FILES: dict[str, tuple[str, ...]] = {
     "responses.yaml": ("responses",),
     "deployments.yaml": ("deployment_types", "locations"),
     "moves.yaml": ("moves",),
+    "geography.yaml": ("geography",),
     "model.yaml": ("parameters",),
 }
 

@@ -15,10 +15,11 @@ if TYPE_CHECKING:
 
 
 class Mediation:
-    """Mediation by one actor (China; Turkey, also a NATO member): attempts grow with danger and yield partial
-    deals (swaps, corridors, moratoria) far more often than a ceasefire. Sources: DOMAIN.md 2.3 and its model
-    implication; seed 001_3227528b8a3d3f35.txt ('Negotiated Pause: Diplomatic intermediaries (possibly China or
-    Turkey)')."""
+    """Mediation by one actor (China; Turkey and the United States, also NATO members): attempts grow with last
+    week's danger and yield partial deals (swaps, corridors, moratoria) far more often than a ceasefire. A ceasefire's
+    hazard rises with both sides' war fatigue, with the cost the war has reached and with a proposal on the table,
+    and falls with fresh provocation. Sources: DOMAIN.md 2.3 and its model implication; seed 001_3227528b8a3d3f35.txt
+    ('Negotiated Pause: Diplomatic intermediaries (possibly China or Turkey)'); DESIGN.md section 3."""
 
     def __init__(self, agent: Actor) -> None:
         self.agent = agent
@@ -33,30 +34,36 @@ class Mediation:
         w, p, model = a.world, a.p, a.model
         if not self.active:
             return
-        danger = np.maximum(w.ctx.severity[w.headline], w.ctx.severity[w.ukraine_axis]) / 100.0
+        # what the mediator sees is last week's war: this week's axes are still at their floors
+        danger = np.maximum(w.ctx.severity[w.prev_headline], w.ctx.severity[w.prev_ukraine_axis]) / 100.0
         attempt = w.fighting & (a.u("mediation_attempt") < self.propensity * (1.0 + p["mediation_danger_gain"] * danger))
         lift = w.dialogue_lift * self.leverage
         fatigue = 0.5 * (model.russia.war_fatigue + model.ukraine.war_fatigue)
+        proposal = 1.0 + p["proposal_boost"] * (w.proposal_weeks_left > 0)
+        fresh = np.exp(-w.perceived / p["provocation_aversion_scale"])
+        hazard = p["ceasefire_rate"] * lift * fatigue * (1.0 + p["escalation_cost_gain"] * danger) * proposal * fresh
         self.deal = attempt & (a.u("mediation_deal", where=attempt) < p["partial_deal_rate"] * lift)
-        self.ceasefire = attempt & (a.u("mediation_ceasefire", where=attempt) < p["ceasefire_rate"] * lift * fatigue)
+        self.ceasefire = attempt & (a.u("mediation_ceasefire", where=attempt) < hazard)
 
     def act(self) -> None:
         a = self.agent
         w = a.world
         if not self.active:
             return
+        rung = w.L.first("de_escalation")
         if self.deal.any():
-            w.act(a.index, w.russia, "partial_deal", 0, self.deal)
+            w.act(a.index, w.russia, "partial_deal", rung, self.deal)
             w.tension *= np.where(self.deal, 1.0 - a.p["deal_relief"], 1.0)
         if self.ceasefire.any():
-            w.act(a.index, w.russia, "ceasefire", 0, self.ceasefire)
+            w.act(a.index, w.russia, "ceasefire", rung, self.ceasefire)
             w.ceasefire |= self.ceasefire
             w.fighting &= ~self.ceasefire
             w.at_war &= ~self.ceasefire
 
 
 class Mediator(Actor):
-    """A third-country mediator (China): mediates, and its leverage backs the norm against nuclear use.
+    """A third-country mediator (China): mediates, and its leverage backs the norm against nuclear use, an extra
+    cost of every nuclear option (sim/engine/agents/russia.py).
     Source: DOMAIN.md 2.1 China row (12-point paper: 'nuclear weapons must not be used')."""
 
     def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:

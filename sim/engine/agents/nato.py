@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 class Member(Actor):
     """A NATO member answers Russian acts on its soil or its troops by its own appetite: expulsions after sabotage,
     shoot-downs after incursions, national retaliation or withdrawal after its troops are struck, and requests for
-    Article 4. Sources: DOMAIN.md 2.1 member rows; DOMAIN.md 3.1."""
+    Article 4. Its answers and their rungs are the ``side: nato`` rows of configs/responses.yaml; each answers last
+    week's act (their lag is one week). Sources: DOMAIN.md 2.1 member rows; DOMAIN.md 3.1."""
 
     def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
         super().__init__(model, spec)
@@ -31,7 +32,7 @@ class Member(Actor):
         # long-range strike weapons the member can supply (0 for members that have none to give)
         self.capability = self.attribute("capability") if "capability" in spec.attributes else np.zeros(self.world.size)
         self.mediation = Mediation(self) if "mediator" in {r.value for r in spec.roles} else None
-        self._answers: list[tuple[str, int, np.ndarray]] = []
+        self._answers: list[tuple[str, np.ndarray]] = []
 
     def decide(self) -> None:
         if self.mediation is not None:
@@ -44,9 +45,9 @@ class Member(Actor):
         territory = prev["territory_target"] == m
         hawk = self.hawkishness
         self._answers = [
-            ("expel_diplomats", 3, hybrid & (self.u("expel", where=hybrid) < p["expel_rate"] * hawk)),
-            ("shoot_down_intruder", 7, airspace & (self.u("shoot", where=airspace) < p["shootdown_rate"] * hawk)),
-            ("national_retaliation", 11, forces & ~w.at_war
+            ("expel_diplomats", hybrid & (self.u("expel", where=hybrid) < p["expel_rate"] * hawk)),
+            ("shoot_down_intruder", airspace & (self.u("shoot", where=airspace) < p["shootdown_rate"] * hawk)),
+            ("national_retaliation", forces & ~w.at_war
              & (self.u("retaliate", where=forces) < p["national_retaliation_rate"] * hawk * self.resolve)),
         ]
         prop = self.article4_propensity
@@ -64,27 +65,44 @@ class Member(Actor):
     def act(self) -> None:
         if self.mediation is not None:
             self.mediation.act()
-        w, share = self.world, self.p["nato_act_provocation_share"]
-        for action, rung, mask in self._answers:
-            if not mask.any():
-                continue
-            w.act(self.index, w.russia, action, rung, mask)
+        post_answers(self, self._answers)
+
+
+def post_answers(actor: Actor, answers: list[tuple[str, np.ndarray]]) -> None:
+    """Post NATO answers (option ids of configs/responses.yaml) toward Russia: each adds a share of its severity to
+    Russia's provocation from the posture rungs up, strikes on Russian forces count as NATO attacks, and a nuclear
+    detonation as NATO nuclear use (the condition of Russia's doctrinal red line)."""
+    w = actor.world
+    share, L = actor.p["nato_act_provocation_share"], w.L
+    for action, mask in answers:
+        if not mask.any():
+            continue
+        rung = w.ctx.response(action).rung
+        w.act(actor.index, w.russia, action, rung, mask)
+        if rung >= L.first("posture"):
             w.provocation += np.where(mask, share * w.ctx.severity[rung], 0.0)
-            if rung >= 11:
-                w.now["nato_attack"] |= mask
-                w.nato_retaliated |= mask
+        if rung >= L.first("nato_attack"):
+            w.now["nato_attack"] |= mask
+            w.nato_retaliated |= mask
+        if L.has("nuclear_detonation")[rung]:
+            w.nuclear_used |= mask
+            w.now["nato_nuclear"] |= mask
 
 
 class Alliance(Actor):
-    """The alliance's collective decisions: Article 4 when a member asks, Article 5 by (near) consensus after a
-    strike on member territory, collective retaliation, flank reinforcement, and a rare nuclear answer to Russian
-    nuclear use. Sources: DOMAIN.md 3.1; seed 004_44b9cfa060f9e693.txt (Article 5); DOMAIN.md 7 (Swift Centre)."""
+    """The alliance's collective decisions: Article 4 when a member asks; Article 5 by a vote of the members after a
+    strike on member territory, each member backing it with probability support^(1/cohesion), so that a less
+    cohesive alliance can split; collective retaliation, flank reinforcement; and one decision per crisis whether
+    to answer Russian nuclear use in kind. Sources: DOMAIN.md 3.1; seed 004_44b9cfa060f9e693.txt (Article 5);
+    seed 001_3227528b8a3d3f35.txt (leaders divided); DOMAIN.md 7 (Swift Centre: 11% US nuclear strike within 90
+    days of Russian use)."""
 
     def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.cohesion = self.attribute("cohesion")
         self.resolve = self.attribute("resolve")
-        self._answers: list[tuple[str, int, np.ndarray]] = []
+        self.nuclear_decided = np.zeros(self.world.size, dtype=bool)
+        self._answers: list[tuple[str, np.ndarray]] = []
 
     def decide(self) -> None:
         w, p, model = self.world, self.p, self.model
@@ -92,32 +110,26 @@ class Alliance(Actor):
         article4 = w.article4_request.copy()
         struck = (prev["territory_target"] >= 0) & ~w.article5
         yes = np.zeros(w.size)
-        for k, member in enumerate(model.members):
-            yes += member.article5_support > self.u("article5_vote", k, where=struck)
+        if struck.any():
+            for k, member in enumerate(model.members):
+                backing = member.article5_support ** (1.0 / self.cohesion)
+                yes += backing > self.u("article5_vote", k, where=struck)
         article5 = struck & (yes / len(model.members) >= p["article5_threshold"])
         w.article5 |= article5
         retaliate = article5 & (self.u("retaliate", where=article5) < p["alliance_retaliation_rate"] * self.resolve)
         incident = (prev["hybrid_target"] >= 0) | (prev["airspace_target"] >= 0)
         reinforce = incident & (self.u("reinforce", where=incident) < p["reinforce_rate"])
-        nuclear = prev["russian_nuclear"] & (self.u("nuclear", where=prev["russian_nuclear"]) < p["nato_nuclear_response_rate"])
+        # Russian nuclear use opens one decision, taken once: answering in kind is not redrawn with every act
+        crisis = prev["russian_nuclear"] & ~self.nuclear_decided
+        self.nuclear_decided |= crisis
+        nuclear = crisis & (self.u("nuclear", where=crisis) < p["nato_nuclear_response_rate"])
         self._answers = [
-            ("article4_consultation", 1, article4),
-            ("article5_invoked", 2, article5),
-            ("reinforce_flank", 4, reinforce),
-            ("alliance_retaliation", 11, retaliate),
-            ("nato_nuclear_response", 14, nuclear),
+            ("article4_consultation", article4),
+            ("article5_invoked", article5),
+            ("reinforce_flank", reinforce),
+            ("alliance_retaliation", retaliate),
+            ("nato_nuclear_response", nuclear),
         ]
 
     def act(self) -> None:
-        w, share = self.world, self.p["nato_act_provocation_share"]
-        for action, rung, mask in self._answers:
-            if not mask.any():
-                continue
-            w.act(self.index, w.russia, action, rung, mask)
-            if rung >= 3:
-                w.provocation += np.where(mask, share * w.ctx.severity[rung], 0.0)
-            if rung >= 11:
-                w.now["nato_attack"] |= mask
-                w.nato_retaliated |= mask
-            if rung >= 14:
-                w.nuclear_used |= mask
+        post_answers(self, self._answers)

@@ -1,4 +1,5 @@
-"""Russia: tension from Western steps and red lines, a logit choice of answers on two axes, lags and accidents.
+"""Russia: tension from Western steps, a logit choice of proportionate answers on two axes, red lines enforced by
+their declared response, lags and accidents.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from sim.spec.doctrine import ActorSpec
 if TYPE_CHECKING:
     from sim.engine.model import EscalationModel
 
+#: Which targeting kind (sim/engine/model.py ``targets``) each Russian option aimed at a member uses.
+_TARGET_KIND = {"hybrid_attack": "hybrid", "coercion": "hybrid", "airspace_violation": "airspace",
+                "strike_nato_territory": "territory", "limited_nuclear_use": "territory"}
+#: The world's signal each of those options sets: which member was hit, and how.
+_SIGNAL = {"hybrid_attack": "hybrid_target", "airspace_violation": "airspace_target",
+           "strike_nato_territory": "territory_target", "limited_nuclear_use": "territory_target"}
+
 
 class ResponseAxis:
-    """Russia's options on one axis, as arrays: rung, severity, cost, lags, requirements."""
+    """Russia's options on one axis, as arrays: rung, severity, cost, lags, requirements, how each is decided."""
 
     def __init__(self, world: World, axis: str) -> None:
         opts = [r for r in world.ctx.doctrine.responses if r.side == "russia" and r.axis == axis]
@@ -28,6 +36,10 @@ class ResponseAxis:
         self.cost = np.array([o.cost for o in opts])
         self.lag_lo = np.array([o.lag_weeks[0] for o in opts])
         self.lag_hi = np.array([o.lag_weeks[1] for o in opts])
+        self.by_red_line = np.array([o.decided_by == "red_line" for o in opts], dtype=bool)
+        self.tempo = np.array([o.campaign_tempo for o in opts])
+        self.campaign_end = np.array([o.campaign_end_rate for o in opts])
+        self.campaign = np.zeros((len(opts), world.size), dtype=bool)  # campaigns under way, per option and run
         self.baseline = int(np.argmin(self.rung))  # the option that is no act: hold / routine war
         self.pending = np.full((world.size, int(self.lag_hi.max()) + 1), -1, dtype=np.int16)
 
@@ -36,12 +48,17 @@ class ResponseAxis:
 
 
 class Russia(Actor):
-    """Russia perceives Western steps with noise, checks its red lines and answers on two axes by a logit choice.
+    """Russia perceives Western steps with noise and answers on two axes.
 
-    Utilities weigh proportionality to the perceived provocation, the option's cost scaled by fear of NATO's answer,
-    and the commitment of an enforced red line; answers come with lags (rhetoric at once, nuclear signalling in 1-3
-    weeks, sabotage after weeks of preparation). Sources: DOMAIN.md 0.1-0.4, 3.1 and 4.3 (CNA: calibrated damage);
-    DOMAIN.md 5.1 RAND RB-A2807-1 (fear of NATO's military response); DESIGN.md section 3 (quantal response).
+    Each week it wants an answer of severity D = S_top (1 - exp(-g resolve T / S_top)): proportionate to its
+    tension T and bounded by the top of the ladder. A logit choice weighs proportionality to D against each option's
+    cost, scaled by fear of the answer it would draw; the answer it takes discharges the tension it meets. Threshold
+    steps against NATO (strikes on its forces or territory, war) are never chosen for proportion: they come only
+    when a declared red line that names them is enforced, with the line's credibility times Russia's restraint
+    before NATO's answer. Answers come with lags (rhetoric at once, nuclear signalling in 1-3 weeks, sabotage after
+    weeks of preparation). Sources: DOMAIN.md 0.1-0.4, 3.1 and 4.3 (CNA: calibrated damage); DOMAIN.md 5.1
+    RAND RB-A2807-1 (fear of NATO's military response); DESIGN.md section 3 (quantal response; tension saturates on
+    the ladder and is discharged by the answer that meets it).
     """
 
     def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
@@ -54,26 +71,33 @@ class Russia(Actor):
         self.red_lines: list[RedLineRule] = compile_red_lines(w, self)
         self.nato_axis = ResponseAxis(w, "nato")
         self.ukraine_axis = ResponseAxis(w, "ukraine")
-        self.perceived = np.zeros(w.size)
+        self.desired = np.zeros(w.size)
         self.chosen: dict[str, np.ndarray] = {}
+        self._top = float(w.ctx.severity.max())
 
     def perceive(self) -> None:
         """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it raises."""
         w = self.world
         noise = np.exp(self.p["misperception_sigma"] * w.streams.normal("russia:misperception", w.week))
-        self.perceived = w.provocation * noise
+        w.perceived = w.provocation * noise
         w.provocation[:] = 0.0
         w.tension *= self.p["memory_decay"]
-        w.tension += self.perceived
+        w.tension += w.perceived
+        # the answer Russia wants saturates at the top of the ladder (severity 0-100)
+        self.desired = self._top * -np.expm1(-self.p["response_gain"] * self.resolve * w.tension / self._top)
 
     def _deterrence(self, axis: ResponseAxis) -> np.ndarray:
-        """How much NATO's answer deters each option, shape (K, R): 1 below rung 9, rising with who would answer."""
+        """How much NATO's answer deters each option, shape (K, R): 1 below a strike on NATO forces, then rising with
+        who would answer (the contributors of the forces struck; the alliance for its territory and above)."""
         model, w = self.model, self.world
+        L = w.L
         det = np.ones((len(axis.ids), w.size))
-        forces_det = model.contributor_deterrence()
-        alliance_det = model.alliance_deterrence()
-        det[axis.rung == 9] = 0.5 + forces_det
-        det[axis.rung >= 10] = 0.5 + alliance_det
+        forces = L.has("strike_on_nato_forces")[axis.rung]
+        alliance = axis.rung >= L.first("strike_on_nato_territory")
+        if forces.any():
+            det[forces] = 0.5 + model.contributor_deterrence()
+        if alliance.any():
+            det[alliance] = 0.5 + model.alliance_deterrence()
         return det
 
     def _available(self, axis: ResponseAxis) -> np.ndarray:
@@ -95,51 +119,71 @@ class Russia(Actor):
                 avail[k] &= cache[req]
         return avail
 
-    def _choose(self, axis: ResponseAxis, name: str, commit: np.ndarray) -> np.ndarray:
-        """Logit choice: U = -(S_k - D)^2 / (2 w^2) - c_k (1 - risk_tolerance) d_k + commitment; P ~ exp(lambda U).
+    def _choose(self, axis: ResponseAxis, name: str, avail: np.ndarray, det: np.ndarray) -> np.ndarray:
+        """Logit choice: U = -(S_k - D)^2 / (2 w^2) - c_k m_k (1 - risk_tolerance) d_k - n_k; P ~ exp(lambda U).
 
-        Arrays are (options, runs): one contiguous row per option."""
+        ``m_k`` are third countries' cost multipliers, ``n_k`` China's norm against nuclear options. Options decided
+        by red lines are left out. Arrays are (options, runs): one contiguous row per option."""
         w, p = self.world, self.p
-        desired = p["response_gain"] * self.resolve * w.tension
         width = p["proportionality_width"]
-        diff = axis.severity[:, None] - desired[None, :]
+        diff = axis.severity[:, None] - self.desired[None, :]
         util = -(diff * diff) / (2.0 * width * width)
         cost = axis.cost[:, None] * self._cost_modifiers(axis)
-        util -= cost * (1.0 - self.risk_tolerance)[None, :] * self._deterrence(axis)
-        util += commit
-        if (axis.rung == 9).any():
-            util[axis.rung == 9] += p["exposure_weight"] * w.exposure()
-        avail = self._available(axis)
-        util = np.where(avail, util * p["rationality"], -np.inf)
+        util -= cost * (1.0 - self.risk_tolerance)[None, :] * det
+        nuclear = w.L.has("nuclear")[axis.rung] & (axis.cost > 0)
+        if nuclear.any():  # DOMAIN.md 2.1 China row: 'nuclear weapons must not be used'
+            util[nuclear] -= p["china_nuclear_norm"] * w.china_leverage[None, :]
+        util = np.where(avail & ~axis.by_red_line[:, None], util * p["rationality"], -np.inf)
         return w.streams.logit_choice(util, f"russia:choice:{name}", w.week)
 
     def _cost_modifiers(self, axis: ResponseAxis) -> np.ndarray:
-        """Per-run cost multipliers and additions: Belarus hosting cheapens signalling, suppliers cheapen massed
-        strikes, China's norm makes nuclear options dearer (DOMAIN.md 2.1 Belarus, Iran, North Korea, China rows)."""
+        """Per-run cost multipliers from third countries: Belarus hosting cheapens signalling and, as a launch area,
+        airspace probing; suppliers cheapen massed strikes (DOMAIN.md 2.1 Belarus, Iran and North Korea rows)."""
         w, p = self.world, self.p
         mod = np.ones((len(axis.ids), w.size))
         for k, oid in enumerate(axis.ids):
             if oid == "nuclear_signalling":
                 mod[k] = 1.0 - p["nuclear_host_discount"] * w.host_capability
+            elif oid == "airspace_violation":
+                mod[k] = 1.0 - p["launch_area_discount"] * w.launch_area
             elif oid == "massed_strikes":
                 mod[k] = 1.0 - p["supplier_discount"] * w.supplier_capability
-            elif axis.rung[k] >= 13 and axis.cost[k] > 0:
-                mod[k] = 1.0 + p["china_nuclear_norm"] * w.china_leverage / axis.cost[k]
         return mod
 
-    def decide(self) -> None:
-        """Check red lines, choose an answer on each axis and schedule it after its lag."""
+    def _restraint(self, axis: ResponseAxis, k: int, det: np.ndarray) -> np.ndarray:
+        """Russia's readiness to carry out declared option ``k``: 1 below the thresholds; min(1, 1/d) before the
+        alliance's answer; min(1, E/d) for a strike on NATO forces in Ukraine, whose exposure E makes them a target
+        (docs/model.md 4.5)."""
         w = self.world
-        commit_nato = np.zeros((len(self.nato_axis.ids), w.size))
-        commit_ukr = np.zeros((len(self.ukraine_axis.ids), w.size))
-        for rule in self.red_lines:
-            bonus = rule.commitment(w)
-            if rule.declared_response in self.nato_axis.ids:
-                commit_nato[self.nato_axis.position(rule.declared_response)] += bonus
-            else:
-                commit_ukr[self.ukraine_axis.position(rule.declared_response)] += bonus
-        for name, axis, commit in (("nato", self.nato_axis, commit_nato), ("ukraine", self.ukraine_axis, commit_ukr)):
-            choice = self._choose(axis, name, commit)
+        if w.L.has("strike_on_nato_forces")[axis.rung[k]]:
+            return np.minimum(1.0, w.exposure() / det[k])
+        return np.minimum(1.0, 1.0 / det[k])
+
+    def decide(self) -> None:
+        """Choose an answer on each axis, let enforced red lines impose their declared answers, discharge the tension
+        the answers meet and schedule them after their lags."""
+        w = self.world
+        choices = {}
+        for name, axis in (("nato", self.nato_axis), ("ukraine", self.ukraine_axis)):
+            avail = self._available(axis)
+            det = self._deterrence(axis)
+            choice = self._choose(axis, name, avail, det)
+            for rule in self.red_lines:
+                if rule.declared_response not in axis.ids:
+                    continue
+                k = axis.position(rule.declared_response)
+                enforced = rule.enforced(w, self._restraint(axis, k, det)) & avail[k]
+                current = np.where(choice >= 0, axis.rung[np.maximum(choice, 0)], -1)
+                np.copyto(choice, k, where=enforced & (axis.rung[k] > current))
+            choices[name] = (axis, choice)
+        # the answers met the tension: discharge the share of the desired severity they carry (DESIGN.md 3)
+        answered = np.zeros(w.size)
+        for axis, choice in choices.values():
+            acted = (choice >= 0) & (choice != axis.baseline)
+            answered += np.where(acted, axis.severity[np.maximum(choice, 0)] - axis.severity[axis.baseline], 0.0)
+        share = np.minimum(1.0, answered / np.maximum(self.desired, 1e-9))
+        w.tension *= 1.0 - self.p["discharge_share"] * share
+        for name, (axis, choice) in choices.items():
             self.chosen[name] = choice
             self._schedule(axis, choice, name)
 
@@ -158,60 +202,77 @@ class Russia(Actor):
         axis.pending[rows[better], slot[better]] = c[better]
 
     def act(self) -> None:
-        """Post the answers due this week; massed strikes may hit NATO forces or stray into NATO airspace."""
-        w, model = self.world, self.model
-        targets = model.target_members()
-        struck = np.zeros(w.size, dtype=bool)  # Russian strikes on Ukraine at rung 8 or above this week
+        """Post the answers due this week; strikes on Ukraine may hit NATO forces, stray into NATO airspace or meet
+        NATO air defence."""
+        w = self.world
+        struck = np.zeros(w.size, dtype=bool)  # Russian strikes on Ukraine at the vertical rungs this week
+        vertical = w.L.first("vertical_in_ukraine")
         for name, axis in (("nato", self.nato_axis), ("ukraine", self.ukraine_axis)):
             slot = w.week % axis.pending.shape[1]
             fired = axis.pending[:, slot].copy()
             axis.pending[:, slot] = -1
-            if not (fired >= 0).any():
+            if not (fired >= 0).any() and not axis.campaign.any():
                 continue
             avail = self._available(axis)  # a scheduled act lapses if its preconditions no longer hold
             for k, oid in enumerate(axis.ids):
                 mask = (fired == k) & avail[k]
+                if axis.tempo[k] > 0:
+                    mask |= self._campaign(axis, name, k, avail[k], mask)
                 if k == axis.baseline or not mask.any():
                     continue
-                self._fire(oid, int(axis.rung[k]), mask, targets)
-                if name == "ukraine" and axis.rung[k] >= 8:
+                self._fire(oid, int(axis.rung[k]), mask)
+                if name == "ukraine" and axis.rung[k] >= vertical:
                     struck |= mask
         self._accidents(struck)
 
-    def _fire(self, oid: str, rung: int, mask: np.ndarray, targets: np.ndarray) -> None:
+    def _campaign(self, axis: ResponseAxis, name: str, k: int, avail: np.ndarray, fired: np.ndarray) -> np.ndarray:
+        """The week's acts of a campaign under way (massed strikes in waves, a sabotage campaign): a campaign starts
+        when its option is first fired, repeats each later week with its tempo while its preconditions hold, and
+        ends at its weekly end rate. Returns where it strikes this week (besides ``fired``)."""
+        w = self.world
+        running = axis.campaign[k]
+        if running.any():
+            ended = running & (self.u(f"campaign_end:{axis.ids[k]}", where=running) < axis.campaign_end[k])
+            running &= ~ended
+        again = running & ~fired & avail & (self.u(f"campaign:{axis.ids[k]}", where=running) < axis.tempo[k])
+        running |= fired
+        return again
+
+    def _fire(self, oid: str, rung: int, mask: np.ndarray) -> None:
         w, model = self.world, self.model
-        now = w.now
+        now, L = w.now, w.L
         member_actor = w.member_index
-        if oid in ("hybrid_attack", "airspace_violation", "coercion", "strike_nato_territory", "limited_nuclear_use"):
-            field = {"hybrid_attack": "hybrid_target", "airspace_violation": "airspace_target",
-                     "strike_nato_territory": "territory_target", "limited_nuclear_use": "territory_target"}.get(oid)
-            if field:
-                now[field][mask] = targets[mask]
+        if oid in _TARGET_KIND:
+            targets = model.targets(_TARGET_KIND[oid])
+            if oid in _SIGNAL:
+                now[_SIGNAL[oid]][mask] = targets[mask]
             w.act(self.index, member_actor[targets], oid, rung, mask)
-        elif oid == "strike_nato_forces_in_ukraine":
+        elif L.has("strike_on_nato_forces")[rung]:
             mask = mask & w.forces_in_ukraine()
             dep, lead = model.most_exposed_deployment()
             now["forces_target"][mask] = lead[mask]
             now["forces_deployment"][mask] = dep[mask]
             w.act(self.index, member_actor[np.maximum(lead, 0)], oid, rung, mask)
-        elif oid in ("massed_strikes", "new_weapon_demonstration", "nuclear_use_in_ukraine"):
+        elif self.ukraine_axis.ids.count(oid):
             w.act(self.index, w.ukraine, oid, rung, mask)
         else:  # threats, signalling, war, demonstrations and strategic strikes address the alliance
             w.act(self.index, w.nato, oid, rung, mask)
-        if oid == "general_war":
+        if L.has("general_war")[rung]:
             w.at_war |= mask
-            now["territory_target"][mask & (now["territory_target"] < 0)] = targets[mask & (now["territory_target"] < 0)]
-        if rung >= 14:
+            free = mask & (now["territory_target"] < 0)
+            now["territory_target"][free] = model.targets("territory")[free]
+        if L.has("nuclear_detonation")[rung]:
             w.nuclear_used |= mask
             now["russian_nuclear"] |= mask
-        if rung >= 15:
+        if L.has("strategic_nuclear")[rung]:
             w.strategic_war |= mask
 
     def _accidents(self, struck: np.ndarray) -> None:
-        """Inadvertent escalation: in a week of Russian strikes on Ukraine at rung 8 or above (``struck``), they hit
-        exposed NATO forces (accident_rate x exposure) or stray into a frontline member's airspace (spillover_rate).
-        Only Russia's own strikes count: a Ukrainian deep strike lifts the Ukraine axis but fires no Russian missile.
-        DOMAIN.md 3 rows 3 and 9; 2.1 Romania row."""
+        """Inadvertent escalation in a week of Russian strikes on Ukraine at the vertical rungs (``struck``): they hit
+        exposed NATO forces (accident_rate x exposure), stray into a neighbouring member's airspace (spillover_rate,
+        raised by supplied strike drones), or meet NATO air defence. Only Russia's own strikes count: a Ukrainian
+        deep strike lifts the Ukraine axis but fires no Russian missile. DOMAIN.md 3 rows 3 and 9; 2.1 Romania, Iran
+        and Poland rows; 2.2 air defence rows."""
         w, p, model = self.world, self.p, self.model
         if not struck.any():
             return
@@ -221,10 +282,12 @@ class Russia(Actor):
             dep, lead = model.most_exposed_deployment()
             w.now["forces_target"][hit] = lead[hit]
             w.now["forces_deployment"][hit] = dep[hit]
-            w.act(self.index, w.member_index[np.maximum(lead, 0)], "accidental_strike_on_nato_forces", 9, hit)
-        stray = struck & (self.u("spillover", where=struck) < p["spillover_rate"])
+            w.act(self.index, w.member_index[np.maximum(lead, 0)], "accidental_strike_on_nato_forces",
+                  w.L.first("strike_on_nato_forces"), hit)
+        rate = p["spillover_rate"] * (1.0 + p["drone_spillover_gain"] * w.drone_supply)
+        stray = struck & (self.u("spillover", where=struck) < rate)
         if stray.any():
-            frontline = np.flatnonzero(w.frontline)
-            pick = frontline[np.minimum((self.u("spillover_target") * len(frontline)).astype(int), len(frontline) - 1)]
+            pick = model.targets("spillover")
             w.now["airspace_target"][stray] = pick[stray]
-            w.act(self.index, w.member_index[pick], "spillover", 7, stray)
+            w.act(self.index, w.member_index[pick], "spillover", w.L.first("military_incident"), stray)
+        w.engage_air_defence(struck, self.u("air_defence", where=struck))

@@ -43,11 +43,11 @@ class Ukraine(Actor):
             deep = w.fighting & (self.u("deep_strike") < chance)
             w.now["deep_strike"] |= deep
             w.provocation += np.where(deep, p["deep_strike_provocation"], 0.0)
-            w.act(self.index, w.russia, "deep_strike", 8, deep)
+            w.act(self.index, w.russia, "deep_strike", w.L.first("vertical_in_ukraine"), deep)
         strategic = w.fighting & (self.u("strategic_strike") < p["strategic_strike_rate"])
         if strategic.any():
             move = next(m for m in w.ctx.doctrine.moves if m.id == "strategic_strike")
             w.now["strategic_strike"] |= strategic
             w.strategic_recent[strategic] = 4
             w.provocation += np.where(strategic, move.provocation, 0.0)
-            w.act(self.index, w.russia, "strategic_strike", 8, strategic)
+            w.act(self.index, w.russia, "strategic_strike", move.rung, strategic)
