@@ -1,7 +1,7 @@
 """Red lines compiled from their YAML conditions into array predicates over the world (never ``eval``).
 
 A condition is a small closed grammar (``deployment``, ``deep_strike``, ``strategic_strike``,
-``territorial_threat``, ``move``, ``nato_attack``, ``any``, ``all``); each compiles to a function of the world
+``territorial_threat``, ``move``, ``nato_attack``, ``at_war``, ``nato_nuclear_use``, ``any``, ``all``); each compiles to a function of the world
 returning one bool per replicate. A new crossing is enforced with the line's credibility times Russia's restraint
 before the answer it would draw; an enforced crossing is answered by the line's declared response (docs/model.md
 section 4.5). A persistent line (a standing deployment) can be enforced again each later week it stays crossed.
@@ -18,6 +18,7 @@ import numpy as np
 from sim.spec.doctrine import (
     ConditionAll,
     ConditionAny,
+    ConditionAtWar,
     ConditionDeepStrike,
     ConditionDeployment,
     ConditionMove,
@@ -63,6 +64,8 @@ def compile_condition(cond, world: "World") -> Predicate:
         return lambda w: np.full(w.size, bool(kinds & w.moves))
     if isinstance(cond, ConditionNatoAttack):
         return lambda w: w.prev["nato_attack"]
+    if isinstance(cond, ConditionAtWar):
+        return lambda w: w.at_war
     if isinstance(cond, ConditionNuclearUse):
         return lambda w: w.prev["nato_nuclear"]
     if isinstance(cond, (ConditionAny, ConditionAll)):

@@ -227,6 +227,11 @@ class World:
             if kind.proposal_weeks:
                 self.proposal_weeks_left = max(self.proposal_weeks_left, kind.proposal_weeks)
 
+        # a general war with NATO provokes every week, as NATO's own acts do: the alliance's forces are fighting
+        # Russia's (DOMAIN.md 8 Plan A phase 0: a nuclear 'warning shot' to halt a NATO advance in a conventional war)
+        war = L.first("general_war")
+        self.provocation += np.where(self.at_war, p["nato_act_provocation_share"] * ctx.severity[war], 0.0)
+
         # policies
         ds = ctx.levers.policies.deep_strike
         self.deep_strike_authorised = ds.authorised and week >= ds.from_week

@@ -130,6 +130,12 @@ class ConditionNatoAttack(Frozen):
     kind: Literal["nato_attack"]
 
 
+class ConditionAtWar(Frozen):
+    """True where Russia and NATO are at general war."""
+
+    kind: Literal["at_war"]
+
+
 class ConditionNuclearUse(Frozen):
     """True in a week after NATO uses a nuclear weapon against Russia or its forces."""
 
@@ -159,6 +165,7 @@ Condition = Annotated[
         ConditionMove,
         ConditionNatoAttack,
         ConditionNuclearUse,
+        ConditionAtWar,
         ConditionAny,
         ConditionAll,
     ],
