@@ -210,6 +210,8 @@ class ResponseOption(Sourced):
     #: ``choice``: weighed every week in Russia's logit choice; ``red_line``: a threshold step taken only to enforce
     #: a declared red line that names it (docs/model.md 4.5).
     decided_by: Literal["choice", "red_line"] = "choice"
+    #: for options aimed at a member: which members it can fall on (sim/engine/model.py ``targets``)
+    reach: Literal["diplomatic", "hybrid", "airspace", "territory"] | None = None
     #: once the act is first made, it goes on as a campaign: repeated each later week with probability
     #: ``campaign_tempo`` until the campaign ends, with probability ``campaign_end_rate`` a week (0: a single act)
     campaign_tempo: float = Field(default=0.0, ge=0, le=1)

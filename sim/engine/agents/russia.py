@@ -16,12 +16,8 @@ from sim.spec.doctrine import ActorSpec
 if TYPE_CHECKING:
     from sim.engine.model import EscalationModel
 
-#: Which targeting kind (sim/engine/model.py ``targets``) each Russian option aimed at a member uses.
-_TARGET_KIND = {"hybrid_attack": "hybrid", "coercion": "hybrid", "airspace_violation": "airspace",
-                "strike_nato_territory": "territory", "limited_nuclear_use": "territory"}
-#: The world's signal each of those options sets: which member was hit, and how.
-_SIGNAL = {"hybrid_attack": "hybrid_target", "airspace_violation": "airspace_target",
-           "strike_nato_territory": "territory_target", "limited_nuclear_use": "territory_target"}
+#: The world's signal that an act of each reach sets (the member it fell on), which that member then answers.
+_SIGNAL = {"hybrid": "hybrid_target", "airspace": "airspace_target", "territory": "territory_target"}
 
 
 class ResponseAxis:
@@ -73,6 +69,7 @@ class Russia(Actor):
         self.ukraine_axis = ResponseAxis(w, "ukraine")
         self.desired = np.zeros(w.size)
         self.chosen: dict[str, np.ndarray] = {}
+        self._reach = {o.id: o.reach for o in w.ctx.doctrine.responses if o.side == "russia"}
         self._top = float(w.ctx.severity.max())
 
     def perceive(self) -> None:
@@ -242,10 +239,11 @@ class Russia(Actor):
         w, model = self.world, self.model
         now, L = w.now, w.L
         member_actor = w.member_index
-        if oid in _TARGET_KIND:
-            targets = model.targets(_TARGET_KIND[oid])
-            if oid in _SIGNAL:
-                now[_SIGNAL[oid]][mask] = targets[mask]
+        reach = self._reach[oid]
+        if reach is not None:
+            targets = model.targets("hybrid" if reach == "diplomatic" else reach)
+            if reach in _SIGNAL:
+                now[_SIGNAL[reach]][mask] = targets[mask]
             w.act(self.index, member_actor[targets], oid, rung, mask)
         elif L.has("strike_on_nato_forces")[rung]:
             mask = mask & w.forces_in_ukraine()
