@@ -64,3 +64,35 @@ def select_variants(scenario: ScenarioSpec, names: list[str] | None) -> tuple[st
         if n not in known:
             raise InputError(f"unknown variant '{n}'", key="--variants", expected="one of: " + ", ".join(known), found=n)
     return tuple(dict.fromkeys(names))
+
+
+#: Events are recorded by default up to this many runs in all (runs per variant times variants); a larger batch
+#: keeps its per-run rows only unless asked.
+EVENTS_BY_DEFAULT_UP_TO = 200_000
+
+
+def default_record_events(runs: int, variants: int) -> bool:
+    """Whether a batch of ``runs`` per variant records its events when not told.
+
+    >>> default_record_events(20_000, 10), default_record_events(20_000, 11)
+    (True, False)
+    """
+    return runs * variants <= EVENTS_BY_DEFAULT_UP_TO
+
+
+def compare_variants(scenario: ScenarioSpec, names: list[str] | None) -> tuple[str, ...]:
+    """The variants a comparison of one scenario runs: the baseline first, then those named (default: all).
+
+    Refused (:class:`InputError`) when there is nothing to compare: a scenario without variants, or only the
+    baseline named.
+    """
+    chosen = select_variants(scenario, names)
+    variants = tuple(dict.fromkeys([scenario.baseline_name, *chosen]))
+    if not scenario.variants:
+        raise InputError("nothing to compare: the scenario has no variants", key="--variants",
+                         expected="a scenario with variants, or several scenario files", found=scenario.name)
+    if len(variants) < 2:
+        raise InputError("nothing to compare: only the baseline was named", key="--variants",
+                         expected="at least one variant besides the baseline: "
+                         + ", ".join(v.name for v in scenario.variants), found=",".join(names or []))
+    return variants

@@ -26,7 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from sim.batch.chunks import Batch, Chunk, plan_chunks
-from sim.batch.cluster import _dask
+from sim.batch.cluster import _dask, check_scheduler
 from sim.batch.stopping import STOP_POLL_SECONDS, deferred_stops, raise_if_stopped
 from sim.batch.work import _init_worker, _run_chunk_in_worker, run_chunk
 from sim.engine.aggregates import Aggregates
@@ -153,6 +153,33 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where a batch's chunks run: the executor, its number of workers and (Dask) a scheduler's address."""
+
+    executor: str = "process"
+    workers: int = 1
+    address: str | None = None
+
+    @property
+    def in_process(self) -> bool:
+        """True when the parent process runs every chunk itself."""
+        return self.executor == "serial" or (self.executor == "process" and self.workers <= 1)
+
+
+def execution(executor: str = "process", workers: int | None = None, address: str | None = None) -> Execution:
+    """The executor settings, checked before anything is loaded or written: a known executor, ``workers``
+    defaulting to all cores, and an ``address`` only with Dask, of a scheduler that answers."""
+    if executor not in EXECUTORS:
+        raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS), found=executor)
+    if address is not None:
+        if executor != "dask":
+            raise InputError("--address names a Dask scheduler", key="--address", found=address,
+                             hint="Add --executor dask, or leave --address out")
+        check_scheduler(address)
+    return Execution(executor, workers or default_workers(), address)
 
 
 @dataclass

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -48,3 +50,29 @@ def deferred_stops() -> Iterator[None]:
         if _StopState.depth == 0 and _StopState.pending:
             _StopState.pending = False
             raise KeyboardInterrupt
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """While the block runs, Ctrl-C and SIGTERM raise KeyboardInterrupt through :func:`stop_signal_handler` (held
+    inside :func:`deferred_stops`); the previous handlers come back after it. Only in the main thread."""
+    in_main = threading.current_thread() is threading.main_thread()
+    signals = (signal.SIGINT, signal.SIGTERM) if in_main else ()
+    previous = {sig: signal.signal(sig, stop_signal_handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def ctrl_c_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while the block runs (in the main thread): a second Ctrl-C must not cut a manifest short."""
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

@@ -16,10 +16,8 @@ here. The comparison says which one it used.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -237,50 +235,3 @@ def check_side_by_side(scenarios: list[Any]) -> None:
     if len(horizons) > 1:
         raise InputError("scenario files compared side by side need the same horizon", key="horizon_weeks",
                          expected="one horizon for all", found=", ".join(f"{s.name}: {s.horizon_weeks}" for s in scenarios))
-
-
-def side_by_side(doctrine: Any, specs: list[Any], run_batch: Callable[[Any, Callable[..., None]], Any]) -> dict[str, Any]:
-    """Run the baseline of each scenario (same seed and runs: the runs pair up) and compare them, the first file
-    being the reference. ``run_batch(batch, on_chunk)`` executes a :class:`sim.batch.chunks.Batch`."""
-    from sim.batch.chunks import Batch
-
-    check_side_by_side(specs)
-    arms: dict[str, np.ndarray] = {}
-    for sp in specs:
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
-        batch = Batch(doctrine, sp, (sp.baseline_name,), record_runs=True, record_events=False)
-        run_batch(batch, lambda chunk, results, parts=parts: parts.extend(indicators_from_runs(r.runs) for r in results))
-        ids = np.concatenate([p[0] for p in parts])
-        arms[sp.name] = np.concatenate([p[1] for p in parts])[np.argsort(ids, kind="stable")]
-    title = "Side by side: " + " vs ".join(sp.name for sp in specs)
-    return from_indicators(arms, specs[0].name, seed=specs[0].seed, title=title)
-
-
-def write_side_by_side(comparison: dict[str, Any], doctrine: Any, specs: list[Any], out: str | Path,
-                       command: list[str] | None = None) -> Path:
-    """A new folder ``<out>/comparisons/<UTC time>-<a>-vs-<b>/`` with a manifest, comparison.json and .csv."""
-    from sim import NOT_A_FORECAST
-    from sim.output.folder import safe_name, versions
-    from sim.spec.loading import canonical_hash
-
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    stem = safe_name(f"{stamp}-{'-vs-'.join(sp.name for sp in specs)}")
-    base = Path(out) / "comparisons"
-    folder, n = base / stem, 1
-    while folder.exists():
-        n += 1
-        folder = base / f"{stem}-{n}"
-    try:
-        folder.mkdir(parents=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the comparison folder ({exc.strerror})", key="--out", found=str(folder)) from None
-    manifest = {
-        "kind": "comparison", "status": "complete", "title": comparison["title"], "seed": specs[0].seed,
-        "runs": specs[0].runs, "scenarios": [sp.name for sp in specs],
-        "scenario_hashes": {sp.name: canonical_hash(sp) for sp in specs}, "doctrine_hash": canonical_hash(doctrine),
-        "command": command or [], "versions": versions(),
-        "resolved_scenarios": {sp.name: sp.model_dump(mode="json") for sp in specs}, "note": NOT_A_FORECAST,
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    write(comparison, folder)
-    return folder

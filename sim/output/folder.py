@@ -463,6 +463,9 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     manifest = _read_json(f / "manifest.json")
     if not isinstance(manifest, dict):
         raise InputError("manifest.json is not a mapping", file=f / "manifest.json")
+    if manifest.get("kind") == "comparison":
+        raise InputError("this folder holds a side-by-side comparison of several scenario files", file=f,
+                         hint=f"Finish it with: escalation compare --resume {f}")
     for key, kind in _MANIFEST_KEYS.items():
         if not isinstance(manifest.get(key), kind):
             raise InputError(f"manifest.json lacks a valid '{key}'", file=f / "manifest.json", key=key,

@@ -1,32 +1,38 @@
 """One batch into one write-once results folder: the resource guard, the folder, stop signals and resume.
+
+:func:`run_to_folder` is the one way a batch reaches a results folder (``escalation run`` and ``escalation compare``
+both use it): the batch's memory and disk needs are checked before anything is written, a new folder is made (or
+an unfinished one reopened), and the chunks it lacks are computed and saved as they finish. Ctrl-C or SIGTERM
+leaves the folder marked ``interrupted``, resumable with the same results as a batch never stopped.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.batch import guard
 from sim.batch.chunks import Batch, Chunk, plan_chunks
-from sim.batch.executors import BatchOutcome, WorkerLost, execute
-from sim.batch.stopping import stop_signal_handler
+from sim.batch.executors import BatchOutcome, Execution, WorkerLost, execute
+from sim.batch.stopping import ctrl_c_ignored, stop_signals
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
 from sim.errors import SimError
 from sim.output.folder import ResultsWriter
+from sim.output.plans import RESUME_RUN, BatchPlan
 
 
 class BatchStopped(SimError):
     """A batch stopped before it was complete; its folder is marked interrupted and can be resumed."""
 
-    def __init__(self, message: str, folder: Path, exit_code: int = 1) -> None:
+    def __init__(self, message: str, folder: Path, exit_code: int = 1, resume_command: str = RESUME_RUN) -> None:
+        self.reason = message
         self.folder = folder
         self.exit_code = exit_code
-        super().__init__(f"{message}; finished chunks are kept in {folder}. "
-                         f"Resume with: escalation run --resume {folder}")
+        super().__init__(f"{message}; finished chunks are kept in {folder}. Resume with: {resume_command} {folder}")
 
 
 def run_batch(
@@ -38,6 +44,7 @@ def run_batch(
     address: str | None = None,
     aggregates: dict[str, Aggregates] | None = None,
     on_chunk: Callable[[Chunk], None] | None = None,
+    resume_command: str = RESUME_RUN,
 ) -> tuple[dict[str, Any], BatchOutcome]:
     """Run the chunks the writer's folder lacks, saving each as it finishes; finish the folder.
 
@@ -55,33 +62,121 @@ def run_batch(
         if on_chunk is not None:
             on_chunk(chunk)
 
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = {sig: signal.signal(sig, stop_signal_handler) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
     reason, code = None, 1
-    try:
-        outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,
-                          aggregates=state, on_finished=save)
-        outcome.wall_seconds = time.perf_counter() - t0
-        summary = writer.finish(state, outcome.wall_seconds)
-        return summary, outcome
-    except KeyboardInterrupt:
-        reason, code = "interrupted", 130
-    except WorkerLost as exc:
-        reason = str(exc)
-    except OSError as exc:
-        reason = f"cannot write the results ({exc.strerror or exc})"
-    except Exception as exc:  # a failure of the model itself: still keep what is finished
-        reason = f"the batch failed ({type(exc).__name__}: {exc})"
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_signals():
+        try:
+            outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,
+                              aggregates=state, on_finished=save)
+            outcome.wall_seconds = time.perf_counter() - t0
+            summary = writer.finish(state, outcome.wall_seconds)
+            return summary, outcome
+        except KeyboardInterrupt:
+            reason, code = "interrupted", 130
+        except WorkerLost as exc:
+            reason = str(exc)
+        except OSError as exc:
+            reason = f"cannot write the results ({exc.strerror or exc})"
+        except Exception as exc:  # a failure of the model itself: still keep what is finished
+            reason = f"the batch failed ({type(exc).__name__}: {exc})"
     if writer.manifest["status"] == "complete":  # stopped while tidying up: the results are whole
-        raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code)
-    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
-    try:  # a second Ctrl-C must not cut the manifest short
+        raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code, resume_command)
+    with ctrl_c_ignored():  # a second Ctrl-C must not cut the manifest short
         writer.finish(state, time.perf_counter() - t0, status="interrupted", reason=reason)
-    finally:
-        if previous_int is not None:
-            signal.signal(signal.SIGINT, previous_int)
     total = len(plan_chunks(batch.runs, batch.scenario.chunk_size))
-    raise BatchStopped(f"{reason} after {len(writer.done)} of {total} chunks", writer.folder, code)
+    raise BatchStopped(f"{reason} after {len(writer.done)} of {total} chunks", writer.folder, code, resume_command)
+
+
+@dataclass(frozen=True)
+class BatchStart:
+    """A batch about to compute its chunks (its folder made, the guard passed): what a progress bar shows."""
+
+    name: str
+    folder: Path
+    #: Runs per variant in all, and those already done (a resumed batch).
+    runs: int
+    runs_done: int
+    variants: int
+    estimate: guard.Estimate
+    #: The folder that ``--resume`` finishes if the batch is stopped.
+    resume_folder: Path
+
+
+@dataclass(frozen=True)
+class FolderRun:
+    """A batch run into its results folder: the summary, the executor's outcome, the runs computed now."""
+
+    folder: Path
+    summary: dict[str, Any]
+    outcome: BatchOutcome
+    #: Runs per variant computed by this call (fewer than the batch's when it was resumed).
+    runs_computed: int
+    variants: int
+    execution: Execution
+
+
+def check_resources(plan: BatchPlan, execution: Execution) -> guard.Estimate:
+    """The guard's estimate of what the runs still to do need; :class:`InputError` if they cannot fit."""
+    spec = plan.scenario
+    done = plan.runs_done(plan.chunks_done) if plan.resume is not None else 0
+    extra = 0
+    if done:  # a resumed batch joins the rows it already has: the manifest's record of them is enough here
+        extra = guard.estimate(runs=done, weeks=spec.horizon_weeks, variants=len(plan.variants),
+                               chunk_size=spec.chunk_size, workers=1, record_runs=plan.record_runs,
+                               record_events=plan.record_events).disk_bytes
+    return guard.check(runs=spec.runs - done, weeks=spec.horizon_weeks, variants=len(plan.variants),
+                       chunk_size=spec.chunk_size, workers=execution.workers, record_runs=plan.record_runs,
+                       record_events=plan.record_events, out=plan.resume or plan.out,
+                       in_process=execution.in_process, check_memory=not execution.address,
+                       disk_extra_bytes=extra)
+
+
+def open_folder(plan: BatchPlan, execution: Execution,
+                command: list[str] | None = None) -> tuple[ResultsWriter, dict[str, Aggregates] | None]:
+    """A writer on a new results folder, or on the unfinished one reopened with its merged aggregates."""
+    if plan.resume is not None:
+        return ResultsWriter.reopen(plan.resume, plan.doctrine, plan.scenario, executor=execution.executor,
+                                    workers=execution.workers, command=command)
+    writer = ResultsWriter(plan.out, plan.doctrine, plan.scenario, plan.variants, record_runs=plan.record_runs,
+                           record_events=plan.record_events, executor=execution.executor, workers=execution.workers,
+                           command=command, scenario_file=plan.scenario_file, configs=plan.configs)
+    return writer, None
+
+
+def run_to_folder(
+    plan: BatchPlan,
+    execution: Execution | None = None,
+    *,
+    command: list[str] | None = None,
+    on_start: Callable[[BatchStart], None] | None = None,
+    on_chunk: Callable[[Chunk], None] | None = None,
+    resume_folder: Path | None = None,
+) -> FolderRun:
+    """Run a batch into a write-once results folder: guarded, interruptible and resumable.
+
+    The guard refuses (:class:`sim.errors.InputError`, nothing written) a batch that would not fit in memory or on
+    disk. Then a new folder is made under ``plan.out`` (or ``plan.resume`` is reopened: only its missing chunks
+    are computed), ``on_start`` is told, and each chunk is saved as it finishes (``on_chunk`` sees it). A stop
+    signal, a worker lost twice or a full disk marks the folder interrupted and raises :class:`BatchStopped`,
+    whose message says how to resume (``plan.resume_command`` and ``resume_folder``, by default the folder).
+
+    Args:
+        command: the command line, recorded in the manifest.
+    """
+    execution = execution or Execution()
+    est = check_resources(plan, execution)
+    writer, aggregates = open_folder(plan, execution, command)
+    done = plan.runs_done(writer.done)
+    if on_start is not None:
+        on_start(BatchStart(plan.scenario.name, writer.folder, plan.scenario.runs, done, len(plan.variants), est,
+                            resume_folder or writer.folder))
+    computed = [0]
+
+    def chunk_done(chunk: Chunk) -> None:
+        computed[0] += chunk.size
+        if on_chunk is not None:
+            on_chunk(chunk)
+
+    summary, outcome = run_batch(plan.batch(), writer, executor=execution.executor, workers=execution.workers,
+                                 address=execution.address, aggregates=aggregates, on_chunk=chunk_done,
+                                 resume_command=plan.resume_command)
+    return FolderRun(writer.folder, summary, outcome, computed[0], len(plan.variants), execution)

@@ -15,7 +15,9 @@ only by a replay).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,7 @@ from sim import NOT_A_FORECAST
 from sim.engine.model import EscalationModel
 from sim.engine.world import Context
 from sim.errors import InputError
+from sim.output.folder import safe_name
 from sim.spec.doctrine import Doctrine
 from sim.spec.scenario import ScenarioSpec
 from sim.spec.vocabulary import OUTCOME_IDS
@@ -83,6 +86,20 @@ def replay(doctrine: Doctrine, scenario: ScenarioSpec, run: int, variant: str | 
         sampled={k: float(v[0]) for k, v in sorted(model.sampled.items())},
     )
     return _assemble(story, doctrine, acts, world.red_line_log())
+
+
+def write_trace(doctrine: Doctrine, scenario: ScenarioSpec, run: int, variant: str | None,
+                out: str | Path) -> tuple[dict[str, Any], Path]:
+    """Replay run ``run`` and save its story as ``<out>/<scenario>/traces/<variant>-run<K>-seed<S>/story.json``;
+    returns (story, that folder)."""
+    story = replay(doctrine, scenario, run, variant)
+    folder = Path(out) / safe_name(scenario.name) / "traces" / f"{story['variant']}-run{run}-seed{scenario.seed}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the trace folder ({exc.strerror})", key="--out", found=str(folder)) from None
+    (folder / "story.json").write_text(json.dumps(story, indent=1) + "\n", encoding="utf-8")
+    return story, folder
 
 
 def from_events(doctrine: Doctrine, scenario: ScenarioSpec, run: int, variant: str, events: Iterable[dict[str, Any]],

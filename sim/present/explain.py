@@ -105,3 +105,21 @@ def explain(item_id: str, doctrine: Doctrine, scenarios_dir: Path | None = None)
     also = [f"{next(p for p, k in PREFIXES.items() if k == other)}:{item_id}" for other in others]
     return {"id": item_id, "kind": kind, "fields": fields, "source": source, "rationale": rationale,
             "scenarios": used_by, "also": also}
+
+
+def catalogue(doctrine: Doctrine) -> dict[str, list[Any]]:
+    """Every id a scenario file can use: actors, rungs, deployment types, red lines, moves and outcomes, and the
+    shipped scenario files."""
+    d = doctrine
+    return {
+        "actors": [{"id": a.id, "name": a.name, "bloc": a.bloc.value, "roles": [r.value for r in a.roles]}
+                   for a in d.actors],
+        "rungs": [{"rung": r.rung, "id": r.id, "name": r.name, "severity": r.severity} for r in d.ladder],
+        "deployment_types": [{"id": t.id, "name": t.name, "locations": [loc.value for loc in t.locations]}
+                             for t in d.deployment_types],
+        "red_lines": [{"id": r.id, "actor": r.actor, "statement": r.statement, "declared_response": r.declared_response}
+                      for r in d.red_lines],
+        "moves": [{"id": m.id, "name": m.name, "rung": m.rung} for m in d.moves],
+        "outcomes": [{"id": k, "description": v.description} for k, v in OUTCOMES.items()],
+        "scenarios": sorted(p.name for p in default_scenarios_dir().glob("*.yaml")),
+    }

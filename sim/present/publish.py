@@ -110,3 +110,59 @@ def draw_results(folder: str | Path, replay: bool = True) -> list[Path]:
         compare.write(comparison, folder)
     told = story(folder, replay=replay)
     return draw_all(summary, aggs, folder / "charts", comparison=comparison, stories=[told] if told else [])
+
+
+# ------------------------------------------------------------------------------------------ after a batch
+def publish(folder: str | Path, charts: bool = True) -> tuple[list[Path], Path]:
+    """What a finished batch's results folder shows: its charts (unless ``charts`` is False) and report.html.
+    Returns (chart files, report)."""
+    from sim.present.report import write_report
+
+    drawn = draw_results(folder) if charts else []
+    return drawn, write_report(folder)
+
+
+def publish_comparison(folder: str | Path) -> dict[str, Any]:
+    """Draw a finished comparison: a side-by-side folder's chart, or a results folder's charts and report (its
+    comparison.json written on the way). Returns the comparison."""
+    from sim.present.charts import comparison_chart
+    from sim.present.report import write_report
+
+    folder = Path(folder)
+    if _is_side_by_side(folder):
+        comparison = json.loads((folder / COMPARISON_FILE).read_text(encoding="utf-8"))
+        comparison_chart(comparison, comparison["title"], folder / "charts")
+        return comparison
+    draw_results(folder)
+    write_report(folder)
+    return json.loads((folder / COMPARISON_FILE).read_text(encoding="utf-8"))
+
+
+def _is_side_by_side(folder: Path) -> bool:
+    """A comparison folder of several scenario files: a manifest and comparison.json, no summary.json."""
+    return ((folder / COMPARISON_FILE).is_file() and (folder / "manifest.json").is_file()
+            and not (folder / "summary.json").exists())
+
+
+def redraw(folder: str | Path) -> tuple[list[Path], Path | None]:
+    """Redraw every chart of a results or comparison folder (and a results folder's report) from its files,
+    without running the model. Returns (chart files, report); a damaged folder is an :class:`InputError`."""
+    from pyarrow import ArrowException
+
+    from sim.present.charts import comparison_chart
+    from sim.present.report import write_report
+
+    folder = Path(folder)
+    if _is_side_by_side(folder):
+        try:
+            comparison = json.loads((folder / COMPARISON_FILE).read_text(encoding="utf-8"))
+            return comparison_chart(comparison, comparison["title"], folder / "charts"), None
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"comparison.json cannot be read ({exc})", key="RESULTS_DIR", found=str(folder)) from None
+    try:
+        return draw_results(folder, replay=False), write_report(folder)
+    except (ValueError, KeyError, TypeError, IndexError, StopIteration, OSError, ArrowException) as exc:
+        # a damaged folder: files present but not what 'escalation run' writes
+        raise InputError(f"the results folder is damaged and cannot be drawn ({type(exc).__name__}: {exc})",
+                         key="RESULTS_DIR", found=str(folder),
+                         hint="Run the scenario again, or resume it if it was interrupted") from None
