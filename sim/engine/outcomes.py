@@ -50,8 +50,9 @@ OUTCOMES: dict[str, OutcomeRule] = {
         "An airspace violation, spill-over, shoot-down or air-defence engagement between Russia and a NATO member",
         frozenset({"airspace_violation", "spillover", "shoot_down_intruder", "air_defence_engagement"})),
     "strike_on_nato_forces_in_ukraine": OutcomeRule(
-        "A Russian strike, deliberate or accidental, on NATO forces inside Ukraine",
-        frozenset({"strike_nato_forces_in_ukraine", "accidental_strike_on_nato_forces"}), "russia"),
+        "A Russian strike on NATO forces inside Ukraine: deliberate, accidental, or combat with NATO combat troops",
+        frozenset({"strike_nato_forces_in_ukraine", "accidental_strike_on_nato_forces", "combat_with_nato_forces"}),
+        "russia"),
     "strike_on_nato_territory": OutcomeRule(
         "A deliberate Russian military strike on NATO territory",
         frozenset({"strike_nato_territory", "general_war", "limited_nuclear_use", "strategic_nuclear_strike"}), "russia"),

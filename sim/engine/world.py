@@ -117,6 +117,7 @@ class World:
             [types[d.type].exposure * locs[d.location].exposure for d in deps]
         ) * size_factor if deps else np.zeros(0)
         self.dep_intercepts = np.array([types[d.type].intercepts for d in deps], dtype=bool)
+        self.dep_combatant = np.array([types[d.type].combatant for d in deps], dtype=bool)
         self.dep_lead = np.array([self.members.index(d.contributors[0]) for d in deps], dtype=np.int64)
         self.dep_contributors = np.zeros((len(deps), len(self.members)), dtype=bool)
         for i, d in enumerate(deps):

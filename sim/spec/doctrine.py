@@ -226,8 +226,8 @@ class ResponseOption(Sourced):
 
 
 class DeploymentType(Sourced):
-    """A kind of Western deployment (DOMAIN.md 2.2): how provocative and how exposed it is, and whether it
-    intercepts Russian missiles and drones."""
+    """A kind of Western deployment (DOMAIN.md 2.2): how provocative and how exposed it is, whether it intercepts
+    Russian missiles and drones, and whether it fights Russian forces."""
 
     id: Identifier
     name: str
@@ -235,6 +235,8 @@ class DeploymentType(Sourced):
     exposure: float = Field(ge=0, le=1)
     locations: list[Location] = Field(min_length=1)
     intercepts: bool = False
+    #: it fights Russian forces: every week of fighting it is in combat with them (docs/model.md 4.7)
+    combatant: bool = False
 
 
 class LocationFactor(Sourced):

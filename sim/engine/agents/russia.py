@@ -221,6 +221,7 @@ class Russia(Actor):
                 if name == "ukraine" and axis.rung[k] >= vertical:
                     struck |= mask
         self._accidents(struck)
+        self._combat()
 
     def _campaign(self, axis: ResponseAxis, name: str, k: int, avail: np.ndarray, fired: np.ndarray) -> np.ndarray:
         """The week's acts of a campaign under way (massed strikes in waves, a sabotage campaign): a campaign starts
@@ -289,3 +290,20 @@ class Russia(Actor):
             w.now["airspace_target"][stray] = pick[stray]
             w.act(self.index, w.member_index[pick], "spillover", w.L.first("military_incident"), stray)
         w.engage_air_defence(struck, self.u("air_defence", where=struck))
+
+    def _combat(self) -> None:
+        """Combat troops at war with Russia's forces: every week of fighting, each combatant deployment standing in
+        Ukraine is in combat with them with chance ``combat_contact_rate x exposure`` (capped at 1), a strike on
+        NATO forces that its lead contributor may answer (seed 000: 'a direct Russia-NATO confrontation')."""
+        w, p, model = self.world, self.p, self.model
+        for d in np.flatnonzero(w.dep_combatant & w.dep_inside):
+            standing = w.fighting & w.dep_active[:, d]
+            if not standing.any():
+                continue
+            chance = min(1.0, p["combat_contact_rate"] * float(w.dep_exposure[d]))
+            contact = standing & (self.u(f"combat:{d}", where=standing) < chance)
+            free = contact & (w.now["forces_target"] < 0)
+            w.now["forces_target"][free] = w.dep_lead[d]
+            w.now["forces_deployment"][free] = d
+            w.act(self.index, int(w.member_index[w.dep_lead[d]]), "combat_with_nato_forces",
+                  w.L.first("strike_on_nato_forces"), contact)
