@@ -50,6 +50,9 @@ def compile_condition(cond, world: "World") -> Predicate:
             return lambda w: np.zeros(w.size, dtype=bool)
         return lambda w: w.dep_active[:, idx].any(axis=1)
     if isinstance(cond, ConditionDeepStrike):
+        if cond.western_weapons and not world.ctx.levers.policies.deep_strike.suppliers:
+            # no supplier authorised the strikes: they use no Western weapons and never cross this line
+            return lambda w: np.zeros(w.size, dtype=bool)
         return lambda w: w.prev["deep_strike"]
     if isinstance(cond, ConditionStrategicStrike):
         return lambda w: w.prev["strategic_strike"] | w.now["strategic_strike"]

@@ -80,7 +80,8 @@ class ConditionDeployment(Frozen):
 
 
 class ConditionDeepStrike(Frozen):
-    """True in a week with a Ukrainian deep strike into Russia (with Western weapons unless said otherwise)."""
+    """True in a week with a Ukrainian deep strike into Russia. With ``western_weapons`` (the default) only a strike
+    with Western-supplied weapons counts: one under a deep-strike policy that names suppliers."""
 
     kind: Literal["deep_strike"]
     western_weapons: bool = True
