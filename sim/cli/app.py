@@ -521,8 +521,7 @@ def plot(
     as_json: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
     """Redraw every chart (and the report) of a results folder from its files, without running the model."""
-    from pyarrow import ArrowException
-
+    from sim.output.folder import TableError
     from sim.present.charts import comparison_chart
     from sim.present.publish import draw_results
     from sim.present.report import write_report
@@ -540,7 +539,7 @@ def plot(
             try:
                 files = draw_results(results_dir, replay=False)
                 report = write_report(results_dir)
-            except (ValueError, KeyError, TypeError, IndexError, StopIteration, OSError, ArrowException) as exc:
+            except (ValueError, KeyError, TypeError, IndexError, StopIteration, OSError, TableError) as exc:
                 # a damaged folder: files present but not what 'escalation run' writes
                 raise InputError(f"the results folder is damaged and cannot be drawn ({type(exc).__name__}: {exc})",
                                  key="RESULTS_DIR", found=str(results_dir),

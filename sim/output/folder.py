@@ -500,3 +500,17 @@ def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], di
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"a results file cannot be read ({exc})", file=f) from None
     return manifest, summary, aggs
+
+
+#: What pyarrow raises on a damaged table: the stages above this one catch it by this name and never import pyarrow.
+TableError = pa.ArrowException
+
+
+def read_events(folder: str | Path, run: int, variant: str) -> list[dict[str, Any]]:
+    """The acts of one run of one variant, from a results folder's ``events.parquet``, as rows of week, actor,
+    target, action and rung in the order written."""
+    import pyarrow.compute as pc
+
+    table = pq.read_table(Path(folder) / "events.parquet", filters=[("run", "=", run)])
+    table = table.filter(pc.equal(table.column("variant").cast("string"), variant))
+    return table.select(["week", "actor", "target", "action", "rung"]).to_pylist()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, SimError
-from sim.output.folder import load_results
+from sim.output.folder import load_results, read_events
 
 STORY_FILE = "story.json"
 COMPARISON_FILE = "comparison.json"
@@ -56,18 +56,12 @@ def _doctrine_and_scenario(manifest: dict[str, Any]):
 
 def _story_from_events(folder: Path, doctrine: Any, scenario: Any, summary: dict[str, Any], aggs: dict[str, Any],
                        run: int) -> dict[str, Any] | None:
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     from sim.output import story as trace
 
-    path = folder / "events.parquet"
     base = _reference(summary)
-    if not path.is_file() or run not in aggs[base].sample_paths:
+    if not (folder / "events.parquet").is_file() or run not in aggs[base].sample_paths:
         return None
-    table = pq.read_table(path, filters=[("run", "=", run)])
-    table = table.filter(pc.equal(table.column("variant").cast("string"), base))
-    rows = table.select(["week", "actor", "target", "action", "rung"]).to_pylist()
+    rows = read_events(folder, run, base)
     return trace.from_events(doctrine, scenario, run, base, rows, aggs[base].sample_paths[run])
 
 
