@@ -213,7 +213,8 @@ def measure_loop(ctx: Context, runs: int, check_against: int) -> dict[str, Any]:
     singles = [simulate(ctx, np.array([k]), "bench") for k in range(runs)]
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     chunk = simulate(ctx, np.arange(max(check_against, runs)), "bench")
-    same = all(np.array_equal(s.headline[0], chunk.headline[k]) and np.array_equal(s.ukraine[0], chunk.ukraine[k])
+    headline, ukraine = chunk.paths()
+    same = all(np.array_equal(s.paths()[0][0], headline[k]) and np.array_equal(s.paths()[1][0], ukraine[k])
                and all(np.array_equal(s.runs[c], chunk.runs[c][k:k + 1]) for c in s.runs)
                for k, s in enumerate(singles))
     return {"runs": runs, "seconds": wall, "cpu_seconds": cpu, "runs_per_second": runs / wall,

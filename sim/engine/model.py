@@ -38,8 +38,15 @@ class ChunkResult:
     aggregates: Aggregates
     runs: dict[str, np.ndarray]
     events: dict[str, np.ndarray | list] | None
-    headline: np.ndarray
-    ukraine: np.ndarray
+    #: the paths per run and week, None once a batch's worker has dropped them (the aggregates carry what is needed)
+    headline: np.ndarray | None
+    ukraine: np.ndarray | None
+
+    def paths(self) -> tuple[np.ndarray, np.ndarray]:
+        """(headline, Ukraine axis) rungs per run and week; a ValueError once the worker has dropped them."""
+        if self.headline is None or self.ukraine is None:
+            raise ValueError("the paths of this chunk were dropped by the worker that ran it")
+        return self.headline, self.ukraine
 
 
 class EscalationModel(mesa.Model):
