@@ -73,7 +73,7 @@ class EscalationModel(mesa.Model):
         self.ukraine: Ukraine = next(a for a in roster if isinstance(a, Ukraine))
         self.alliance: Alliance = next(a for a in roster if isinstance(a, Alliance))
         by_id = {a.actor_id: a for a in roster}
-        self.members: list[Member] = [by_id[m] for m in self.world.members]  # type: ignore[misc]
+        self.members: list[Member] = [by_id[m] for m in self.world.members]
         self.week = 0
         self._cache_week = -1
         self._cache: dict[str, object] = {}

@@ -48,7 +48,7 @@ def compile_condition(cond, world: "World") -> Predicate:
         )
         if idx.size == 0:
             return lambda w: np.zeros(w.size, dtype=bool)
-        return lambda w: w.dep_active[:, idx].any(axis=1)
+        return lambda w: np.asarray(w.dep_active[:, idx].any(axis=1))
     if isinstance(cond, ConditionDeepStrike):
         if cond.western_weapons and not world.ctx.levers.policies.deep_strike.suppliers:
             # no supplier authorised the strikes: they use no Western weapons and never cross this line

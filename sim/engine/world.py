@@ -262,14 +262,15 @@ class World:
 
     def red_line_log(self) -> list[dict[str, int | str]]:
         """The logged red-line events as rows {run, week, red_line, event}, sorted by run and week."""
-        rows = [{"run": int(r), "week": week, "red_line": rl, "event": ev}
-                for runs, week, rl, ev in self._red_line_log for r in runs]
+        rows: list[dict[str, int | str]] = [{"run": int(r), "week": week, "red_line": rl, "event": ev}
+                                            for runs, week, rl, ev in self._red_line_log for r in runs]
         return sorted(rows, key=lambda row: (row["run"], row["week"]))
 
     def events(self) -> dict[str, np.ndarray | list]:
         """The recorded events as columns: run, week, actor, target, action, rung (sorted by run, week)."""
         if not self._events:
-            return {"run": np.zeros(0, np.int64), "week": np.zeros(0, np.int16), "actor": [], "target": [], "action": [], "rung": np.zeros(0, np.int8)}
+            return {"run": np.zeros(0, np.int64), "week": np.zeros(0, np.int16), "actor": [], "target": [],
+                    "action": [], "rung": np.zeros(0, np.int8)}
         run = np.concatenate([e[0] for e in self._events])
         week = np.concatenate([np.full(len(e[0]), e[1], dtype=np.int16) for e in self._events])
         actor = np.concatenate([np.full(len(e[0]), e[2], dtype=np.int16) for e in self._events])

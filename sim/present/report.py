@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import math
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,8 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _table(header: list[str], rows: list[list[Any]], num_cols: set[int] = frozenset(),  # type: ignore[assignment]
-           raw_cols: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+def _table(header: list[str], rows: list[list[Any]], num_cols: AbstractSet[int] = frozenset(),
+           raw_cols: AbstractSet[int] = frozenset()) -> str:
     """An HTML table; cells are escaped except in ``raw_cols`` (HTML built here from escaped parts)."""
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -24,7 +25,7 @@ def _doctrine(info: ValidationInfo) -> Doctrine | None:
     return (info.context or {}).get("doctrine") if info.context else None
 
 
-def _choices(values: list[str]) -> str:
+def _choices(values: Iterable[str]) -> str:
     return ", ".join(values)
 
 

@@ -34,7 +34,8 @@ class Ukraine(Actor):
         suppliers = self.world.ctx.levers.policies.deep_strike.suppliers
         if not suppliers:
             return np.ones(self.world.size)
-        return sum(m.capability for m in self.model.members if m.actor_id in suppliers)
+        capabilities = (m.capability for m in self.model.members if m.actor_id in suppliers)
+        return sum(capabilities, start=np.zeros(self.world.size))
 
     def act(self) -> None:
         w, p = self.world, self.p
