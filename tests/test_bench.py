@@ -182,9 +182,12 @@ def test_member_targets_by_pattern_equal_run_by_run_weights(doctrine):
     spec = ScenarioSpec.model_validate({
         "name": "patterns", "title": "t", "question": "q?", "horizon_weeks": 30, "runs": 100, "seed": 5,
         "deployments": [
-            {"id": "a", "contributors": ["france", "poland"], "type": "non_combat", "size": 2000, "location": "frontline", "start_week": 2},
-            {"id": "b", "contributors": ["uk", "france"], "type": "training_inside", "size": 1000, "location": "western", "start_week": 6},
-            {"id": "c", "contributors": ["estonia"], "type": "training_outside", "size": 500, "location": "outside", "start_week": 1},
+            {"id": "a", "contributors": ["france", "poland"], "type": "non_combat", "size": 2000,
+             "location": "frontline", "start_week": 2},
+            {"id": "b", "contributors": ["uk", "france"], "type": "training_inside", "size": 1000,
+             "location": "western", "start_week": 6},
+            {"id": "c", "contributors": ["estonia"], "type": "training_outside", "size": 500,
+             "location": "outside", "start_week": 1},
         ],
         "policies": {"deep_strike": {"authorised": True, "from_week": 10, "suppliers": ["us", "uk"]}},
     }, context={"doctrine": doctrine})

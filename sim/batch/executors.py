@@ -193,7 +193,8 @@ def execute(
     a worker lost twice) ends its worker processes before it propagates.
     """
     if executor not in _EXECUTORS:
-        raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS), found=executor)
+        raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS),
+                         found=executor)
     workers = workers or default_workers()
     plan = chunks if chunks is not None else plan_chunks(batch.runs, batch.scenario.chunk_size)
     horizon = batch.scenario.horizon_weeks

@@ -64,7 +64,7 @@ class Aggregates:
             agg.sample_paths[int(run_ids[row])] = headline[:, row].tolist()
         return agg
 
-    def merge(self, other: "Aggregates") -> "Aggregates":
+    def merge(self, other: Aggregates) -> Aggregates:
         """Add another chunk's sums into this one (in place) and return self."""
         if other.horizon != self.horizon:
             raise ValueError("cannot merge aggregates of different horizons")
@@ -87,7 +87,7 @@ class Aggregates:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Aggregates":
+    def from_dict(cls, d: dict) -> Aggregates:
         agg = cls(horizon=d["horizon"], runs=d["runs"])
         for k in ("outcome_counts", "first_week_hist", "headline_hist", "ukraine_hist", "max_rung_hist",
                   "max_ukraine_hist", "transitions"):

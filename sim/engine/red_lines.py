@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 Predicate = Callable[["World"], np.ndarray]
 
 
-def compile_condition(cond, world: "World") -> Predicate:
+def compile_condition(cond, world: World) -> Predicate:
     """Compile a red-line condition into a predicate ``world -> bool[R]``."""
     if isinstance(cond, ConditionDeployment):
         idx = np.array(
@@ -67,7 +67,7 @@ def compile_condition(cond, world: "World") -> Predicate:
     if isinstance(cond, (ConditionAny, ConditionAll)):
         parts = [compile_condition(c, world) for c in cond.of]
         combine = np.logical_or if isinstance(cond, ConditionAny) else np.logical_and
-        def both(w: "World") -> np.ndarray:
+        def both(w: World) -> np.ndarray:
             out = parts[0](w).copy()
             for part in parts[1:]:
                 combine(out, part(w), out=out)
@@ -99,11 +99,11 @@ class RedLineRule:
     def declared_response(self) -> str:
         return self.spec.declared_response
 
-    def crossed(self, world: "World") -> np.ndarray:
+    def crossed(self, world: World) -> np.ndarray:
         """Where the line's condition holds this week."""
         return self.predicate(world)
 
-    def commitment(self, world: "World") -> np.ndarray:
+    def commitment(self, world: World) -> np.ndarray:
         """Utility bonus for the declared response: full on a new crossing that is enforced (probability =
         credibility), a share of it every week a persistent line stays crossed and enforced."""
         crossed = self.crossed(world)
@@ -122,7 +122,7 @@ class RedLineRule:
         return bonus
 
 
-def compile_red_lines(world: "World", actor: "Actor") -> list[RedLineRule]:
+def compile_red_lines(world: World, actor: Actor) -> list[RedLineRule]:
     """Compile the red lines declared by ``actor``; credibilities are sampled per run like any attribute."""
     rules = []
     p = world.ctx.params

@@ -125,7 +125,7 @@ class Streams:
     def _offset(site: str, week: int, k: int) -> np.uint64:
         return _offset(site, int(week), int(k))
 
-    def take(self, rows: np.ndarray) -> "Streams":
+    def take(self, rows: np.ndarray) -> Streams:
         """The streams of a subset of these runs (positions ``rows``): the same draws, computed for fewer runs.
 
         >>> s = Streams(seed=7, run_ids=np.arange(10, 15))

@@ -33,7 +33,7 @@ class Context:
     severity: np.ndarray = field(repr=False)
 
     @classmethod
-    def build(cls, doctrine: Doctrine, scenario: ScenarioSpec, levers: Levers) -> "Context":
+    def build(cls, doctrine: Doctrine, scenario: ScenarioSpec, levers: Levers) -> Context:
         params = {k: p.value for k, p in doctrine.parameters.items()}
         params.update(scenario.overrides)
         severity = np.array([r.severity for r in doctrine.ladder], dtype=np.float64)

@@ -81,7 +81,8 @@ def from_indicators(happened: dict[str, np.ndarray], baseline: str, *, seed: int
         if m.shape != (n, len(OUTCOME_IDS)):
             raise ValueError(f"arm '{v}' has per-run data of shape {m.shape}, expected {(n, len(OUTCOME_IDS))}")
     base = happened[baseline]
-    outcomes = {oid: {v: _probability(int(happened[v][:, i].sum()), n) for v in names} for i, oid in enumerate(OUTCOME_IDS)}
+    outcomes = {oid: {v: _probability(int(happened[v][:, i].sum()), n) for v in names}
+                for i, oid in enumerate(OUTCOME_IDS)}
     differences: dict[str, dict[str, Any]] = {}
     for v in names:
         if v == baseline:
@@ -120,9 +121,11 @@ def from_summary(summary: dict[str, Any]) -> dict[str, Any]:
         for oid in OUTCOME_IDS:
             kv = summary["variants"][v]["outcomes"][oid]["count"]
             kb = summary["variants"][baseline]["outcomes"][oid]["count"]
-            d, lo, hi = newcombe_difference(kv, summary["variants"][v]["runs"], kb, summary["variants"][baseline]["runs"])
+            nv, nb = summary["variants"][v]["runs"], summary["variants"][baseline]["runs"]
+            d, lo, hi = newcombe_difference(kv, nv, kb, nb)
             differences[v][oid] = {"difference": d, "ci95": [lo, hi]}
-    return _comparison(names, baseline, n, summary.get("seed"), summary.get("title", ""), INDEPENDENT, outcomes, differences)
+    return _comparison(names, baseline, n, summary.get("seed"), summary.get("title", ""), INDEPENDENT, outcomes,
+                       differences)
 
 
 def _comparison(names: list[str], baseline: str, n: int, seed: int | None, title: str, method: str,
@@ -236,10 +239,12 @@ def check_side_by_side(scenarios: list[Any]) -> None:
     horizons = {s.horizon_weeks for s in scenarios}
     if len(horizons) > 1:
         raise InputError("scenario files compared side by side need the same horizon", key="horizon_weeks",
-                         expected="one horizon for all", found=", ".join(f"{s.name}: {s.horizon_weeks}" for s in scenarios))
+                         expected="one horizon for all",
+                         found=", ".join(f"{s.name}: {s.horizon_weeks}" for s in scenarios))
 
 
-def side_by_side(doctrine: Any, specs: list[Any], run_batch: Callable[[Any, Callable[..., None]], Any]) -> dict[str, Any]:
+def side_by_side(doctrine: Any, specs: list[Any],
+                 run_batch: Callable[[Any, Callable[..., None]], Any]) -> dict[str, Any]:
     """Run the baseline of each scenario (same seed and runs: the runs pair up) and compare them, the first file
     being the reference. ``run_batch(batch, on_chunk)`` executes a :class:`sim.batch.chunks.Batch`."""
     from sim.batch.chunks import Batch
@@ -249,7 +254,8 @@ def side_by_side(doctrine: Any, specs: list[Any], run_batch: Callable[[Any, Call
     for sp in specs:
         parts: list[tuple[np.ndarray, np.ndarray]] = []
         batch = Batch(doctrine, sp, (sp.baseline_name,), record_runs=True, record_events=False)
-        run_batch(batch, lambda chunk, results, parts=parts: parts.extend(indicators_from_runs(r.runs) for r in results))
+        run_batch(batch,
+                  lambda chunk, results, parts=parts: parts.extend(indicators_from_runs(r.runs) for r in results))
         ids = np.concatenate([p[0] for p in parts])
         arms[sp.name] = np.concatenate([p[1] for p in parts])[np.argsort(ids, kind="stable")]
     title = "Side by side: " + " vs ".join(sp.name for sp in specs)
@@ -263,7 +269,7 @@ def write_side_by_side(comparison: dict[str, Any], doctrine: Any, specs: list[An
     from sim.output.folder import safe_name, versions
     from sim.spec.loading import canonical_hash
 
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
     stem = safe_name(f"{stamp}-{'-vs-'.join(sp.name for sp in specs)}")
     base = Path(out) / "comparisons"
     folder, n = base / stem, 1
@@ -273,7 +279,8 @@ def write_side_by_side(comparison: dict[str, Any], doctrine: Any, specs: list[An
     try:
         folder.mkdir(parents=True)
     except OSError as exc:
-        raise InputError(f"cannot create the comparison folder ({exc.strerror})", key="--out", found=str(folder)) from None
+        raise InputError(f"cannot create the comparison folder ({exc.strerror})", key="--out",
+                         found=str(folder)) from None
     manifest = {
         "kind": "comparison", "status": "complete", "title": comparison["title"], "seed": specs[0].seed,
         "runs": specs[0].runs, "scenarios": [sp.name for sp in specs],

@@ -56,7 +56,8 @@ def run_batch(
             on_chunk(chunk)
 
     in_main = threading.current_thread() is threading.main_thread()
-    previous = {sig: signal.signal(sig, stop_signal_handler) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
+    stops = (signal.SIGINT, signal.SIGTERM) if in_main else ()
+    previous = {sig: signal.signal(sig, stop_signal_handler) for sig in stops}
     reason, code = None, 1
     try:
         outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,

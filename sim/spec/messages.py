@@ -49,7 +49,8 @@ def _allowed_keys(root: type[BaseModel], loc: Path_) -> list[str] | None:
             for c in candidates
             if isinstance(c, type)
             and issubclass(c, BaseModel)
-            and any(part in typing.get_args(f.annotation) for f in c.model_fields.values() if typing.get_origin(f.annotation) is typing.Literal)
+            and any(part in typing.get_args(f.annotation) for f in c.model_fields.values()
+                    if typing.get_origin(f.annotation) is typing.Literal)
         ]
         if not nxt and tagged:
             nxt = tagged
@@ -65,10 +66,9 @@ def _data_path(data: Any, loc: Path_) -> Path_:
     out: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
             out.append(part)
         elif isinstance(node, dict) and part not in node and isinstance(part, str) and out and part == loc[-1]:

@@ -232,8 +232,9 @@ def _prescan(text: str, file: str) -> None:
 def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> InputError:
     if isinstance(exc, yaml.reader.ReaderError):
         line = text[: exc.position].count("\n") + 1
-        return InputError(f"invalid YAML: character {ord(exc.character) if isinstance(exc.character, str) else exc.character:#06x} "
-                          "is not allowed in YAML text", file=file, line=line, hint="Remove control characters")
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        return InputError(f"invalid YAML: character {code:#06x} is not allowed in YAML text", file=file, line=line,
+                          hint="Remove control characters")
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     return InputError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None)

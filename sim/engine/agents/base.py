@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 class Actor(mesa.Agent):
     """Base of every actor agent: its spec, its sampled attributes and no-op stages."""
 
-    model: "EscalationModel"
+    model: EscalationModel
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model)
         self.spec = spec
         self.actor_id = spec.id

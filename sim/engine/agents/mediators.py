@@ -34,7 +34,8 @@ class Mediation:
         if not self.active:
             return
         danger = np.maximum(w.ctx.severity[w.headline], w.ctx.severity[w.ukraine_axis]) / 100.0
-        attempt = w.fighting & (a.u("mediation_attempt") < self.propensity * (1.0 + p["mediation_danger_gain"] * danger))
+        chance = self.propensity * (1.0 + p["mediation_danger_gain"] * danger)
+        attempt = w.fighting & (a.u("mediation_attempt") < chance)
         lift = w.dialogue_lift * self.leverage
         fatigue = 0.5 * (model.russia.war_fatigue + model.ukraine.war_fatigue)
         self.deal = attempt & (a.u("mediation_deal", where=attempt) < p["partial_deal_rate"] * lift)
@@ -59,7 +60,7 @@ class Mediator(Actor):
     """A third-country mediator (China): mediates, and its leverage backs the norm against nuclear use.
     Source: DOMAIN.md 2.1 China row (12-point paper: 'nuclear weapons must not be used')."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.mediation = Mediation(self)
 

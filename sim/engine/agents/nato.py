@@ -20,7 +20,7 @@ class Member(Actor):
     shoot-downs after incursions, national retaliation or withdrawal after its troops are struck, and requests for
     Article 4. Sources: DOMAIN.md 2.1 member rows; DOMAIN.md 3.1."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.member = self.world.members.index(spec.id)
         self.resolve = self.attribute("resolve")
@@ -50,10 +50,11 @@ class Member(Actor):
              & (self.u("retaliate", where=forces) < p["national_retaliation_rate"] * hawk * self.resolve)),
         ]
         prop = self.article4_propensity
+        struck = forces | territory
         w.article4_request |= (
             (hybrid & (self.u("a4_hybrid", where=hybrid) < p["hybrid_article4_factor"] * prop))
             | (airspace & (self.u("a4_airspace", where=airspace) < p["airspace_article4_factor"] * prop))
-            | ((forces | territory) & (self.u("a4_strike", where=forces | territory) < p["strike_article4_factor"] * prop))
+            | (struck & (self.u("a4_strike", where=struck) < p["strike_article4_factor"] * prop))
         )
         if forces.any() and len(w.deployments):
             leads = np.flatnonzero(w.dep_lead == m)
@@ -80,7 +81,7 @@ class Alliance(Actor):
     strike on member territory, collective retaliation, flank reinforcement, and a rare nuclear answer to Russian
     nuclear use. Sources: DOMAIN.md 3.1; seed 004_44b9cfa060f9e693.txt (Article 5); DOMAIN.md 7 (Swift Centre)."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.cohesion = self.attribute("cohesion")
         self.resolve = self.attribute("resolve")
@@ -99,7 +100,8 @@ class Alliance(Actor):
         retaliate = article5 & (self.u("retaliate", where=article5) < p["alliance_retaliation_rate"] * self.resolve)
         incident = (prev["hybrid_target"] >= 0) | (prev["airspace_target"] >= 0)
         reinforce = incident & (self.u("reinforce", where=incident) < p["reinforce_rate"])
-        nuclear = prev["russian_nuclear"] & (self.u("nuclear", where=prev["russian_nuclear"]) < p["nato_nuclear_response_rate"])
+        russian_nuclear = prev["russian_nuclear"]
+        nuclear = russian_nuclear & (self.u("nuclear", where=russian_nuclear) < p["nato_nuclear_response_rate"])
         self._answers = [
             ("article4_consultation", 1, article4),
             ("article5_invoked", 2, article5),

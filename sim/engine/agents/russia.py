@@ -44,7 +44,7 @@ class Russia(Actor):
     DOMAIN.md 5.1 RAND RB-A2807-1 (fear of NATO's military response); DESIGN.md section 3 (quantal response).
     """
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.resolve = self.attribute("resolve")
         self.risk_tolerance = self.attribute("risk_tolerance")
@@ -58,7 +58,8 @@ class Russia(Actor):
         self.chosen: dict[str, np.ndarray] = {}
 
     def perceive(self) -> None:
-        """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it raises."""
+        """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it
+        raises."""
         w = self.world
         noise = np.exp(self.p["misperception_sigma"] * w.streams.normal("russia:misperception", w.week))
         self.perceived = w.provocation * noise
@@ -200,7 +201,8 @@ class Russia(Actor):
             w.act(self.index, w.nato, oid, rung, mask)
         if oid == "general_war":
             w.at_war |= mask
-            now["territory_target"][mask & (now["territory_target"] < 0)] = targets[mask & (now["territory_target"] < 0)]
+            untargeted = mask & (now["territory_target"] < 0)
+            now["territory_target"][untargeted] = targets[untargeted]
         if rung >= 14:
             w.nuclear_used |= mask
             now["russian_nuclear"] |= mask

@@ -18,7 +18,7 @@ class DialogueVoice(Actor):
     """A third country that calls for dialogue (India) lifts the success of mediation in proportion to its leverage.
     Source: DOMAIN.md 2.1 India row; seed 001_3227528b8a3d3f35.txt (India urged dialogue)."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.leverage = self.attribute("leverage")
 
@@ -30,7 +30,7 @@ class Supplier(Actor):
     """A supplier (Iran's drones, North Korea's troops and shells) cheapens Russia's massed strikes.
     Sources: DOMAIN.md 2.1 Iran and North Korea rows."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.capability = self.attribute("capability")
 
@@ -42,7 +42,7 @@ class NuclearHost(Actor):
     """A host of Russian nuclear weapons (Belarus) cheapens Russian nuclear signalling.
     Source: DOMAIN.md 2.1 Belarus row; DOMAIN.md 3 row 14."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.capability = self.attribute("capability")
 

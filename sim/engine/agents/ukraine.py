@@ -21,7 +21,7 @@ class Ukraine(Actor):
     US and UK to allow ATACMS and Storm Shadow strikes); DOMAIN.md 10 (Spiderweb).
     """
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.resolve = self.attribute("resolve")
         self.capability = self.attribute("capability")
