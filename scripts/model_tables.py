@@ -60,7 +60,9 @@ def before_after(before: dict[str, dict], after: dict[str, dict]) -> str:
         cells = []
         for o in MAIN:
             a = after[name]["variants"][after[name]["baseline"]]["outcomes"][o]["probability"]
-            b = before[name]["variants"][before[name]["baseline"]]["outcomes"][o]["probability"] if name in before else None
+            b = None
+            if name in before:
+                b = before[name]["variants"][before[name]["baseline"]]["outcomes"][o]["probability"]
             cells.append(f"{b:.3f} -> {a:.3f}" if b is not None else f"{a:.3f}")
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)

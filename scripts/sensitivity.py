@@ -63,7 +63,7 @@ def main() -> None:
     print("Pooled probability over the three scenarios at the parameter's low -> high end; factor: the largest "
           "ratio between the ends in one scenario (counts of 10 or more at one end).\n")
     pooled_default = [sum(default[s][i] for s in SCENARIOS) / n for i in range(len(TAILS))]
-    print("Defaults: " + ", ".join(f"{t} {p:.4f}" for t, p in zip(TAILS, pooled_default)) + "\n")
+    print("Defaults: " + ", ".join(f"{t} {p:.4f}" for t, p in zip(TAILS, pooled_default, strict=False)) + "\n")
     print("| parameter | range | sourced | " + " | ".join(TAILS) + " | largest factor |")
     print("|---|---|---|" + "---|" * len(TAILS) + "---|")
     for name, p in params.items():

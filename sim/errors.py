@@ -81,7 +81,3 @@ class InputError(SimError):
         # one line, whatever the input held: control characters are shown escaped, and the length is bounded
         text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
         return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
-
-
-class ModelError(SimError):
-    """An inconsistency inside the model or its doctrine: a bug or a broken config, not a user's typo."""

@@ -206,6 +206,6 @@ def test_the_distance_check_rejects_the_old_cividis_fill():
     import matplotlib
 
     cmap = matplotlib.colormaps["cividis_r"]
-    old = ["#%02x%02x%02x" % tuple(int(255 * c) for c in cmap(0.08 + 0.92 * r / 15)[:3]) for r in range(16)]
+    old = ["#{:02x}{:02x}{:02x}".format(*(int(255 * c) for c in cmap(0.08 + 0.92 * r / 15)[:3])) for r in range(16)]
     lab = _lab(_linear(_rgb(old)) @ CVD["deuteranopia"].T)
     assert np.linalg.norm(np.diff(lab, axis=0), axis=1).min() < 12

@@ -74,7 +74,8 @@ def test_run_writes_a_complete_results_folder(finished):
 
 def test_same_seed_gives_the_same_summary(finished, tmp_path):
     _, folder = finished
-    res = invoke("run", SCENARIO, "--runs", "300", "--seed", "7", "--workers", "2", "--out", str(tmp_path), "--json", "--no-charts")
+    res = invoke("run", SCENARIO, "--runs", "300", "--seed", "7", "--workers", "2", "--out", str(tmp_path), "--json",
+                 "--no-charts")
     assert res.exit_code == 0
     payload = json.loads(res.stdout)
     before = json.loads((folder / "summary.json").read_text())
@@ -181,14 +182,16 @@ def test_schema_to_an_unwritable_path_is_exit_2(tmp_path):
     target = tmp_path / "missing" / "s.json"
     res = invoke("schema", "--out", str(target))
     assert res.exit_code == 2
-    assert f"--out: cannot write the schema (No such file or directory); found '{target}'" in " ".join(res.output.split())
+    expected = f"--out: cannot write the schema (No such file or directory); found '{target}'"
+    assert expected in " ".join(res.output.split())
     assert not target.exists()
 
 
 def test_messages_stay_on_one_line_and_keep_brackets(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text('name: t\ntitle: T\nquestion: Q\ndeployments:\n  - {id: d, contributors: ["fr\\nance"], type: non_combat,'
-                   ' size: 5, location: western}\n', encoding="utf-8")
+    bad.write_text('name: t\ntitle: T\nquestion: Q\ndeployments:\n'
+                   '  - {id: d, contributors: ["fr\\nance"], type: non_combat, size: 5, location: western}\n',
+                   encoding="utf-8")
     res = invoke("validate", str(bad))
     assert res.exit_code == 2
     line = " ".join(res.output.split())

@@ -91,7 +91,7 @@ def test_per_run_rows_come_back_from_dask_workers(doctrine, scheduler):
     for name, kwargs in (("serial", {}), ("dask", {"address": scheduler})):
         execute(full, executor=name, on_chunk=lambda c, res, name=name: rows[name].append(res[0].runs), **kwargs)
     assert len(rows["dask"]) == 4
-    for a, b in zip(rows["serial"], rows["dask"]):
+    for a, b in zip(rows["serial"], rows["dask"], strict=True):
         assert a.keys() == b.keys()
         assert all((a[k] == b[k]).all() for k in a)
 

@@ -79,7 +79,8 @@ def test_every_red_line_resolves(doctrine):
         assert rl.actor in actors, rl.id
         assert rl.declared_response in responses, f"{rl.id}: {rl.declared_response}"
         assert responses[rl.declared_response].side == "russia", f"{rl.id} declares a response Russia cannot take"
-        lo, hi = (rl.credibility.value,) * 2 if rl.credibility.dist == "fixed" else (rl.credibility.low, rl.credibility.high)
+        cred = rl.credibility
+        lo, hi = (cred.value,) * 2 if cred.dist == "fixed" else (cred.low, cred.high)
         assert 0.0 <= lo <= hi <= 1.0, f"{rl.id}: credibility must be a probability"
 
 

@@ -39,7 +39,8 @@ def test_every_kind_of_item_is_found(doctrine, item, kind):
 
 
 def test_unknown_id_suggests_close_ones(doctrine):
-    with pytest.raises(InputError, match="no doctrine item or outcome 'nato_trops'; expected one of: nato_troops_in_ukraine"):
+    with pytest.raises(InputError,
+                       match="no doctrine item or outcome 'nato_trops'; expected one of: nato_troops_in_ukraine"):
         explain("nato_trops", doctrine)
 
 

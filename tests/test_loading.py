@@ -67,8 +67,8 @@ def test_base_scenario_loads(tmp_path, doctrine):
         ("runs: 100", "runs: 100\nhorizon_weeks: 10\ntimeline:\n  - {week: 12, actor: us, move: arms_delivery}",
          ":1: move 'arms_delivery' in week 12 is beyond the horizon of 10 weeks (0 to 9)"),
         ("runs: 100", "runs: 100\nuncertainties:\n  russia.bravado: {dist: uniform, low: 0, high: 1}",
-         ":6: uncertainties.russia.bravado: unknown attribute 'bravado' of 'russia'; expected one of: capability, resolve, "
-         "risk_tolerance, war_fatigue"),
+         ":6: uncertainties.russia.bravado: unknown attribute 'bravado' of 'russia'; expected one of: capability, "
+         "resolve, risk_tolerance, war_fatigue"),
         ("runs: 100", "runs: 100\noverrides:\n  memory_decay: 5",
          ":6: overrides.memory_decay: override 'memory_decay' = 5.0 is outside its range [0.3, 0.99]"),
     ],

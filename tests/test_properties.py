@@ -187,7 +187,8 @@ def test_a_run_replays_alone(doctrine):
 def test_more_suppliers_never_lower_escalation(doctrine, fewer, more):
     """Each supplier that allows deep strikes adds its missiles, so Ukraine strikes deep more often."""
     def spec(suppliers):
-        return scenario(doctrine, policies={"deep_strike": {"authorised": True, "from_week": 4, "suppliers": suppliers}})
+        return scenario(doctrine,
+                        policies={"deep_strike": {"authorised": True, "from_week": 4, "suppliers": suppliers}})
     a, b = run(doctrine, spec(fewer)), run(doctrine, spec(more))
     for oid in ESCALATION:
         assert_not_lower(count(b, oid), count(a, oid), RUNS, f"P({oid}) {fewer} -> {more}")

@@ -159,7 +159,8 @@ def test_plot_tells_the_story_from_the_event_table_when_no_replay_was_saved(resu
     shutil.copytree(results, copy)
     replayed = json.loads((copy / "story.json").read_text())
     (copy / "story.json").unlink()
-    monkeypatch.setattr("sim.engine.model.EscalationModel.run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
+    monkeypatch.setattr("sim.engine.model.EscalationModel.run",
+                        lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
     result = runner.invoke(app, ["plot", str(copy), "--json"])
     assert result.exit_code == 0, result.output
     files = json.loads(result.stdout)["charts"]

@@ -5,6 +5,7 @@ the seed: the same batch twice, serially or on a process pool, gives the same su
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -73,10 +74,8 @@ def _end_started_processes():
     yield
     while _STARTED:
         proc = _STARTED.pop()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.communicate()
 
 

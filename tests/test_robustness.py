@@ -138,7 +138,8 @@ def test_many_nodes_under_the_size_limit(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------ YAML structure
 def test_billion_laughs(tmp_path: Path) -> None:
     p = write(tmp_path, laughs(9))
-    text = refused(tmp_path, [str(p)], f"{p}:9:", "i:", "YAML nodes with its aliases followed", "alias bomb", seconds=1.0)
+    text = refused(tmp_path, [str(p)], f"{p}:9:", "i:", "YAML nodes with its aliases followed", "alias bomb",
+                   seconds=1.0)
     assert int(re.search(r"expands to ([\d,]+)", text).group(1).replace(",", "")) > 9**9
 
 
@@ -152,7 +153,8 @@ def test_billion_laughs_parse_is_fast() -> None:
 def test_alias_within_the_limit_is_accepted(tmp_path: Path) -> None:
     text = SHIPPED.read_text().replace("    contributors: [france, poland, estonia]",
                                        "    contributors: &who [france, poland, estonia]")
-    text = text.replace("{id: eu_engineers, contributors: [france, poland, estonia], type: non_combat, size: 2000, location: frontline",
+    text = text.replace("{id: eu_engineers, contributors: [france, poland, estonia], type: non_combat, size: 2000, "
+                        "location: frontline",
                         "{id: eu_engineers, contributors: *who, type: non_combat, size: 2000, location: frontline")
     assert "*who" in text
     spec = load_scenario(write(tmp_path, text))
@@ -401,7 +403,8 @@ def test_guard_refuses_when_disk_is_short(tmp_path: Path, monkeypatch: pytest.Mo
             "fewer --runs")
 
 
-def test_guard_lets_an_aggregates_only_batch_through_a_full_disk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_guard_lets_an_aggregates_only_batch_through_a_full_disk(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
     monkeypatch.setattr(guard, "free_disk", lambda path: 300 * 2**20)
     est = guard.check(runs=2_000_000, weeks=52, variants=5, chunk_size=10_000, workers=2, record_runs=False,
                       record_events=False, out=tmp_path, check_memory=False)

@@ -11,7 +11,8 @@ from sim.batch.executors import execute
 from sim.errors import InputError
 from sim.output.summary import summarise
 
-DEPLOY = [{"id": "d", "contributors": ["uk"], "type": "air_defence", "size": 1500, "location": "central", "start_week": 1}]
+DEPLOY = [{"id": "d", "contributors": ["uk"], "type": "air_defence", "size": 1500, "location": "central",
+           "start_week": 1}]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,8 @@ def test_serial_equals_two_worker_process_pool(doctrine, spec):
 
 def test_chunk_size_does_not_change_results(doctrine, spec):
     a = execute(Batch(doctrine, spec, ("baseline",), False, False), executor="serial")
-    b = execute(Batch(doctrine, spec.model_copy(update={"chunk_size": 77}), ("baseline",), False, False), executor="serial")
+    b = execute(Batch(doctrine, spec.model_copy(update={"chunk_size": 77}), ("baseline",), False, False),
+                executor="serial")
     assert np.array_equal(a.aggregates["baseline"].outcome_counts, b.aggregates["baseline"].outcome_counts)
     assert np.array_equal(a.aggregates["baseline"].transitions, b.aggregates["baseline"].transitions)
 

@@ -34,7 +34,8 @@ def test_a_draw_depends_only_on_its_run(seed, ids, week, k):
 def test_sites_weeks_seeds_and_indices_give_different_draws():
     s = Streams(1, np.arange(1000))
     base = s.uniform("a", 1)
-    for other in (s.uniform("b", 1), s.uniform("a", 2), s.uniform("a", 1, k=1), Streams(2, np.arange(1000)).uniform("a", 1)):
+    others = (s.uniform("b", 1), s.uniform("a", 2), s.uniform("a", 1, k=1), Streams(2, np.arange(1000)).uniform("a", 1))
+    for other in others:
         assert not np.allclose(base, other)
         assert abs(np.corrcoef(base, other)[0, 1]) < 0.1
 

@@ -216,7 +216,7 @@ def test_event_rows_carry_the_ladders_cameo_and_goldstein(scenario_file, tmp_pat
     table = pq.read_table(folder / "events.parquet").to_pydict()
     assert len(table["rung"]) > 100
     assert {"run", "variant", "week", "actor", "target", "action", "rung", "cameo", "goldstein"} <= set(table)
-    for rung, code, gold in zip(table["rung"], table["cameo"], table["goldstein"]):
+    for rung, code, gold in zip(table["rung"], table["cameo"], table["goldstein"], strict=True):
         assert code == cameo[rung]
         assert gold == pytest.approx(goldstein[rung])
     assert len(set(table["rung"])) >= 4

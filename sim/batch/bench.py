@@ -16,6 +16,7 @@ Numbers depend on the machine; ``benchmarks/RESULTS.md`` records them with the c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
@@ -54,13 +55,13 @@ class Plan:
     scale_runs: int
 
     @classmethod
-    def full(cls) -> "Plan":
+    def full(cls) -> Plan:
         """The recorded measurements: a million-run batch, scaling up to 100,000 runs (about two minutes)."""
         return cls(lockstep_runs=40_000, lockstep_chunk=20_000, loop_runs=100, batch_runs=1_000_000,
                    runs_scale=(1_000, 10_000, 100_000), weeks_scale=(26, 52, 104), scale_runs=100_000)
 
     @classmethod
-    def quick(cls) -> "Plan":
+    def quick(cls) -> Plan:
         """Every part, small (seconds): for tests and a first look."""
         return cls(lockstep_runs=5_000, lockstep_chunk=5_000, loop_runs=10, batch_runs=10_000,
                    runs_scale=(1_000,), weeks_scale=(26, 52, 104), scale_runs=2_000)
@@ -133,7 +134,7 @@ class TreeMemory:
         hz = os.sysconf("SC_CLK_TCK")
         self.cpu_seconds = sum(t - self._start[p] for p, t in self._ticks.items()) / hz
 
-    def __enter__(self) -> "TreeMemory":
+    def __enter__(self) -> TreeMemory:
         if self._proc:
             self._thread.start()
         return self
@@ -214,7 +215,8 @@ def measure_loop(ctx: Context, runs: int, check_against: int) -> dict[str, Any]:
     singles = [simulate(ctx, np.array([k]), "bench") for k in range(runs)]
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     chunk = simulate(ctx, np.arange(max(check_against, runs)), "bench")
-    same = all(np.array_equal(s.headline[0], chunk.headline[k]) and np.array_equal(s.ukraine[0], chunk.ukraine[k])
+    headline, ukraine = chunk.paths()
+    same = all(np.array_equal(s.paths()[0][0], headline[k]) and np.array_equal(s.paths()[1][0], ukraine[k])
                and all(np.array_equal(s.runs[c], chunk.runs[c][k:k + 1]) for c in s.runs)
                for k, s in enumerate(singles))
     return {"runs": runs, "seconds": wall, "cpu_seconds": cpu, "runs_per_second": runs / wall,
@@ -268,7 +270,8 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
     scaling["runs"].append(batch)
     for weeks in plan.weeks_scale:
         progress(f"scaling in weeks: {weeks}")
-        scaling["weeks"].append(measure_batch(doctrine, with_horizon(scenario, doctrine, weeks), plan.scale_runs, workers))
+        shorter = with_horizon(scenario, doctrine, weeks)
+        scaling["weeks"].append(measure_batch(doctrine, shorter, plan.scale_runs, workers))
     twins = doubled_roster(doctrine)
     for label, d in (("roster", doctrine), ("doubled roster", twins)):
         progress(f"scaling in actors: {label} ({len(d.actors)} actors)")
@@ -317,10 +320,8 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem = None
-    try:
+    with contextlib.suppress(ValueError, OSError, AttributeError):
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / MIB / 1024
-    except (ValueError, OSError, AttributeError):
-        pass
     return {"cpu": cpu, "cores": default_workers(), "memory_gib": round(mem, 1) if mem else None,
             "python": sys.version.split()[0], "numpy": np.__version__, "platform": platform.platform(),
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}

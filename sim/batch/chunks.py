@@ -62,7 +62,8 @@ def select_variants(scenario: ScenarioSpec, names: list[str] | None) -> tuple[st
         return tuple(known)
     for n in names:
         if n not in known:
-            raise InputError(f"unknown variant '{n}'", key="--variants", expected="one of: " + ", ".join(known), found=n)
+            raise InputError(f"unknown variant '{n}'", key="--variants", expected="one of: " + ", ".join(known),
+                             found=n)
     return tuple(dict.fromkeys(names))
 
 

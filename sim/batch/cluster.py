@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from sim.batch.chunks import Batch, Chunk
-from sim.batch.work import _run_chunk_dask
-from sim.engine.model import ChunkResult
+from sim.batch.work import ChunkStream, _run_chunk_dask
 from sim.errors import InputError
 
 
@@ -39,7 +36,7 @@ def local_cluster(workers: int):
         return LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=":0")
 
 
-def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
+def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> ChunkStream:
     """One Dask task per chunk, on a local cluster of ``workers`` processes or on the scheduler at ``address``.
 
     The batch is sent to every worker once; at most two tasks per worker thread are in flight, so results never

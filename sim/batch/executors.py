@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import (
     ALL_COMPLETED,
     FIRST_COMPLETED,
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from sim.batch.chunks import Batch, Chunk, plan_chunks
 from sim.batch.cluster import _dask, check_scheduler
 from sim.batch.stopping import STOP_POLL_SECONDS, deferred_stops, raise_if_stopped
-from sim.batch.work import _init_worker, _run_chunk_in_worker, run_chunk
+from sim.batch.work import ChunkStream, _init_worker, _run_chunk_in_worker, run_chunk
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
 from sim.errors import InputError, SimError
@@ -43,7 +43,7 @@ class WorkerLost(SimError):
 
 
 # ------------------------------------------------------------------------------------------------ executors
-def _serial(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
+def _serial(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> ChunkStream:
     contexts = batch.contexts()
     for c in chunks:
         yield run_chunk(batch, c, contexts)
@@ -80,7 +80,7 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
             p.join(timeout=0.5)
 
 
-def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> Iterator[tuple[Chunk, list[ChunkResult]]]:
+def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> ChunkStream:
     if workers <= 1 or len(chunks) <= 1:
         yield from _serial(batch, chunks, workers, address)
         return
@@ -140,7 +140,7 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
         pool.shutdown(wait=True)
 
 
-_EXECUTORS: dict[str, Callable[..., Iterator[tuple[Chunk, list[ChunkResult]]]]] = {
+_EXECUTORS: dict[str, Callable[[Batch, list[Chunk], int, str | None], ChunkStream]] = {
     "serial": _serial,
     "process": _process,
     "dask": _dask,
@@ -173,7 +173,8 @@ def execution(executor: str = "process", workers: int | None = None, address: st
     """The executor settings, checked before anything is loaded or written: a known executor, ``workers``
     defaulting to all cores, and an ``address`` only with Dask, of a scheduler that answers."""
     if executor not in EXECUTORS:
-        raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS), found=executor)
+        raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS),
+                         found=executor)
     if address is not None:
         if executor != "dask":
             raise InputError("--address names a Dask scheduler", key="--address", found=address,
@@ -220,7 +221,8 @@ def execute(
     a worker lost twice) ends its worker processes before it propagates.
     """
     if executor not in _EXECUTORS:
-        raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS), found=executor)
+        raise InputError("unknown executor", key="--executor", expected="one of: " + ", ".join(EXECUTORS),
+                         found=executor)
     workers = workers or default_workers()
     plan = chunks if chunks is not None else plan_chunks(batch.runs, batch.scenario.chunk_size)
     horizon = batch.scenario.horizon_weeks

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -68,7 +69,8 @@ def estimate(*, runs: int, weeks: int, variants: int, chunk_size: int, workers: 
     chunk = min(chunk_size, max(runs, 1))
     events = record_runs and record_events
     state = chunk * weeks * (STATE_BYTES_PER_RUN_WEEK + (EVENT_STATE_BYTES_PER_RUN_WEEK if events else 0))
-    result = chunk * variants * (RESULT_BYTES_PER_RUN + (weeks * ACTS_PER_RUN_WEEK * RESULT_BYTES_PER_ACT if events else 0))
+    per_run = RESULT_BYTES_PER_RUN + (weeks * ACTS_PER_RUN_WEEK * RESULT_BYTES_PER_ACT if events else 0)
+    result = chunk * variants * per_run
     chunk_bytes = int(state + result)
     n_chunks = math.ceil(runs / chunk) if runs else 0
     if in_process or workers <= 1 or n_chunks <= 1:
@@ -80,7 +82,8 @@ def estimate(*, runs: int, weeks: int, variants: int, chunk_size: int, workers: 
         parallel = min(workers, n_chunks)
         memory = 2 * PROCESS_BYTES + parallel * (PROCESS_BYTES + chunk_bytes + int(result)) + 2 * parallel * int(result)
     rows = runs * variants if record_runs else 0
-    disk = rows * DISK_BYTES_PER_RUN_ROW + (int(rows * weeks * ACTS_PER_RUN_WEEK) * DISK_BYTES_PER_EVENT_ROW if events else 0)
+    event_rows = int(rows * weeks * ACTS_PER_RUN_WEEK) if events else 0
+    disk = rows * DISK_BYTES_PER_RUN_ROW + event_rows * DISK_BYTES_PER_EVENT_ROW
     seconds = runs * variants * weeks * SECONDS_PER_RUN_WEEK / parallel
     return Estimate(memory_bytes=int(memory), disk_bytes=int(disk), seconds=seconds, chunk_bytes=chunk_bytes)
 
@@ -95,10 +98,8 @@ def available_memory() -> int | None:
                     found.append(int(line.split()[1]) * 1024)
                     break
     except (OSError, ValueError, IndexError):
-        try:
+        with contextlib.suppress(ValueError, OSError, AttributeError):
             found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-        except (ValueError, OSError, AttributeError):
-            pass
     try:
         limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
         used = Path("/sys/fs/cgroup/memory.current").read_text().strip()

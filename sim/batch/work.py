@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Generator
 
 import numpy as np
 
@@ -19,6 +20,12 @@ FAULT_KILL_CHUNK = "ESCALATION_FAULT_KILL_CHUNK"
 FAULT_MARKER = "ESCALATION_FAULT_MARKER"
 #: Test hook: the worker process that runs this chunk index hangs (a chunk that never ends).
 FAULT_HANG_CHUNK = "ESCALATION_FAULT_HANG_CHUNK"
+
+#: One finished chunk: the chunk and its results, one per variant.
+ChunkDone = tuple[Chunk, list[ChunkResult]]
+#: What an executor yields, chunk by chunk as they finish. A generator: closing it early (``close()``) ends the
+#: executor's workers at once.
+ChunkStream = Generator[ChunkDone, None, None]
 
 
 # ------------------------------------------------------------------------------------------ the unit of work
@@ -55,27 +62,26 @@ def _fault_injection(chunk: Chunk) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def run_chunk(batch: Batch, chunk: Chunk, contexts: dict[str, Context] | None = None) -> tuple[Chunk, list[ChunkResult]]:
+def run_chunk(batch: Batch, chunk: Chunk, contexts: dict[str, Context] | None = None) -> ChunkDone:
     """Step one chunk for every variant of the batch (common random numbers: same run ids for all)."""
     contexts = contexts or batch.contexts()
     run_ids = np.arange(chunk.start, chunk.stop, dtype=np.int64)
     out = []
     for v in batch.variants:
         res = simulate(contexts[v], run_ids, v, record_events=batch.record_events and batch.record_runs)
-        res.headline = None  # type: ignore[assignment]  # paths stay in the worker; aggregates carry what is needed
-        res.ukraine = None  # type: ignore[assignment]
+        res.headline = res.ukraine = None  # paths stay in the worker; aggregates carry what is needed
         if not batch.record_runs:
             res.runs = {}
         out.append(res)
     return chunk, out
 
 
-def _run_chunk_in_worker(chunk: Chunk) -> tuple[Chunk, list[ChunkResult]]:
+def _run_chunk_in_worker(chunk: Chunk) -> ChunkDone:
     if _WORKER_BATCH is None:  # pragma: no cover - the pool initializer always runs first
         raise RuntimeError("worker used before its initializer ran")
     _fault_injection(chunk)
     return run_chunk(_WORKER_BATCH, chunk, _WORKER_CONTEXTS)
 
 
-def _run_chunk_dask(batch: Batch, chunk: Chunk) -> tuple[Chunk, list[ChunkResult]]:
+def _run_chunk_dask(batch: Batch, chunk: Chunk) -> ChunkDone:
     return run_chunk(batch, chunk)

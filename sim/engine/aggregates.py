@@ -5,15 +5,11 @@ its runs in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.engine.outcomes import N_RUNGS, SAMPLE_PATHS, OutcomeTracker
 from sim.spec.vocabulary import OUTCOME_IDS
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass
@@ -22,29 +18,32 @@ class Aggregates:
 
     horizon: int
     runs: int = 0
-    outcome_counts: np.ndarray = field(default=None)  # type: ignore[assignment]
-    first_week_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
-    headline_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
-    ukraine_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
-    max_rung_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
-    max_ukraine_hist: np.ndarray = field(default=None)  # type: ignore[assignment]
-    transitions: np.ndarray = field(default=None)  # type: ignore[assignment]
+    # the sums start at zero, shaped by the horizon; they are set from data by from_tracker, merge and from_dict
+    outcome_counts: np.ndarray = field(init=False)
+    first_week_hist: np.ndarray = field(init=False)
+    headline_hist: np.ndarray = field(init=False)
+    ukraine_hist: np.ndarray = field(init=False)
+    max_rung_hist: np.ndarray = field(init=False)
+    max_ukraine_hist: np.ndarray = field(init=False)
+    transitions: np.ndarray = field(init=False)
     sample_paths: dict[int, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        W, O = self.horizon, len(OUTCOME_IDS)
-        zeros = lambda *shape: np.zeros(shape, dtype=np.int64)  # noqa: E731
-        if self.outcome_counts is None:
-            self.outcome_counts = zeros(O)
-            self.first_week_hist = zeros(O, W)
-            self.headline_hist = zeros(W, N_RUNGS)
-            self.ukraine_hist = zeros(W, N_RUNGS)
-            self.max_rung_hist = zeros(N_RUNGS)
-            self.max_ukraine_hist = zeros(N_RUNGS)
-            self.transitions = zeros(N_RUNGS, N_RUNGS)
+        weeks, outcomes = self.horizon, len(OUTCOME_IDS)
+
+        def zeros(*shape: int) -> np.ndarray:
+            return np.zeros(shape, dtype=np.int64)
+
+        self.outcome_counts = zeros(outcomes)
+        self.first_week_hist = zeros(outcomes, weeks)
+        self.headline_hist = zeros(weeks, N_RUNGS)
+        self.ukraine_hist = zeros(weeks, N_RUNGS)
+        self.max_rung_hist = zeros(N_RUNGS)
+        self.max_ukraine_hist = zeros(N_RUNGS)
+        self.transitions = zeros(N_RUNGS, N_RUNGS)
 
     @classmethod
-    def from_tracker(cls, tracker: OutcomeTracker, run_ids: np.ndarray) -> "Aggregates":
+    def from_tracker(cls, tracker: OutcomeTracker, run_ids: np.ndarray) -> Aggregates:
         """Summarise one chunk's tracker."""
         first, headline, ukraine = tracker._first, tracker._headline, tracker._ukraine  # (outcomes|weeks, runs)
         W, R = headline.shape
@@ -65,7 +64,7 @@ class Aggregates:
             agg.sample_paths[int(run_ids[row])] = headline[:, row].tolist()
         return agg
 
-    def merge(self, other: "Aggregates") -> "Aggregates":
+    def merge(self, other: Aggregates) -> Aggregates:
         """Add another chunk's sums into this one (in place) and return self."""
         if other.horizon != self.horizon:
             raise ValueError("cannot merge aggregates of different horizons")
@@ -88,7 +87,7 @@ class Aggregates:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Aggregates":
+    def from_dict(cls, d: dict) -> Aggregates:
         agg = cls(horizon=d["horizon"], runs=d["runs"])
         for k in ("outcome_counts", "first_week_hist", "headline_hist", "ukraine_hist", "max_rung_hist",
                   "max_ukraine_hist", "transitions"):

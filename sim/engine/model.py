@@ -38,8 +38,15 @@ class ChunkResult:
     aggregates: Aggregates
     runs: dict[str, np.ndarray]
     events: dict[str, np.ndarray | list] | None
-    headline: np.ndarray
-    ukraine: np.ndarray
+    #: the paths per run and week, None once a batch's worker has dropped them (the aggregates carry what is needed)
+    headline: np.ndarray | None
+    ukraine: np.ndarray | None
+
+    def paths(self) -> tuple[np.ndarray, np.ndarray]:
+        """(headline, Ukraine axis) rungs per run and week; a ValueError once the worker has dropped them."""
+        if self.headline is None or self.ukraine is None:
+            raise ValueError("the paths of this chunk were dropped by the worker that ran it")
+        return self.headline, self.ukraine
 
 
 class EscalationModel(mesa.Model):
@@ -66,7 +73,7 @@ class EscalationModel(mesa.Model):
         self.ukraine: Ukraine = next(a for a in roster if isinstance(a, Ukraine))
         self.alliance: Alliance = next(a for a in roster if isinstance(a, Alliance))
         by_id = {a.actor_id: a for a in roster}
-        self.members: list[Member] = [by_id[m] for m in self.world.members]  # type: ignore[misc]
+        self.members: list[Member] = [by_id[m] for m in self.world.members]
         self.week = 0
         self._cache_week = -1
         self._cache: dict[str, object] = {}

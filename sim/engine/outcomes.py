@@ -55,7 +55,8 @@ OUTCOMES: dict[str, OutcomeRule] = {
         "russia"),
     "strike_on_nato_territory": OutcomeRule(
         "A deliberate Russian military strike on NATO territory",
-        frozenset({"strike_nato_territory", "general_war", "limited_nuclear_use", "strategic_nuclear_strike"}), "russia"),
+        frozenset({"strike_nato_territory", "general_war", "limited_nuclear_use", "strategic_nuclear_strike"}),
+        "russia"),
     "article4_consultation": OutcomeRule("NATO Article 4 consultations", frozenset({"article4_consultation"})),
     "article5_invoked": OutcomeRule("NATO invokes Article 5", frozenset({"article5_invoked"})),
     "nato_russia_war": OutcomeRule("General war between Russia and NATO: Russia has gone to war with the alliance",
@@ -116,7 +117,7 @@ class OutcomeTracker:
             col = self._first[i]
             np.copyto(col, week, where=mask & (col < 0), casting="unsafe")
 
-    def record_week(self, world: "World") -> None:
+    def record_week(self, world: World) -> None:
         """Keep this week's axes and mark the outcomes defined by a state of the world."""
         w = world.week
         self._headline[w] = world.headline

@@ -1,10 +1,11 @@
 """Red lines compiled from their YAML conditions into array predicates over the world (never ``eval``).
 
 A condition is a small closed grammar (``deployment``, ``deep_strike``, ``strategic_strike``,
-``territorial_threat``, ``move``, ``nato_attack``, ``at_war``, ``nato_nuclear_use``, ``any``, ``all``); each compiles to a function of the world
-returning one bool per replicate. A new crossing is enforced with the line's credibility times Russia's restraint
-before the answer it would draw; an enforced crossing is answered by the line's declared response (docs/model.md
-section 4.5). A persistent line (a standing deployment) can be enforced again each later week it stays crossed.
+``territorial_threat``, ``move``, ``nato_attack``, ``at_war``, ``nato_nuclear_use``, ``any``, ``all``); each
+compiles to a function of the world returning one bool per replicate. A new crossing is enforced with the line's
+credibility times Russia's restraint before the answer it would draw; an enforced crossing is answered by the
+line's declared response (docs/model.md section 4.5). A persistent line (a standing deployment) can be enforced
+again each later week it stays crossed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 Predicate = Callable[["World"], np.ndarray]
 
 
-def compile_condition(cond, world: "World") -> Predicate:
+def compile_condition(cond, world: World) -> Predicate:
     """Compile a red-line condition into a predicate ``world -> bool[R]``."""
     if isinstance(cond, ConditionDeployment):
         idx = np.array(
@@ -51,8 +52,11 @@ def compile_condition(cond, world: "World") -> Predicate:
         )
         if idx.size == 0:
             return lambda w: np.zeros(w.size, dtype=bool)
-        return lambda w: w.dep_active[:, idx].any(axis=1)
+        return lambda w: np.asarray(w.dep_active[:, idx].any(axis=1))
     if isinstance(cond, ConditionDeepStrike):
+        if cond.western_weapons and not world.ctx.levers.policies.deep_strike.suppliers:
+            # no supplier authorised the strikes: they use no Western weapons and never cross this line
+            return lambda w: np.zeros(w.size, dtype=bool)
         return lambda w: w.prev["deep_strike"]
     if isinstance(cond, ConditionStrategicStrike):
         return lambda w: w.prev["strategic_strike"] | w.now["strategic_strike"]
@@ -71,7 +75,7 @@ def compile_condition(cond, world: "World") -> Predicate:
     if isinstance(cond, (ConditionAny, ConditionAll)):
         parts = [compile_condition(c, world) for c in cond.of]
         combine = np.logical_or if isinstance(cond, ConditionAny) else np.logical_and
-        def both(w: "World") -> np.ndarray:
+        def both(w: World) -> np.ndarray:
             out = parts[0](w).copy()
             for part in parts[1:]:
                 combine(out, part(w), out=out)
@@ -102,11 +106,11 @@ class RedLineRule:
     def declared_response(self) -> str:
         return self.spec.declared_response
 
-    def crossed(self, world: "World") -> np.ndarray:
+    def crossed(self, world: World) -> np.ndarray:
         """Where the line's condition holds this week."""
         return self.predicate(world)
 
-    def enforced(self, world: "World", restraint: np.ndarray | float) -> np.ndarray:
+    def enforced(self, world: World, restraint: np.ndarray | float) -> np.ndarray:
         """Where Russia enforces the line this week: on a new crossing with probability credibility x restraint;
         while a persistent line stays crossed, each later week with that probability times its weekly share."""
         crossed = self.crossed(world)
@@ -126,7 +130,7 @@ class RedLineRule:
         return enforced
 
 
-def compile_red_lines(world: "World", actor: "Actor") -> list[RedLineRule]:
+def compile_red_lines(world: World, actor: Actor) -> list[RedLineRule]:
     """Compile the red lines declared by ``actor``; credibilities are sampled per run like any attribute."""
     rules = []
     p = world.ctx.params

@@ -125,7 +125,7 @@ class Streams:
     def _offset(site: str, week: int, k: int) -> np.uint64:
         return _offset(site, int(week), int(k))
 
-    def take(self, rows: np.ndarray) -> "Streams":
+    def take(self, rows: np.ndarray) -> Streams:
         """The streams of a subset of these runs (positions ``rows``): the same draws, computed for fewer runs.
 
         >>> s = Streams(seed=7, run_ids=np.arange(10, 15))
@@ -164,13 +164,6 @@ class Streams:
         out += _HALF_INV53
         return out
 
-    def uniforms(self, site: str, week: int, n: int) -> np.ndarray:
-        """``n`` independent uniforms per run, shape (runs, n)."""
-        out = np.empty((self.size, n), dtype=np.float64)
-        for k in range(n):
-            out[:, k] = self.uniform(site, week, k)
-        return out
-
     def normal(self, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Standard normal draws, one per run (Box-Muller on two keyed uniforms)."""
         radius = np.log(self.uniform(site, week, 2 * k))
@@ -182,11 +175,8 @@ class Streams:
         radius *= angle
         return radius
 
-    def bernoulli(self, p: np.ndarray | float, site: str, week: int = 0, k: int = 0) -> np.ndarray:
-        """True with probability ``p`` (per run or scalar)."""
-        return self.uniform(site, week, k) < p
-
-    def integers(self, low: np.ndarray | int, high: np.ndarray | int, site: str, week: int = 0, k: int = 0) -> np.ndarray:
+    def integers(self, low: np.ndarray | int, high: np.ndarray | int, site: str, week: int = 0,
+                 k: int = 0) -> np.ndarray:
         """Integers uniform on [low, high] inclusive."""
         low = np.asarray(low)
         span = np.asarray(high) - low + 1

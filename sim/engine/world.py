@@ -16,7 +16,7 @@ from sim.engine.outcomes import OutcomeTracker
 from sim.engine.streams import Streams
 from sim.spec.doctrine import Doctrine, ResponseOption
 from sim.spec.scenario import Levers, ScenarioSpec
-from sim.spec.vocabulary import Bloc, Role
+from sim.spec.vocabulary import Bloc
 
 NO_TARGET = -1
 #: The states and seas a member can border (configs/geography.yaml), in column order of ``World.borders``.
@@ -33,8 +33,9 @@ class Ladder:
     """
 
     def __init__(self, doctrine: Doctrine) -> None:
-        self._marks = {m: np.array([m in r.marks for r in doctrine.ladder], dtype=bool) for r in doctrine.ladder
-                       for m in r.marks}
+        marks: set[str] = {m for r in doctrine.ladder for m in r.marks}
+        self._marks: dict[str, np.ndarray] = {
+            m: np.array([m in r.marks for r in doctrine.ladder], dtype=bool) for m in sorted(marks)}
 
     def has(self, mark: str) -> np.ndarray:
         """A bool per rung: whether the rung carries ``mark``."""
@@ -61,7 +62,7 @@ class Context:
     ladder: Ladder = field(repr=False)
 
     @classmethod
-    def build(cls, doctrine: Doctrine, scenario: ScenarioSpec, levers: Levers) -> "Context":
+    def build(cls, doctrine: Doctrine, scenario: ScenarioSpec, levers: Levers) -> Context:
         params = {k: p.value for k, p in doctrine.parameters.items()}
         params.update(scenario.overrides)
         severity = np.array([r.severity for r in doctrine.ladder], dtype=np.float64)
@@ -344,14 +345,15 @@ class World:
 
     def red_line_log(self) -> list[dict[str, int | str]]:
         """The logged red-line events as rows {run, week, red_line, event}, sorted by run and week."""
-        rows = [{"run": int(r), "week": week, "red_line": rl, "event": ev}
-                for runs, week, rl, ev in self._red_line_log for r in runs]
+        rows: list[dict[str, int | str]] = [{"run": int(r), "week": week, "red_line": rl, "event": ev}
+                                            for runs, week, rl, ev in self._red_line_log for r in runs]
         return sorted(rows, key=lambda row: (row["run"], row["week"]))
 
     def events(self) -> dict[str, np.ndarray | list]:
         """The recorded events as columns: run, week, actor, target, action, rung (sorted by run, week)."""
         if not self._events:
-            return {"run": np.zeros(0, np.int64), "week": np.zeros(0, np.int16), "actor": [], "target": [], "action": [], "rung": np.zeros(0, np.int8)}
+            return {"run": np.zeros(0, np.int64), "week": np.zeros(0, np.int16), "actor": [], "target": [],
+                    "action": [], "rung": np.zeros(0, np.int8)}
         run = np.concatenate([e[0] for e in self._events])
         week = np.concatenate([np.full(len(e[0]), e[1], dtype=np.int16) for e in self._events])
         actor = np.concatenate([np.full(len(e[0]), e[2], dtype=np.int16) for e in self._events])

@@ -79,7 +79,8 @@ def from_indicators(happened: dict[str, np.ndarray], baseline: str, *, seed: int
         if m.shape != (n, len(OUTCOME_IDS)):
             raise ValueError(f"arm '{v}' has per-run data of shape {m.shape}, expected {(n, len(OUTCOME_IDS))}")
     base = happened[baseline]
-    outcomes = {oid: {v: _probability(int(happened[v][:, i].sum()), n) for v in names} for i, oid in enumerate(OUTCOME_IDS)}
+    outcomes = {oid: {v: _probability(int(happened[v][:, i].sum()), n) for v in names}
+                for i, oid in enumerate(OUTCOME_IDS)}
     differences: dict[str, dict[str, Any]] = {}
     for v in names:
         if v == baseline:
@@ -118,9 +119,11 @@ def from_summary(summary: dict[str, Any]) -> dict[str, Any]:
         for oid in OUTCOME_IDS:
             kv = summary["variants"][v]["outcomes"][oid]["count"]
             kb = summary["variants"][baseline]["outcomes"][oid]["count"]
-            d, lo, hi = newcombe_difference(kv, summary["variants"][v]["runs"], kb, summary["variants"][baseline]["runs"])
+            nv, nb = summary["variants"][v]["runs"], summary["variants"][baseline]["runs"]
+            d, lo, hi = newcombe_difference(kv, nv, kb, nb)
             differences[v][oid] = {"difference": d, "ci95": [lo, hi]}
-    return _comparison(names, baseline, n, summary.get("seed"), summary.get("title", ""), INDEPENDENT, outcomes, differences)
+    return _comparison(names, baseline, n, summary.get("seed"), summary.get("title", ""), INDEPENDENT, outcomes,
+                       differences)
 
 
 def _comparison(names: list[str], baseline: str, n: int, seed: int | None, title: str, method: str,
@@ -234,4 +237,5 @@ def check_side_by_side(scenarios: list[Any]) -> None:
     horizons = {s.horizon_weeks for s in scenarios}
     if len(horizons) > 1:
         raise InputError("scenario files compared side by side need the same horizon", key="horizon_weeks",
-                         expected="one horizon for all", found=", ".join(f"{s.name}: {s.horizon_weeks}" for s in scenarios))
+                         expected="one horizon for all",
+                         found=", ".join(f"{s.name}: {s.horizon_weeks}" for s in scenarios))

@@ -129,7 +129,7 @@ class ResultsWriter:
         if root.exists() and not root.is_dir():
             raise InputError("the output path exists and is not a folder", key="--out", found=str(root))
         base = root / safe_name(scenario.name)
-        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
         folder = _new_folder(base, f"{stamp}-{scenario_hash[:8]}", root)
         record_events = record_events and record_runs
         manifest: dict[str, Any] = {
@@ -183,13 +183,13 @@ class ResultsWriter:
     # ---------------------------------------------------------------- opening
     @classmethod
     def create(cls, out: str | Path, doctrine: Doctrine, scenario: ScenarioSpec, variants: tuple[str, ...],
-               **options: Any) -> "ResultsWriter":
+               **options: Any) -> ResultsWriter:
         """A writer on a new folder (the same as calling the class)."""
         return cls(out, doctrine, scenario, variants, **options)
 
     @classmethod
     def reopen(cls, folder: str | Path, doctrine: Doctrine, scenario: ScenarioSpec, *, executor: str = "process",
-               workers: int = 1, command: list[str] | None = None) -> tuple["ResultsWriter", dict[str, Aggregates]]:
+               workers: int = 1, command: list[str] | None = None) -> tuple[ResultsWriter, dict[str, Aggregates]]:
         """Reopen an unfinished folder to resume it: (writer, merged aggregates of the chunks already done).
 
         The scenario must be the one the folder was started with (same canonical hash, with the manifest's runs,
@@ -293,8 +293,8 @@ class ResultsWriter:
         _write_json(self.folder / "manifest.json", self.manifest)
 
     def _runs_table(self, res: ChunkResult) -> pa.Table:
-        cols: dict[str, Any] = {"run": pa.array(res.runs["run"], pa.int64()),
-                                "variant": pa.array([res.variant] * len(res.runs["run"]), pa.string()).dictionary_encode()}
+        variant = pa.array([res.variant] * len(res.runs["run"]), pa.string()).dictionary_encode()
+        cols: dict[str, Any] = {"run": pa.array(res.runs["run"], pa.int64()), "variant": variant}
         for k, v in res.runs.items():
             if k == "run":
                 continue
@@ -395,7 +395,7 @@ class ResultsWriter:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _alive(pid: int) -> bool:
@@ -499,7 +499,22 @@ def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], di
     try:
         manifest = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
         summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
-        aggs = {k: Aggregates.from_dict(v) for k, v in json.loads((f / "aggregates.json").read_text(encoding="utf-8")).items()}
+        merged = json.loads((f / "aggregates.json").read_text(encoding="utf-8"))
+        aggs = {k: Aggregates.from_dict(v) for k, v in merged.items()}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"a results file cannot be read ({exc})", file=f) from None
     return manifest, summary, aggs
+
+
+#: What pyarrow raises on a damaged table: the stages above this one catch it by this name and never import pyarrow.
+TableError = pa.ArrowException
+
+
+def read_events(folder: str | Path, run: int, variant: str) -> list[dict[str, Any]]:
+    """The acts of one run of one variant, from a results folder's ``events.parquet``, as rows of week, actor,
+    target, action and rung in the order written."""
+    import pyarrow.compute as pc
+
+    table = pq.read_table(Path(folder) / "events.parquet", filters=[("run", "=", run)])
+    table = table.filter(pc.equal(table.column("variant").cast("string"), variant))
+    return table.select(["week", "actor", "target", "action", "rung"]).to_pylist()

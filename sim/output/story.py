@@ -36,7 +36,8 @@ def _levers(scenario: ScenarioSpec, variant: str | None):
     levers = {lv.name: lv for lv in scenario.levers()}
     name = variant or scenario.baseline_name
     if name not in levers:
-        raise InputError(f"unknown variant '{name}'", key="--variant", expected="one of: " + ", ".join(levers), found=name)
+        raise InputError(f"unknown variant '{name}'", key="--variant", expected="one of: " + ", ".join(levers),
+                         found=name)
     return levers[name]
 
 
@@ -82,7 +83,7 @@ def replay(doctrine: Doctrine, scenario: ScenarioSpec, run: int, variant: str | 
         red_lines_known=True,
         headline=tracker.headline[0].astype(int).tolist(),
         ukraine_axis=tracker.ukraine[0].astype(int).tolist(),
-        first_weeks={oid: (int(w) if w >= 0 else None) for oid, w in zip(OUTCOME_IDS, tracker.first[0])},
+        first_weeks={oid: (int(w) if w >= 0 else None) for oid, w in zip(OUTCOME_IDS, tracker.first[0], strict=True)},
         sampled={k: float(v[0]) for k, v in sorted(model.sampled.items())},
     )
     return _assemble(story, doctrine, acts, world.red_line_log())
@@ -129,7 +130,8 @@ def _assemble(story: dict[str, Any], doctrine: Doctrine, acts: list[dict[str, An
             rl = lines[row["red_line"]]
             week_lines.append({"id": rl.id, "event": row["event"], "actor": rl.actor, "statement": rl.statement,
                                "said_by": rl.said_by, "declared_response": rl.declared_response, "source": rl.source})
-        entry: dict[str, Any] = {"week": w, "headline": story["headline"][w], "acts": week_acts, "red_lines": week_lines}
+        entry: dict[str, Any] = {"week": w, "headline": story["headline"][w], "acts": week_acts,
+                                 "red_lines": week_lines}
         if story.get("ukraine_axis") is not None:
             entry["ukraine_axis"] = story["ukraine_axis"][w]
         weeks.append(entry)
@@ -176,9 +178,11 @@ def story_lines(story: dict[str, Any], quiet_weeks: bool = False) -> list[str]:
         enforced = {r["id"] for r in entry["red_lines"] if r["event"] == "enforced"}
         for r in entry["red_lines"]:
             if r["event"] == "pressed":
-                out.append(f"    red line pressed: {r['id']} still crossed; commitment to {r['declared_response']} holds")
+                out.append(f"    red line pressed: {r['id']} still crossed; "
+                           f"commitment to {r['declared_response']} holds")
                 continue
-            if r["event"] == "enforced" and any(x["id"] == r["id"] and x["event"] == "crossed" for x in entry["red_lines"]):
+            crossed_too = any(x["id"] == r["id"] and x["event"] == "crossed" for x in entry["red_lines"])
+            if r["event"] == "enforced" and crossed_too:
                 continue  # told with its crossing
             verb = "CROSSED and ENFORCED" if r["id"] in enforced else "CROSSED (not enforced)"
             if r["event"] == "enforced":

@@ -84,7 +84,9 @@ KEY_OUTCOMES: tuple[str, ...] = (
 )
 
 #: Variant colours (Okabe and Ito's colour-blind-safe qualitative set), baseline first; markers differ too.
-VARIANT_COLOURS: tuple[str, ...] = ("#000000", "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442")
+VARIANT_COLOURS: tuple[str, ...] = (
+    "#000000", "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442",
+)
 VARIANT_MARKERS: tuple[str, ...] = ("o", "s", "D", "^", "v", "P", "X", "*")
 
 _BLOC_MARKERS = {"russia": "o", "nato": "s", "ukraine": "^", "third": "D"}
@@ -183,7 +185,8 @@ def _footer(fig: Any, text: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------- one variant
-def fan_chart(agg: Aggregates, rung_names: Sequence[str], title: str, folder: Path, name: str = "escalation_fan") -> list[Path]:
+def fan_chart(agg: Aggregates, rung_names: Sequence[str], title: str, folder: Path,
+              name: str = "escalation_fan") -> list[Path]:
     """Share of runs at or above each rung of the Russia-NATO axis, week by week, with sample paths below."""
     n = max(agg.runs, 1)
     at_or_above = share_at_or_above(agg.headline_hist, n)  # (W, 16)
@@ -196,7 +199,8 @@ def fan_chart(agg: Aggregates, rung_names: Sequence[str], title: str, folder: Pa
         upper = at_or_above[:, r]
         lower = at_or_above[:, r + 1] if r + 1 < N_RUNGS else np.zeros_like(upper)
         ax.fill_between(weeks, lower, upper, step="mid", color=RUNG_PALETTE[r], lw=0)
-        handles.append(Patch(facecolor=RUNG_PALETTE[r], edgecolor="#666666", lw=0.4, label=rung_label(r, rung_names, 40)))
+        handles.append(Patch(facecolor=RUNG_PALETTE[r], edgecolor="#666666", lw=0.4,
+                             label=rung_label(r, rung_names, 40)))
     ax.set_ylim(0, 1)
     ax.set_xlim(-0.5, agg.horizon - 0.5)
     ax.set_ylabel("share of runs at or above the rung")
@@ -248,7 +252,8 @@ def occupancy_heatmap(agg: Aggregates, rung_names: Sequence[str], title: str, fo
     return _save(fig, folder, name)
 
 
-def outcome_chart(variant_summary: dict[str, Any], title: str, folder: Path, name: str = "outcome_probabilities") -> list[Path]:
+def outcome_chart(variant_summary: dict[str, Any], title: str, folder: Path,
+                  name: str = "outcome_probabilities") -> list[Path]:
     """Each outcome's probability within the horizon with its 95% Wilson interval, coloured by its rung."""
     outs = variant_summary["outcomes"]
     ids = [i for i in OUTCOME_IDS if i in outs]
@@ -260,7 +265,7 @@ def outcome_chart(variant_summary: dict[str, Any], title: str, folder: Path, nam
     ax.barh(y, p, color=[RUNG_PALETTE[OUTCOME_RUNG.get(i, 1)] for i in ids], edgecolor="#444444", lw=0.5)
     ax.errorbar(p, y, xerr=[np.clip(p - lo, 0, None), np.clip(hi - p, 0, None)], fmt="none", ecolor="black",
                 capsize=3, lw=1)
-    for yi, pi, loi, hii in zip(y, p, lo, hi):
+    for yi, pi, loi, hii in zip(y, p, lo, hi, strict=True):
         ax.text(hii + 0.012, yi, f"{pi:.1%} ({loi:.1%}-{hii:.1%})", va="center", fontsize=7.5)
     ax.set_yticks(y)
     ax.set_yticklabels(ids, fontsize=8.5)
@@ -287,7 +292,7 @@ def max_rung_chart(agg: Aggregates, rung_names: Sequence[str], title: str, folde
                     fmt="none", ecolor="black", capsize=2, lw=0.8)
         reach = np.cumsum(hist[::-1])[::-1] / n
         ax.plot(reach, r, "o--", color="#222222", lw=0.9, ms=3, label="reached: this rung or higher")
-        for ri, s, top in zip(r, share, ci[:, 1]):
+        for ri, s, top in zip(r, share, ci[:, 1], strict=True):
             if s > 0:
                 ax.text(top + 0.015, ri + 0.2, f"{s:.1%}", va="center", fontsize=7)
         ax.set_xlim(0, 1.12)
@@ -344,7 +349,7 @@ def transition_chart(agg: Aggregates, rung_names: Sequence[str], title: str, fol
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white")
     norm = LogNorm(vmin=max(share[share > 0].min(), 1e-5) if (share > 0).any() else 1e-5, vmax=1.0)
     im = ax.imshow(np.ma.masked_where(share <= 0, share), cmap=cmap, origin="lower", norm=norm)
-    for i, j in zip(*np.nonzero(share)):
+    for i, j in zip(*np.nonzero(share), strict=True):
         v = share[i, j]
         ax.text(j, i, f"{v:.0%}" if v >= 0.01 else "<1%", ha="center", va="center", fontsize=6,
                 color="black" if norm(v) > 0.55 else "white")
@@ -359,11 +364,13 @@ def transition_chart(agg: Aggregates, rung_names: Sequence[str], title: str, fol
 
 
 # ------------------------------------------------------------------------------------------- variants
-def comparison_chart(comparison: dict[str, Any], title: str, folder: Path, name: str = "variant_comparison") -> list[Path]:
+def comparison_chart(comparison: dict[str, Any], title: str, folder: Path,
+                     name: str = "variant_comparison") -> list[Path]:
     """Each outcome's probability per variant with 95% intervals, and each variant's difference to the baseline.
 
-    ``comparison`` is the structure built by :mod:`sim.output.comparison`; its ``method`` says how the difference intervals
-    were computed (paired, from per-run data under common random numbers, or Newcombe's independent-sample one).
+    ``comparison`` is the structure built by :mod:`sim.output.comparison`; its ``method`` says how the difference
+    intervals were computed (paired, from per-run data under common random numbers, or Newcombe's independent-sample
+    one).
     """
     variants: list[str] = comparison["variants"]
     base = comparison["baseline"]
@@ -382,7 +389,7 @@ def comparison_chart(comparison: dict[str, Any], title: str, folder: Path, name:
                     ms=5, capsize=2, lw=1, label=v + (" (baseline)" if v == base else ""))
     ax.set_yticks(y)
     ax.set_yticklabels(ids, fontsize=8.5)
-    for yi, oid in zip(y, ids):
+    for yi, oid in zip(y, ids, strict=True):
         ax.axhspan(yi - 0.45, yi + 0.45, xmin=0, xmax=0.012, color=RUNG_PALETTE[OUTCOME_RUNG.get(oid, 1)])
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("probability within the horizon (95% Wilson interval)")
@@ -409,8 +416,8 @@ def comparison_chart(comparison: dict[str, Any], title: str, folder: Path, name:
     ax2.grid(axis="x", alpha=0.3)
     if others:
         ax2.legend(loc="upper left", bbox_to_anchor=(0, -0.08), fontsize=8, ncol=min(len(others), 3))
-    fig.suptitle(f"{title}\nVariant comparison ({comparison['runs']:,} runs per variant, seed {comparison.get('seed', '?')})",
-                 fontsize=10)
+    fig.suptitle(f"{title}\nVariant comparison ({comparison['runs']:,} runs per variant, "
+                 f"seed {comparison.get('seed', '?')})", fontsize=10)
     _footer(fig, "Difference intervals: " + comparison["method_text"])
     return _save(fig, folder, name)
 
@@ -431,7 +438,8 @@ def timeline_chart(story: dict[str, Any], folder: Path, name: str | None = None)
                                   gridspec_kw={"height_ratios": [3, max(1.2, 0.22 * len(actors))]})
     ax.step(weeks, story["headline"], where="mid", color="#222222", lw=1.8, label="Russia-NATO axis (highest rung)")
     if story.get("ukraine_axis") is not None:
-        ax.step(weeks, story["ukraine_axis"], where="mid", color="#777777", lw=1.2, ls="--", label="Russia-Ukraine axis")
+        ax.step(weeks, story["ukraine_axis"], where="mid", color="#777777", lw=1.2, ls="--",
+                label="Russia-Ukraine axis")
     per_week: dict[tuple[int, int], int] = {}
     points: dict[str, tuple[list[float], list[int], list[float], list[str]]] = {}
     for week, a in acts:
@@ -446,7 +454,8 @@ def timeline_chart(story: dict[str, Any], folder: Path, name: str | None = None)
         marker = _BLOC_MARKERS.get(bloc, "o")
         ax.scatter(xs, ys, marker=marker, s=40, c=cols, edgecolor="#222222", lw=0.6, zorder=3)
         ax2.scatter(np.floor(xs), rows, marker=marker, s=34, c=cols, edgecolor="#222222", lw=0.5, zorder=3)
-    crossed = [(w["week"], r) for w in story["weeks"] for r in w.get("red_lines", []) if r["event"] in ("crossed", "enforced")]
+    crossed = [(w["week"], r) for w in story["weeks"] for r in w.get("red_lines", [])
+               if r["event"] in ("crossed", "enforced")]
     marked: dict[int, list[str]] = {}
     for week, r in crossed:
         tag = r["id"] + (" (enforced)" if r["event"] == "enforced" else "")
@@ -474,8 +483,9 @@ def timeline_chart(story: dict[str, Any], folder: Path, name: str | None = None)
     source = "replayed" if story.get("replayed") else "from the event table"
     if not story.get("red_lines_known", True):
         source += "; red-line crossings are recorded only by a replay"
-    ax.set_title(f"{story['title']} [{story['variant']}]\nThe story of run {story['run']} (seed {story['seed']}, {source}): "
-                 f"acts by week on the ladder", fontsize=10)
+    ax.set_title(f"{story['title']} [{story['variant']}]\n"
+                 f"The story of run {story['run']} (seed {story['seed']}, {source}): acts by week on the ladder",
+                 fontsize=10)
     ax2.set_yticks(range(len(actors)))
     ax2.set_yticklabels(actors, fontsize=7.5)
     ax2.set_ylim(-0.7, max(len(actors), 1) - 0.3)

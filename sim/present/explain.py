@@ -49,8 +49,8 @@ def _candidates(doctrine: Doctrine) -> dict[str, list[tuple[str, Any]]]:
             add(f"{a.id}.{name}", "actor attribute", dist)
     for f in doctrine.locations:
         add(f.location.value, "location", f)
-    for name, p in doctrine.parameters.items():
-        add(name, "model parameter", p)
+    for pname, p in doctrine.parameters.items():
+        add(pname, "model parameter", p)
     for oid, rule in OUTCOMES.items():
         add(oid, "outcome", rule)
     return found

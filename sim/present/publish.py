@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, SimError
-from sim.output.folder import load_results
+from sim.output.folder import load_results, read_events
 
 STORY_FILE = "story.json"
 COMPARISON_FILE = "comparison.json"
@@ -56,18 +56,12 @@ def _doctrine_and_scenario(manifest: dict[str, Any]):
 
 def _story_from_events(folder: Path, doctrine: Any, scenario: Any, summary: dict[str, Any], aggs: dict[str, Any],
                        run: int) -> dict[str, Any] | None:
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     from sim.output import story as trace
 
-    path = folder / "events.parquet"
     base = _reference(summary)
-    if not path.is_file() or run not in aggs[base].sample_paths:
+    if not (folder / "events.parquet").is_file() or run not in aggs[base].sample_paths:
         return None
-    table = pq.read_table(path, filters=[("run", "=", run)])
-    table = table.filter(pc.equal(table.column("variant").cast("string"), base))
-    rows = table.select(["week", "actor", "target", "action", "rung"]).to_pylist()
+    rows = read_events(folder, run, base)
     return trace.from_events(doctrine, scenario, run, base, rows, aggs[base].sample_paths[run])
 
 
@@ -147,8 +141,7 @@ def _is_side_by_side(folder: Path) -> bool:
 def redraw(folder: str | Path) -> tuple[list[Path], Path | None]:
     """Redraw every chart of a results or comparison folder (and a results folder's report) from its files,
     without running the model. Returns (chart files, report); a damaged folder is an :class:`InputError`."""
-    from pyarrow import ArrowException
-
+    from sim.output.folder import TableError
     from sim.present.charts import comparison_chart
     from sim.present.report import write_report
 
@@ -161,7 +154,7 @@ def redraw(folder: str | Path) -> tuple[list[Path], Path | None]:
             raise InputError(f"comparison.json cannot be read ({exc})", key="RESULTS_DIR", found=str(folder)) from None
     try:
         return draw_results(folder, replay=False), write_report(folder)
-    except (ValueError, KeyError, TypeError, IndexError, StopIteration, OSError, ArrowException) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, StopIteration, OSError, TableError) as exc:
         # a damaged folder: files present but not what 'escalation run' writes
         raise InputError(f"the results folder is damaged and cannot be drawn ({type(exc).__name__}: {exc})",
                          key="RESULTS_DIR", found=str(folder),

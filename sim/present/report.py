@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import math
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,8 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _table(header: list[str], rows: list[list[Any]], num_cols: set[int] = frozenset(),  # type: ignore[assignment]
-           raw_cols: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+def _table(header: list[str], rows: list[list[Any]], num_cols: AbstractSet[int] = frozenset(),
+           raw_cols: AbstractSet[int] = frozenset()) -> str:
     """An HTML table; cells are escaped except in ``raw_cols`` (HTML built here from escaped parts)."""
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
 
@@ -70,7 +71,8 @@ def _dist_text(d: dict[str, Any]) -> str:
         return f"triangular {d['low']:g} to {d['high']:g}, mode {d['mode']:g}"
     if kind == "normal":
         text = f"normal, mean {d['mean']:g}, sd {d['sd']:g}"
-        lo, hi = (b if isinstance(b, (int, float)) and math.isfinite(b) else None for b in (d.get("low"), d.get("high")))
+        lo, hi = (b if isinstance(b, (int, float)) and math.isfinite(b) else None
+                  for b in (d.get("low"), d.get("high")))
         if lo is None and hi is None:
             return text
         return text + f", clipped to [{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
@@ -130,7 +132,8 @@ def _chart_key(p: Path) -> tuple[int, str]:
 def _charts_section(folder: Path) -> str:
     charts = sorted((folder / "charts").glob("*.png"), key=_chart_key) if (folder / "charts").is_dir() else []
     if not charts:
-        return "<h2 id=\"charts\">Charts</h2><p>No charts were drawn for this batch (run <code>escalation plot</code>).</p>"
+        return ("<h2 id=\"charts\">Charts</h2>"
+                "<p>No charts were drawn for this batch (run <code>escalation plot</code>).</p>")
     parts = ["<h2 id=\"charts\">Charts</h2>"]
     for p in charts:
         data = base64.b64encode(p.read_bytes()).decode("ascii")
@@ -173,22 +176,25 @@ def _assumptions_section(manifest: dict[str, Any]) -> str:
                              f"({', '.join(d.contributors)})" for d in lv.deployments) or "none"
             moves = "; ".join(f"week {m.week}: {m.actor} {m.move}" for m in lv.timeline) or "none"
             ds = lv.policies.deep_strike
-            policy = f"deep strikes {'authorised from week ' + str(ds.from_week) if ds.authorised else 'not authorised'}"
+            policy = "deep strikes " + (f"authorised from week {ds.from_week}" if ds.authorised else "not authorised")
             rows.append([lv.name, lv.description, deps, moves, policy])
         parts.append("<h3>Levers per variant</h3>" + _table(["variant", "description", "deployments", "scripted moves",
                                                               "policies"], rows))
     unc = spec.get("uncertainties") or {}
     if unc:
         rows = [[k, _dist_text(v), v.get("source") or "", v.get("rationale") or ""] for k, v in unc.items()]
-        parts.append("<h3>Uncertainties set by the scenario</h3>" + _table(["parameter", "distribution", "source", "why"], rows))
+        parts.append("<h3>Uncertainties set by the scenario</h3>"
+                     + _table(["parameter", "distribution", "source", "why"], rows))
     if spec.get("overrides"):
-        parts.append("<h3>Doctrine parameters overridden</h3>" + _table(["parameter", "value"], [[k, v] for k, v in spec["overrides"].items()]))
+        overridden = [[k, v] for k, v in spec["overrides"].items()]
+        parts.append("<h3>Doctrine parameters overridden</h3>" + _table(["parameter", "value"], overridden))
     if doctrine is None:
-        parts.append("<p>The doctrine (configs/) could not be read; its red lines and deployment types are not shown.</p>")
+        parts.append("<p>The doctrine (configs/) could not be read; its red lines and deployment types are not "
+                     "shown.</p>")
         return "".join(parts)
     if not same:
-        parts.append("<p class=\"note\">The doctrine in configs/ has changed since this batch ran (its hash differs from "
-                     "the manifest's): the red lines and deployment types below are today's.</p>")
+        parts.append("<p class=\"note\">The doctrine in configs/ has changed since this batch ran (its hash differs "
+                     "from the manifest's): the red lines and deployment types below are today's.</p>")
     rows = [[rl.id, rl.statement, f"{rl.said_by}, {rl.date}", rl.declared_response,
              _dist_text(rl.credibility.model_dump(mode="json")),
              "yes" if rl.persistent else "no", rl.source] for rl in doctrine.red_lines]
@@ -217,9 +223,10 @@ def render(folder: str | Path) -> str:
             f"<title>{_e(summary['title'])}</title><style>{_CSS}</style></head><body>")
     intro = (f"<h1>{_e(summary['title'])}</h1><p class=\"note\" id=\"not-a-forecast\">{_e(NOT_A_FORECAST)}</p>"
              f"<h2 id=\"question\">The question</h2><p>{_e(summary['question'])}</p>"
-             f"<p class=\"small\">Scenario <code>{_e(summary['scenario'])}</code>, {summary['runs']:,} runs per variant, "
-             f"{summary['horizon_weeks']} weeks, seed {summary['seed']}, status {_e(status)}, finished "
-             f"{_e(manifest.get('finished'))}. Every run replays from the seed and its index.</p>")
+             f"<p class=\"small\">Scenario <code>{_e(summary['scenario'])}</code>, "
+             f"{summary['runs']:,} runs per variant, {summary['horizon_weeks']} weeks, seed {summary['seed']}, "
+             f"status {_e(status)}, finished {_e(manifest.get('finished'))}. "
+             "Every run replays from the seed and its index.</p>")
     body = [
         intro,
         _summary_section(summary),

@@ -6,7 +6,7 @@ A run's sampled value is the quantile of a keyed uniform draw, so it is a pure f
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
@@ -47,7 +47,7 @@ class Uniform(_Dist):
         return self.low + (self.high - self.low) * np.asarray(u)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if not self.low <= self.high:
             raise ValueError(f"low must not exceed high, found low={self.low}, high={self.high}")
         return self
@@ -73,7 +73,7 @@ class Triangular(_Dist):
         return np.where(u < fc, left, right)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high:
             raise ValueError(f"expected low <= mode <= high, found {self.low}, {self.mode}, {self.high}")
         return self
@@ -97,7 +97,7 @@ class Normal(_Dist):
         return np.clip(self.mean + self.sd * z, self.low, self.high)
 
     @model_validator(mode="after")
-    def _finite_mean(self) -> "Normal":
+    def _finite_mean(self) -> Normal:
         if not (math.isfinite(self.mean) and math.isfinite(self.sd)):
             raise ValueError("mean and sd must be finite numbers")
         if not self.low < self.high:
@@ -105,4 +105,4 @@ class Normal(_Dist):
         return self
 
 
-Distribution = Annotated[Union[Fixed, Uniform, Triangular, Normal], Field(discriminator="dist")]
+Distribution = Annotated[Fixed | Uniform | Triangular | Normal, Field(discriminator="dist")]

@@ -6,7 +6,7 @@ Every model forbids unknown keys and is frozen; cross-references are checked onc
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -81,7 +81,7 @@ class ActorSpec(Sourced):
     attributes: dict[AttributeName, Distribution]
 
     @model_validator(mode="after")
-    def _attributes_sourced(self) -> "ActorSpec":
+    def _attributes_sourced(self) -> ActorSpec:
         for name, dist in self.attributes.items():
             if not dist.source:
                 raise ValueError(f"attribute '{name}' of actor '{self.id}' has no source")
@@ -98,7 +98,8 @@ class ConditionDeployment(Frozen):
 
 
 class ConditionDeepStrike(Frozen):
-    """True in a week with a Ukrainian deep strike into Russia (with Western weapons unless said otherwise)."""
+    """True in a week with a Ukrainian deep strike into Russia. With ``western_weapons`` (the default) only a strike
+    with Western-supplied weapons counts: one under a deep-strike policy that names suppliers."""
 
     kind: Literal["deep_strike"]
     western_weapons: bool = True
@@ -146,29 +147,27 @@ class ConditionAny(Frozen):
     """True where any of its conditions holds."""
 
     kind: Literal["any"]
-    of: list["Condition"] = Field(min_length=1)
+    of: list[Condition] = Field(min_length=1)
 
 
 class ConditionAll(Frozen):
     """True where all of its conditions hold."""
 
     kind: Literal["all"]
-    of: list["Condition"] = Field(min_length=1)
+    of: list[Condition] = Field(min_length=1)
 
 
 Condition = Annotated[
-    Union[
-        ConditionDeployment,
-        ConditionDeepStrike,
-        ConditionStrategicStrike,
-        ConditionTerritorialThreat,
-        ConditionMove,
-        ConditionNatoAttack,
-        ConditionNuclearUse,
-        ConditionAtWar,
-        ConditionAny,
-        ConditionAll,
-    ],
+    ConditionDeployment
+    | ConditionDeepStrike
+    | ConditionStrategicStrike
+    | ConditionTerritorialThreat
+    | ConditionMove
+    | ConditionNatoAttack
+    | ConditionNuclearUse
+    | ConditionAtWar
+    | ConditionAny
+    | ConditionAll,
     Field(discriminator="kind"),
 ]
 ConditionAny.model_rebuild()
@@ -281,7 +280,7 @@ class ModelParameter(Sourced):
     high: float
 
     @model_validator(mode="after")
-    def _in_range(self) -> "ModelParameter":
+    def _in_range(self) -> ModelParameter:
         if not self.low <= self.value <= self.high:
             raise ValueError(f"value {self.value} outside its range [{self.low}, {self.high}]")
         return self
@@ -301,7 +300,7 @@ class Doctrine(Frozen):
     parameters: dict[Identifier, ModelParameter]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Doctrine":
+    def _consistent(self) -> Doctrine:
         if [r.rung for r in self.ladder] != list(range(16)):
             raise ValueError("the ladder must list rungs 0 to 15 in order")
         for group, items in (

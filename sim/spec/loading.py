@@ -51,7 +51,8 @@ def load_doctrine(configs: str | Path | None = None) -> Doctrine:
     """Load and validate every doctrine file in ``configs`` (default: :func:`default_configs_dir`)."""
     folder = Path(configs) if configs is not None else default_configs_dir()
     if not folder.is_dir():
-        raise InputError("doctrine folder not found", file=folder, expected="a folder with " + ", ".join(DOCTRINE_FILES))
+        raise InputError("doctrine folder not found", file=folder,
+                         expected="a folder with " + ", ".join(DOCTRINE_FILES))
     stamp = max((folder / f).stat().st_mtime for f in DOCTRINE_FILES if (folder / f).exists()) if any(
         (folder / f).exists() for f in DOCTRINE_FILES
     ) else 0.0
@@ -68,7 +69,8 @@ def load_doctrine(configs: str | Path | None = None) -> Doctrine:
             raise InputError("expected a mapping", file=path, line=1, expected="keys: " + ", ".join(keys))
         for k in doc.data:
             if k not in keys:
-                raise InputError(f"unknown key '{k}'", file=path, line=doc.lines.get((k,)), expected="one of: " + ", ".join(keys))
+                raise InputError(f"unknown key '{k}'", file=path, line=doc.lines.get((k,)),
+                                 expected="one of: " + ", ".join(keys))
         for k in keys:
             if k not in doc.data:
                 raise InputError(f"missing required key '{k}'", file=path, line=1)

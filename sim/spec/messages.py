@@ -9,6 +9,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sim.errors import InputError
 from sim.spec.yaml_reader import Document, Path_, _format_path, _key_text
@@ -48,7 +49,8 @@ def _allowed_keys(root: type[BaseModel], loc: Path_) -> list[str] | None:
             for c in candidates
             if isinstance(c, type)
             and issubclass(c, BaseModel)
-            and any(part in typing.get_args(f.annotation) for f in c.model_fields.values() if typing.get_origin(f.annotation) is typing.Literal)
+            and any(part in typing.get_args(f.annotation) for f in c.model_fields.values()
+                    if typing.get_origin(f.annotation) is typing.Literal)
         ]
         if not nxt and tagged:
             nxt = tagged
@@ -64,10 +66,9 @@ def _data_path(data: Any, loc: Path_) -> Path_:
     out: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
             out.append(part)
         elif isinstance(node, dict) and part not in node and isinstance(part, str) and out and part == loc[-1]:
@@ -102,7 +103,7 @@ def _node_at(data: Any, path: Path_) -> Any:
     return node
 
 
-def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str | None, Any]:
+def _describe(err: ErrorDetails, allowed: list[str] | None) -> tuple[str, str | None, Any]:
     """(message, expected, found) for one pydantic error."""
     kind = err["type"]
     msg: str = err["msg"]
@@ -138,7 +139,8 @@ def _describe(err: dict[str, Any], allowed: list[str] | None) -> tuple[str, str 
     return (msg[:1].lower() + msg[1:], None, found)
 
 
-def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[str, Document], root_of: dict[str, str]) -> InputError:
+def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[str, Document],
+                     root_of: dict[str, str]) -> InputError:
     """Turn a pydantic ValidationError into one InputError naming file, line and key (first error first)."""
     errors = exc.errors(include_url=False)
     # a misspelled key shows up both as unknown and as missing: the unknown one says more
@@ -150,13 +152,15 @@ def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[st
         errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"][:-1]) == parent)]
     loc = tuple(first["loc"])
     top = loc[0] if loc else None
-    doc = docs[root_of.get(top, next(iter(docs)))] if docs else None
+    name = root_of.get(top, "") if isinstance(top, str) else ""  # the file that holds the top-level key
+    doc = docs[name or next(iter(docs))] if docs else None
     data = doc.data if doc else {}
     path = _data_path(data, loc)
     allowed = _allowed_keys(model, loc) if first["type"] == "extra_forbidden" else None
     node = _node_at(data, path)
     if isinstance(node, dict) and first["type"] == "value_error":  # a mapping-level check that names one of its keys
-        named = [k for k in node if isinstance(k, str) and (f"'{k}'" in first["msg"] or f"'{k.partition('.')[0]}'" in first["msg"])]
+        named = [k for k in node
+                 if isinstance(k, str) and (f"'{k}'" in first["msg"] or f"'{k.partition('.')[0]}'" in first["msg"])]
         if named:
             path = path + (named[0],)
     message, expected, found = _describe(first, allowed)

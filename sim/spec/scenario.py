@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -24,7 +25,7 @@ def _doctrine(info: ValidationInfo) -> Doctrine | None:
     return (info.context or {}).get("doctrine") if info.context else None
 
 
-def _choices(values: list[str]) -> str:
+def _choices(values: Iterable[str]) -> str:
     return ", ".join(values)
 
 
@@ -64,7 +65,7 @@ class DeploymentSpec(Frozen):
         return v
 
     @model_validator(mode="after")
-    def _coherent(self, info: ValidationInfo) -> "DeploymentSpec":
+    def _coherent(self, info: ValidationInfo) -> DeploymentSpec:
         if self.end_week is not None and self.end_week <= self.start_week:
             raise ValueError(f"end_week ({self.end_week}) must come after start_week ({self.start_week})")
         doctrine = _doctrine(info)
@@ -197,7 +198,8 @@ class ScenarioSpec(Frozen):
                 actor, _, attr = key.partition(".")
                 ids = doctrine.ids("actors")
                 if actor not in ids:
-                    raise ValueError(f"unknown actor '{actor}' in '{key}'; expected 'actor.attribute' with an actor of: {_choices(ids)}")
+                    raise ValueError(f"unknown actor '{actor}' in '{key}'; expected 'actor.attribute' with an actor "
+                                     f"of: {_choices(ids)}")
                 attrs = sorted(doctrine.actor(actor).attributes)
                 if attr not in attrs:
                     raise ValueError(f"unknown attribute '{attr}' of '{actor}'; expected one of: {_choices(attrs)}")
@@ -212,30 +214,35 @@ class ScenarioSpec(Frozen):
                 raise ValueError(f"override '{key}' must be a finite number, found {value}")
             if doctrine is not None:
                 if key not in doctrine.parameters:
-                    raise ValueError(f"unknown parameter '{key}'; expected one of: {_choices(sorted(doctrine.parameters))}")
+                    raise ValueError(f"unknown parameter '{key}'; expected one of: "
+                                     f"{_choices(sorted(doctrine.parameters))}")
                 p = doctrine.parameters[key]
                 if not p.low <= value <= p.high:
                     raise ValueError(f"override '{key}' = {value} is outside its range [{p.low}, {p.high}]")
         return v
 
     @model_validator(mode="after")
-    def _weeks_within_horizon(self) -> "ScenarioSpec":
+    def _weeks_within_horizon(self) -> ScenarioSpec:
         h = self.horizon_weeks
         for where, levers in [("", self)] + [(f"variant '{v.name}': ", v) for v in self.variants]:
             for d in levers.deployments or []:
                 if d.start_week >= h:
-                    raise ValueError(f"{where}deployment '{d.id}' starts in week {d.start_week}, beyond the horizon of {h} weeks (0 to {h - 1})")
+                    raise ValueError(f"{where}deployment '{d.id}' starts in week {d.start_week}, beyond the horizon "
+                                     f"of {h} weeks (0 to {h - 1})")
             for m in levers.timeline or []:
                 if m.week >= h:
-                    raise ValueError(f"{where}move '{m.move}' in week {m.week} is beyond the horizon of {h} weeks (0 to {h - 1})")
+                    raise ValueError(f"{where}move '{m.move}' in week {m.week} is beyond the horizon of {h} weeks "
+                                     f"(0 to {h - 1})")
             ids = [d.id for d in levers.deployments or []]
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{where}deployment ids must be unique, found {ids}")
         names = [self.baseline_name] + [v.name for v in self.variants]
         if len(set(names)) != len(names):
-            raise ValueError(f"variant names must be unique and differ from the baseline '{self.baseline_name}', found {names}")
+            raise ValueError(f"variant names must be unique and differ from the baseline '{self.baseline_name}', "
+                             f"found {names}")
         if self.policies.deep_strike.authorised and self.policies.deep_strike.from_week >= h:
-            raise ValueError(f"deep strikes authorised from week {self.policies.deep_strike.from_week}, beyond the horizon of {h} weeks")
+            raise ValueError(f"deep strikes authorised from week {self.policies.deep_strike.from_week}, beyond the "
+                             f"horizon of {h} weeks")
         return self
 
     def levers(self) -> list[Levers]:

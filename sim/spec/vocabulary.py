@@ -11,12 +11,12 @@ True
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from sim.errors import InputError
 
 
-class _Vocabulary(str, Enum):
+class _Vocabulary(StrEnum):
     """A string enum with a strict parser that names the valid choices."""
 
     @classmethod
@@ -30,9 +30,6 @@ class _Vocabulary(str, Enum):
                 expected="one of: " + ", ".join(m.value for m in cls),
                 found=text,
             ) from None
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Bloc(_Vocabulary):

@@ -13,7 +13,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
@@ -26,7 +26,10 @@ MAX_DEPTH = 40
 #: Most YAML nodes a document may expand to (aliases expanded, as the validated data would hold them).
 MAX_NODES = 100_000
 
-_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _SafeLoader = yaml.CSafeLoader
+else:  # libyaml's loader when PyYAML was built with it; the pure-Python one has the same interface
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 Path_ = tuple[Any, ...]
@@ -98,21 +101,23 @@ class _ValueProblem(yaml.constructor.ConstructorError):
     """A scalar the safe loader recognises but cannot turn into a value (a date like 2024-13-45, a huge integer)."""
 
 
-class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
+class _Loader(_SafeLoader):
     """The safe loader (libyaml's when present), with value errors tied to the node they come from."""
+
+    #: The innermost node whose construction failed, once one has.
+    failed_node: yaml.Node | None = None
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except yaml.constructor.ConstructorError as exc:
-            if getattr(exc, "node", None) is None:  # the innermost node is the one at fault
-                exc.node = node  # type: ignore[attr-defined]
+        except yaml.constructor.ConstructorError:
+            if self.failed_node is None:  # the innermost node is the one at fault
+                self.failed_node = node
             raise
         except (ValueError, OverflowError, TypeError) as exc:
             problem = "an integer too long to read" if "integer string conversion" in str(exc) else str(exc)
-            error = _ValueProblem(None, None, problem, node.start_mark)
-            error.node = node  # type: ignore[attr-defined]
-            raise error from None
+            self.failed_node = node
+            raise _ValueProblem(None, None, problem, node.start_mark) from None
 
 
 def parse_yaml(text: str, file: str) -> Document:
@@ -138,22 +143,21 @@ def parse_yaml(text: str, file: str) -> Document:
         try:
             data = loader.construct_document(node)
         except yaml.constructor.ConstructorError as exc:
-            raise _constructor_error(exc, file, lines, where) from None
+            raise _constructor_error(exc, loader.failed_node, file, lines, where) from None
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, text, file) from None
     except UnicodeError as exc:
-        raise InputError(f"invalid YAML: a character escape names no character ({exc.reason})", file=file) from None
+        raise InputError(f"invalid YAML: a character escape names no character ({_reason(exc)})", file=file) from None
     finally:
         loader.dispose()
     _check_numbers(data, (), file, lines)
     return Document(file=file, data=data, lines=lines)
 
 
-def _constructor_error(exc: yaml.constructor.ConstructorError, file: str, lines: dict[Path_, int],
-                       where: dict[int, Path_]) -> InputError:
+def _constructor_error(exc: yaml.constructor.ConstructorError, node: yaml.Node | None, file: str,
+                       lines: dict[Path_, int], where: dict[int, Path_]) -> InputError:
     mark = exc.problem_mark
     line = mark.line + 1 if mark else None
-    node = getattr(exc, "node", None)
     path = where.get(id(node)) if node is not None else None
     key = _format_path(path) if path else _key_at_line(lines, line)
     if isinstance(exc, _ValueProblem):
@@ -170,6 +174,24 @@ def _constructor_error(exc: yaml.constructor.ConstructorError, file: str, lines:
     )
 
 
+def _reason(exc: UnicodeError) -> str:
+    """What a Unicode error says went wrong: its subclasses name a reason, the base class only has a message."""
+    if isinstance(exc, (UnicodeDecodeError, UnicodeEncodeError, UnicodeTranslateError)):
+        return exc.reason
+    return str(exc)
+
+
+class _Mark(Protocol):
+    """A place in the text: PyYAML's marks and libyaml's."""
+
+    line: int
+
+
+def _line(mark: _Mark | None) -> int | None:
+    """The 1-based line of a mark."""
+    return mark.line + 1 if mark is not None else None
+
+
 def _key_at_line(lines: dict[Path_, int], line: int | None) -> str | None:
     """The longest key path that starts on ``line``, if any."""
     paths = [p for p, n in lines.items() if n == line and p]
@@ -183,24 +205,26 @@ def _prescan(text: str, file: str) -> None:
     try:
         while loader.check_event():
             event = loader.get_event()
+            if event is None:  # check_event said there was one
+                break
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 nodes += 1
                 if depth > MAX_DEPTH:
                     raise InputError(f"nesting deeper than {MAX_DEPTH} levels", file=file,
-                                     line=event.start_mark.line + 1, expected=f"at most {MAX_DEPTH} nested levels")
+                                     line=_line(event.start_mark), expected=f"at most {MAX_DEPTH} nested levels")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
             elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
                 nodes += 1
             if nodes > MAX_NODES:
                 raise InputError(f"the document has more than {MAX_NODES:,} YAML nodes", file=file,
-                                 line=event.start_mark.line + 1,
+                                 line=_line(event.start_mark),
                                  hint="A scenario file this large is almost certainly a mistake")
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, text, file) from None
     except UnicodeError as exc:  # an escape such as "\\ud800" that names no character
-        raise InputError(f"invalid YAML: a character escape names no character ({exc.reason})", file=file) from None
+        raise InputError(f"invalid YAML: a character escape names no character ({_reason(exc)})", file=file) from None
     finally:
         loader.dispose()
 
@@ -208,8 +232,9 @@ def _prescan(text: str, file: str) -> None:
 def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> InputError:
     if isinstance(exc, yaml.reader.ReaderError):
         line = text[: exc.position].count("\n") + 1
-        return InputError(f"invalid YAML: character {ord(exc.character) if isinstance(exc.character, str) else exc.character:#06x} "
-                          "is not allowed in YAML text", file=file, line=line, hint="Remove control characters")
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        return InputError(f"invalid YAML: character {code:#06x} is not allowed in YAML text", file=file, line=line,
+                          hint="Remove control characters")
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     return InputError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None)

@@ -59,7 +59,7 @@ def test_war_is_the_state_of_war(doctrine):
     war = np.flatnonzero(happened(res, "nato_russia_war"))
     assert len(war) > 0
     ev = res.events
-    started = {int(r) for r, a in zip(ev["run"], ev["action"]) if a == "general_war"}
+    started = {int(r) for r, a in zip(ev["run"], ev["action"], strict=False) if a == "general_war"}
     assert set(res.runs["run"][war].tolist()) <= started
 
 
@@ -67,7 +67,8 @@ def test_war_is_the_state_of_war(doctrine):
 def test_airspace_incidents_fall_on_frontline_states(doctrine, scenario):
     res = run(doctrine, scenario, 800, events=True)
     frontline = {g.member for g in doctrine.geography if g.borders}
-    targets = [t for t, a in zip(res.events["target"], res.events["action"]) if a in ("airspace_violation", "spillover")]
+    events = zip(res.events["target"], res.events["action"], strict=True)
+    targets = [t for t, a in events if a in ("airspace_violation", "spillover")]
     assert len(targets) > 20
     assert sum(t in frontline for t in targets) / len(targets) >= 0.9
 
@@ -97,8 +98,8 @@ def test_ceasefire_proposals_and_restraint_change_the_world(doctrine):
         return m
 
     assert model_after(with_moves["restraint"], 2).world.tension.mean() < model_after(plain, 2).world.tension.mean()
-    a = simulate(Context.build(doctrine, with_moves["ceasefire_proposal"], with_moves["ceasefire_proposal"].levers()[0]),
-                 np.arange(4000), "p")
+    proposal = with_moves["ceasefire_proposal"]
+    a = simulate(Context.build(doctrine, proposal, proposal.levers()[0]), np.arange(4000), "p")
     b = simulate(Context.build(doctrine, plain, plain.levers()[0]), np.arange(4000), "q")
     d, lo, _ = paired(a, b, "ceasefire")
     assert lo > 0, d
@@ -142,7 +143,7 @@ def test_nato_nuclear_answer_is_one_decision_per_crisis(doctrine):
               overrides={"nato_nuclear_response_rate": 1.0})
     ev = res.events
     answers: dict[int, int] = {}
-    for r, a in zip(ev["run"], ev["action"]):
+    for r, a in zip(ev["run"], ev["action"], strict=False):
         if a == "nato_nuclear_response":
             answers[int(r)] = answers.get(int(r), 0) + 1
     assert all(n == 1 for n in answers.values())
@@ -159,7 +160,7 @@ def test_the_backtest_has_the_rhythm_of_the_record(doctrine):
     actions = np.asarray(ev["action"])
     runs = np.asarray(ev["run"])
     strikes = (actions == "massed_strikes") & (weeks >= 33)
-    strike_weeks = len(set(zip(runs[strikes].tolist(), weeks[strikes].tolist())))
+    strike_weeks = len(set(zip(runs[strikes].tolist(), weeks[strikes].tolist(), strict=False)))
     assert strike_weeks / (1500 * (149 - 33)) > 0.25
     hybrid = weeks[actions == "hybrid_attack"]
     assert (hybrid >= 96).sum() > (hybrid < 96).sum()

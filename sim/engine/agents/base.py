@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.engine.world import World
 from sim.spec.distributions import Normal
-from sim.spec.doctrine import ActorSpec
+from sim.spec.doctrine import ActorSpec, AttributeName
 
 if TYPE_CHECKING:
     from sim.engine.model import EscalationModel
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 class Actor(mesa.Agent):
     """Base of every actor agent: its spec, its sampled attributes and no-op stages."""
 
-    model: "EscalationModel"
+    model: EscalationModel
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model)
         self.spec = spec
         self.actor_id = spec.id
@@ -35,7 +35,7 @@ class Actor(mesa.Agent):
     def p(self) -> dict[str, float]:
         return self.model.world.ctx.params
 
-    def attribute(self, name: str) -> np.ndarray:
+    def attribute(self, name: AttributeName) -> np.ndarray:
         """This actor's attribute ``name``, sampled once per run (the scenario's uncertainty overrides it)."""
         key = f"{self.actor_id}.{name}"
         dist = self.world.ctx.scenario.uncertainties.get(key) or self.spec.attributes[name]

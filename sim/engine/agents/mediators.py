@@ -68,7 +68,7 @@ class Mediator(Actor):
     cost of every nuclear option (sim/engine/agents/russia.py).
     Source: DOMAIN.md 2.1 China row (12-point paper: 'nuclear weapons must not be used')."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.mediation = Mediation(self)
 

@@ -21,7 +21,7 @@ class Member(Actor):
     Article 4. Its answers and their rungs are the ``side: nato`` rows of configs/responses.yaml; each answers last
     week's act (their lag is one week). Sources: DOMAIN.md 2.1 member rows; DOMAIN.md 3.1."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.member = self.world.members.index(spec.id)
         self.resolve = self.attribute("resolve")
@@ -51,10 +51,11 @@ class Member(Actor):
              & (self.u("retaliate", where=forces) < p["national_retaliation_rate"] * hawk * self.resolve)),
         ]
         prop = self.article4_propensity
+        struck = forces | territory
         w.article4_request |= (
             (hybrid & (self.u("a4_hybrid", where=hybrid) < p["hybrid_article4_factor"] * prop))
             | (airspace & (self.u("a4_airspace", where=airspace) < p["airspace_article4_factor"] * prop))
-            | ((forces | territory) & (self.u("a4_strike", where=forces | territory) < p["strike_article4_factor"] * prop))
+            | (struck & (self.u("a4_strike", where=struck) < p["strike_article4_factor"] * prop))
         )
         if forces.any() and len(w.deployments):
             leads = np.flatnonzero(w.dep_lead == m)
@@ -97,7 +98,7 @@ class Alliance(Actor):
     seed 001_3227528b8a3d3f35.txt (leaders divided); DOMAIN.md 7 (Swift Centre: 11% US nuclear strike within 90
     days of Russian use)."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.cohesion = self.attribute("cohesion")
         self.resolve = self.attribute("resolve")

@@ -57,7 +57,7 @@ class Russia(Actor):
     the ladder and is discharged by the answer that meets it).
     """
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.resolve = self.attribute("resolve")
         self.risk_tolerance = self.attribute("risk_tolerance")
@@ -73,7 +73,8 @@ class Russia(Actor):
         self._top = float(w.ctx.severity.max())
 
     def perceive(self) -> None:
-        """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it raises."""
+        """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it
+        raises."""
         w = self.world
         noise = np.exp(self.p["misperception_sigma"] * w.streams.normal("russia:misperception", w.week))
         w.perceived = w.provocation * noise
@@ -227,7 +228,6 @@ class Russia(Actor):
         """The week's acts of a campaign under way (massed strikes in waves, a sabotage campaign): a campaign starts
         when its option is first fired, repeats each later week with its tempo while its preconditions hold, and
         ends at its weekly end rate. Returns where it strikes this week (besides ``fired``)."""
-        w = self.world
         running = axis.campaign[k]
         if running.any():
             ended = running & (self.u(f"campaign_end:{axis.ids[k]}", where=running) < axis.campaign_end[k])
@@ -295,7 +295,7 @@ class Russia(Actor):
         """Combat troops at war with Russia's forces: every week of fighting, each combatant deployment standing in
         Ukraine is in combat with them with chance ``combat_contact_rate x exposure`` (capped at 1), a strike on
         NATO forces that its lead contributor may answer (seed 000: 'a direct Russia-NATO confrontation')."""
-        w, p, model = self.world, self.p, self.model
+        w, p, _model = self.world, self.p, self.model
         for d in np.flatnonzero(w.dep_combatant & w.dep_inside):
             standing = w.fighting & w.dep_active[:, d]
             if not standing.any():

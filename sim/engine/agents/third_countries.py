@@ -18,7 +18,7 @@ class DialogueVoice(Actor):
     """A third country that calls for dialogue (India) lifts the success of mediation in proportion to its leverage.
     Source: DOMAIN.md 2.1 India row; seed 001_3227528b8a3d3f35.txt (India urged dialogue)."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.leverage = self.attribute("leverage")
 
@@ -33,7 +33,7 @@ class Supplier(Actor):
     under threat (``troop_supplier``: North Korea, about 11,000 troops in the Kursk counter-offensive).
     Sources: DOMAIN.md 2.1 Iran and North Korea rows; DOMAIN.md 3 row 24."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.capability = self.attribute("capability")
         self.roles = {r.value for r in spec.roles}
@@ -53,7 +53,7 @@ class NuclearHost(Actor):
     Sources: DOMAIN.md 2.1 Belarus row (hosts tactical nuclear weapons; some drones entering Poland came from
     Belarus); DOMAIN.md 3 row 14."""
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.capability = self.attribute("capability")
         self.launches = "launch_area" in {r.value for r in spec.roles}

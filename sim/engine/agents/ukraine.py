@@ -21,7 +21,7 @@ class Ukraine(Actor):
     US and UK to allow ATACMS and Storm Shadow strikes); DOMAIN.md 10 (Spiderweb).
     """
 
-    def __init__(self, model: "EscalationModel", spec: ActorSpec) -> None:
+    def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.resolve = self.attribute("resolve")
         self.capability = self.attribute("capability")
@@ -34,7 +34,8 @@ class Ukraine(Actor):
         suppliers = self.world.ctx.levers.policies.deep_strike.suppliers
         if not suppliers:
             return np.ones(self.world.size)
-        return sum(m.capability for m in self.model.members if m.actor_id in suppliers)
+        capabilities = (m.capability for m in self.model.members if m.actor_id in suppliers)
+        return sum(capabilities, start=np.zeros(self.world.size))
 
     def act(self) -> None:
         w, p = self.world, self.p
