@@ -67,29 +67,32 @@ class EscalationModel(mesa.Model):
         self.sampled: dict[str, np.ndarray] = {}
         self.world = World(ctx, Streams(ctx.scenario.seed, run_ids), record_events)
         specs = sorted(ctx.doctrine.actors, key=lambda s: _ORDER[agent_class(s).__name__])
-        roster: list[Actor] = [agent_class(spec)(self, spec) for spec in specs]
-        self.roster = roster
-        self.russia: Russia = next(a for a in roster if isinstance(a, Russia))
-        self.ukraine: Ukraine = next(a for a in roster if isinstance(a, Ukraine))
-        self.alliance: Alliance = next(a for a in roster if isinstance(a, Alliance))
-        by_id = {a.actor_id: a for a in roster}
-        self.members: list[Member] = [by_id[m] for m in self.world.members]
-        self.week = 0
+        for spec in specs:  # each agent registers itself with the model; stages run in this order
+            agent_class(spec)(self, spec)
+        by_type = self.agents_by_type
+        self.russia: Russia = by_type[Russia][0]
+        self.ukraine: Ukraine = by_type[Ukraine][0]
+        self.alliance: Alliance = by_type[Alliance][0]
+        self.members: list[Member] = sorted(by_type[Member], key=lambda m: m.member)  # as world.members
         self._cache_week = -1
         self._cache: dict[str, object] = {}
         self._fixed: dict[str, np.ndarray] = {}  # per-run constants derived from sampled attributes
 
+    @property
+    def week(self) -> int:
+        """The week the replicates are in: Mesa's step counter, less the step under way."""
+        return self.world.week
+
     # ---------------------------------------------------------------- stepping
     def step(self) -> None:
-        """Advance all replicates by one week."""
+        """Advance all replicates by one week (Mesa counts the step in ``steps`` before this body runs)."""
         w = self.world
-        w.begin_week(self.week)
+        w.begin_week(self.steps - 1)
         for stage in STAGES:
             self.agents.do(stage)
         self._resolve()
         w.end_week()
-        self.week += 1
-        if self.week >= w.horizon:
+        if self.steps >= w.horizon:
             self.running = False
 
     def _resolve(self) -> None:
@@ -99,11 +102,6 @@ class EscalationModel(mesa.Model):
         broken = w.ceasefire & (u < self.ctx.params["ceasefire_break_rate"])
         w.ceasefire &= ~broken
         w.fighting |= broken
-
-    def run(self) -> None:
-        """Step to the horizon."""
-        while self.running:
-            self.step()
 
     # ---------------------------------------------------------------- helpers the agents share
     def _weekly(self, key: str, compute):
@@ -232,7 +230,7 @@ def simulate(ctx: Context, run_ids: np.ndarray, variant: str, record_events: boo
     """Run the model over ``run_ids`` to the horizon and return the chunk's result."""
     model = EscalationModel(ctx, np.asarray(run_ids, dtype=np.int64), record_events)
     try:
-        model.run()
+        model.run_model()
         return model.result(variant)
     finally:
         _forget(model)
@@ -249,6 +247,6 @@ def _forget(model: mesa.Model) -> None:
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
-    for agent in vars(model).get("roster", ()):
+    for agent in list(model.agents):
         vars(agent).clear()
     vars(model).clear()

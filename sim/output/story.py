@@ -68,7 +68,7 @@ def replay(doctrine: Doctrine, scenario: ScenarioSpec, run: int, variant: str | 
     lv = _levers(scenario, variant)
     ctx = Context.build(doctrine, scenario, lv)
     model = EscalationModel(ctx, np.array([run], dtype=np.int64), record_events=True)
-    model.run()
+    model.run_model()
     world = model.world
     tracker = world.outcomes
     ev = world.events()
