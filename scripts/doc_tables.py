@@ -25,8 +25,8 @@ def parameters(doctrine: Doctrine) -> list[str]:
 
 
 def responses(doctrine: Doctrine) -> list[str]:
-    rows = ["| Option | Side / axis | Rung | Cost | Lag (weeks) | Requires | Decided by | Reach | Campaign (tempo, end) |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| Option | Side / axis | Rung | Cost | Lag (weeks) | Requires | Decided by | Reach "
+            "| Campaign (tempo, end) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in doctrine.responses:
         campaign = f"{r.campaign_tempo:g}, {r.campaign_end_rate:g}" if r.campaign_tempo else "-"
         rows.append(f"| `{r.id}` | {r.side} / {r.axis} | {r.rung} | {r.cost:g} | {r.lag_weeks[0]}-{r.lag_weeks[1]} | "
@@ -48,10 +48,8 @@ def red_lines(doctrine: Doctrine) -> list[str]:
     rows = ["| Red line | Condition | Declared response | Credibility | Persistent |", "|---|---|---|---|---|"]
     for rl in doctrine.red_lines:
         c = rl.credibility
-        cred = {"uniform": lambda: f"uniform {c.low:g}-{c.high:g}",
-                "triangular": lambda: f"triangular {c.low:g}, {c.mode:g}, {c.high:g}",
-                "fixed": lambda: f"fixed {c.value:g}",
-                "normal": lambda: f"normal {c.mean:g}, sd {c.sd:g}"}[c.dist]()
+        cred = {"uniform": "uniform {c.low:g}-{c.high:g}", "triangular": "triangular {c.low:g}, {c.mode:g}, {c.high:g}",
+                "fixed": "fixed {c.value:g}", "normal": "normal {c.mean:g}, sd {c.sd:g}"}[c.dist].format(c=c)
         rows.append(f"| `{rl.id}` ({rl.said_by}, {rl.date}) | {_condition(rl.condition)} | `{rl.declared_response}` | "
                     f"{cred} | {'yes' if rl.persistent else 'no'} |")
     return rows
