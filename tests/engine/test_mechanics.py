@@ -11,6 +11,7 @@ import pytest
 from sim.engine.model import EscalationModel, simulate
 from sim.engine.world import Context
 from sim.output.comparison import paired_difference
+from sim.output.statistics import newcombe_difference
 from sim.spec.loading import load_doctrine, load_scenario, with_overrides
 from sim.spec.vocabulary import OUTCOME_IDS
 
@@ -164,3 +165,48 @@ def test_the_backtest_has_the_rhythm_of_the_record(doctrine):
     assert strike_weeks / (1500 * (149 - 33)) > 0.25
     hybrid = weeks[actions == "hybrid_attack"]
     assert (hybrid >= 96).sum() > (hybrid < 96).sum()
+
+
+def _variant(doctrine, name: str, variant: str, n: int, seed: int = 11, **overrides):
+    spec = with_overrides(load_scenario(SCENARIOS / f"{name}.yaml", doctrine), doctrine, seed=seed, **overrides)
+    levers = next(lv for lv in spec.levers() if lv.name == variant)
+    return simulate(Context.build(doctrine, spec, levers), np.arange(n), levers.name)
+
+
+def test_air_defence_from_nato_soil_meets_russian_strikes(doctrine):
+    """Air defence over western Ukraine from NATO territory engages Russian missiles and drones: more airspace
+    incidents and more Article 4 requests than with no deployment, on the same random numbers."""
+    outside = _variant(doctrine, "air_defence_western_ukraine", "from_nato_territory", 3000)
+    none = _variant(doctrine, "air_defence_western_ukraine", "no_deployment", 3000)
+    for outcome in ("airspace_incident", "article4_consultation"):
+        d, lo, hi = paired(outside, none, outcome)
+        assert lo > 0, (outcome, d, lo, hi)
+
+
+def test_article5_is_a_vote_that_can_split(doctrine):
+    """After a strike on member territory Article 5 is not automatic, and a less cohesive alliance invokes it less."""
+    def cohesion(value):
+        return {"nato.cohesion": {"dist": "fixed", "value": value, "source": "test"}}
+
+    high = run(doctrine, "full_military_involvement", 3000, uncertainties=cohesion(0.95))
+    low = run(doctrine, "full_military_involvement", 3000, uncertainties=cohesion(0.6))
+    struck = happened(low, "strike_on_nato_territory")
+    assert struck.sum() > 50
+    assert happened(low, "article5_invoked")[struck].mean() < 0.97
+    # cohesion also deters the strike itself, so compare the vote among the runs that were struck
+    hit = happened(high, "strike_on_nato_territory")
+    k_high, n_high = int(happened(high, "article5_invoked")[hit].sum()), int(hit.sum())
+    k_low, n_low = int(happened(low, "article5_invoked")[struck].sum()), int(struck.sum())
+    d, lo, hi = newcombe_difference(k_high, n_high, k_low, n_low)
+    assert lo > 0, (d, lo, hi)
+
+
+def test_russia_answers_nato_nuclear_use_by_its_doctrine(doctrine):
+    """NATO nuclear use crosses the doctrine's plainest condition: Russia answers with a strategic strike in most
+    runs where NATO used nuclear weapons (credibility 0.6-0.95)."""
+    res = run(doctrine, "full_military_involvement", 6000, events=True, overrides={"nato_nuclear_response_rate": 1.0})
+    ev = res.events
+    nato_nuclear = {int(r) for r, a in zip(ev["run"], ev["action"], strict=True) if a == "nato_nuclear_response"}
+    assert len(nato_nuclear) >= 10
+    answered = {int(r) for r, a in zip(ev["run"], ev["action"], strict=True) if a == "strategic_nuclear_strike"}
+    assert len(nato_nuclear & answered) / len(nato_nuclear) > 0.5
