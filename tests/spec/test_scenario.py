@@ -12,7 +12,7 @@ from sim.batch.executors import execute
 from sim.spec.loading import load_scenario
 from sim.spec.vocabulary import OUTCOME_IDS
 
-SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
 
 
 def test_the_default_and_a_no_deployment_scenario_are_shipped():

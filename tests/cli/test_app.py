@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from sim.cli.app import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = str(ROOT / "scenarios" / "limited_deployment.yaml")
 runner = CliRunner()
 

@@ -21,7 +21,7 @@ from sim.engine.streams import Streams
 from sim.engine.world import Context
 from sim.spec.loading import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "limited_deployment.yaml"
 
 
@@ -240,7 +240,7 @@ def test_with_horizon_keeps_late_levers_valid():
     from sim.batch.bench import with_horizon
     from sim.spec.loading import load_doctrine, load_scenario
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     d = load_doctrine(root / "configs")
     s = load_scenario(root / "scenarios" / "backtest_2022_2024.yaml", d)
     short = with_horizon(s, d, 26)

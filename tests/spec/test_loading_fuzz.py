@@ -4,7 +4,6 @@ message names the file; never another exception.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from sim.cli.app import app
 from sim.errors import InputError
 from sim.spec.loading import load_doctrine, load_scenario
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the strategies module beside this file
 from strategies import (
     SCENARIO_FILES,
     SCENARIOS,
@@ -26,7 +24,7 @@ from strategies import (
     yaml_like_text,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FUZZ = settings(max_examples=120, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

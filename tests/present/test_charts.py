@@ -16,7 +16,7 @@ from sim.engine.outcomes import OUTCOMES
 from sim.output.summary import summarise
 from sim.present import charts as charts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Simulated colour-vision deficiency (Machado, Oliveira and Fernandes 2009, severity 1), applied in linear RGB.
 CVD = {

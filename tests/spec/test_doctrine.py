@@ -12,7 +12,7 @@ from sim.spec.doctrine import Doctrine
 from sim.spec.loading import load_doctrine, load_scenario
 from sim.spec.vocabulary import Location
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/scenario.schema.json"
 

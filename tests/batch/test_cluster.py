@@ -21,7 +21,7 @@ from sim.spec.loading import load_scenario, with_overrides
 
 distributed = pytest.importorskip("dask.distributed")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "limited_deployment.yaml"
 VARIANTS = ("baseline", "frontline_engineers")
 

@@ -119,7 +119,7 @@ def test_doctrine_error_names_its_file(tmp_path):
     import shutil
 
     configs = tmp_path / "configs"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "configs", configs)
+    shutil.copytree(Path(__file__).resolve().parents[2] / "configs", configs)
     text = (configs / "deployments.yaml").read_text(encoding="utf-8")
     (configs / "deployments.yaml").write_text(text.replace("exposure: 0.35", "exposure: 3.5", 1), encoding="utf-8")
     with pytest.raises(InputError) as info:

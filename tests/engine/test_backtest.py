@@ -16,7 +16,7 @@ from sim.spec.loading import load_doctrine, load_scenario
 from sim.spec.scenario import ScenarioSpec
 from sim.spec.vocabulary import OUTCOME_IDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNS = 4000
 
 #: outcome -> (bound, value): "below" means the upper CI bound must stay below value, "above" the lower bound above.

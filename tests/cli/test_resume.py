@@ -28,7 +28,7 @@ from sim.output import folder as results
 from sim.output.folder import PARTIAL, PARTS, ResultsWriter
 from sim.spec.loading import load_doctrine, load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNS, CHUNK = 2000, 100  # 20 chunks: long enough to interrupt, short enough for a test
 TIMES = ("started", "finished", "wall_seconds", "resumed", "command", "stopped", "executor", "workers")
 

@@ -19,7 +19,7 @@ from sim.spec.loading import load_doctrine, load_scenario
 from sim.spec.scenario import ScenarioSpec
 from sim.spec.vocabulary import OUTCOME_IDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNS = 3000
 IDX = {oid: i for i, oid in enumerate(OUTCOME_IDS)}
 ESCALATION = ("nuclear_signalling", "heavier_strikes_on_ukraine", "hybrid_attack_on_nato", "airspace_incident",

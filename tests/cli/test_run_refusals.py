@@ -20,7 +20,7 @@ from sim.output.folder import safe_name
 from sim.spec import loading, yaml_reader
 from sim.spec.loading import load_doctrine, load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "scenarios" / "limited_deployment.yaml"
 
 
