@@ -1,21 +1,27 @@
-"""Model invariants: rungs stay on the ladder, red lines fire only when their condition holds, R = 1 agrees with a
-row of R = N, the same seed gives the same numbers, and the Mesa structure is one agent per actor."""
+"""The model: one Mesa agent per actor stepped stage by stage in roster order; R = 1 agrees with a row of R = N and
+with any split into chunks; the same seed gives the same numbers; variants share their random numbers; the
+target draw by deployment pattern equals the run-by-run draw; a finished model is freed at once."""
 
 from __future__ import annotations
 
 import mesa
 import numpy as np
 import pytest
-from support import make_scenario, run_model
+from support import ROOT, make_scenario, run_model
 
-from sim.engine.agents import agent_class
-from sim.engine.model import EscalationModel
+from sim.engine.agents import DialogueVoice, Mediator, Member, NuclearHost, Supplier, Ukraine
+from sim.engine.agents.nato import Alliance
+from sim.engine.agents.russia import Russia
+from sim.engine.model import STAGES, EscalationModel, simulate
 from sim.engine.world import Context
-from sim.spec.vocabulary import OUTCOME_IDS
+from sim.spec.loading import load_scenario
 
+SCENARIO = ROOT / "scenarios" / "limited_deployment.yaml"
 DEPLOY = [{"id": "d", "contributors": ["france", "poland"], "type": "non_combat", "size": 3000,
            "location": "frontline", "start_week": 2}]
 TIMELINE = [{"week": 1, "actor": "us", "move": "new_weapon_class"}, {"week": 5, "actor": "uk", "move": "troop_talk"}]
+#: Roster order within a stage: standing third-country effects, mediators, initiators, then those who answer.
+FAMILY_ORDER = [(NuclearHost, Supplier, DialogueVoice), (Mediator,), (Ukraine,), (Russia,), (Member,), (Alliance,)]
 
 
 @pytest.fixture(scope="module")
@@ -24,131 +30,145 @@ def busy(doctrine):
                          policies={"deep_strike": {"authorised": True, "from_week": 3}})
 
 
-def test_one_mesa_agent_per_actor(doctrine, busy):
-    lv = busy.levers()[0]
-    model = EscalationModel(Context.build(doctrine, busy, lv), np.arange(4))
+def test_one_mesa_agent_per_actor_stepped_stage_by_stage_in_roster_order(doctrine, busy):
+    model = EscalationModel(Context.build(doctrine, busy, busy.levers()[0]), np.arange(4))
     assert isinstance(model, mesa.Model)
-    ids = sorted(a.actor_id for a in model.agents)
-    assert ids == sorted(doctrine.ids("actors"))
-    assert all(isinstance(a, mesa.Agent) for a in model.agents)
-    assert all(getattr(a, "resolve", np.zeros(4)).shape == (4,) for a in model.agents)
+    assert sorted(a.actor_id for a in model.agents) == sorted(doctrine.ids("actors"))
+    calls: list[tuple[str, type]] = []
+    for agent in model.agents:
+        for stage in STAGES:
+            method = getattr(agent, stage)
+            setattr(agent, stage, lambda m=method, s=stage, a=agent: (calls.append((s, type(a))), m()))
+    model.step()
+    assert len(calls) == len(STAGES) * len(doctrine.actors), "every stage of every agent, once a week"
+    stages = [s for s, _ in calls]
+    assert stages == sorted(stages, key=STAGES.index), "all agents perceive, then all decide, then all act"
+    for stage in STAGES:
+        rank = [next(i for i, fam in enumerate(FAMILY_ORDER) if cls in fam) for s, cls in calls if s == stage]
+        assert rank == sorted(rank), stage
+    assert model.week == 1 and model.running
 
 
-def test_every_actor_has_an_agent_class(doctrine):
-    for spec in doctrine.actors:
-        assert agent_class(spec) is not None
+def _levers(doctrine):
+    spec = load_scenario(SCENARIO, doctrine)
+    return [(spec, lv.name) for lv in spec.levers()]
 
 
-def test_rungs_stay_on_the_ladder(doctrine, busy):
-    res = run_model(doctrine, busy, np.arange(400), record_events=True)
-    assert res.headline.min() >= 0 and res.headline.max() <= 15
-    assert res.ukraine.min() >= 0 and res.ukraine.max() <= 15
-    assert np.isin(np.asarray(res.events["rung"]), np.arange(16)).all()
-    assert (res.runs["max_rung"] == res.headline.max(axis=1)).all()
+@pytest.fixture(scope="module")
+def r1_cases(doctrine, busy):
+    return {"busy": (busy, "baseline"), **{f"limited_deployment-{v}": (s, v) for s, v in _levers(doctrine)}}
 
 
-def test_first_weeks_are_within_the_horizon_and_consistent_with_paths(doctrine, busy):
-    res = run_model(doctrine, busy, np.arange(400))
-    for oid in OUTCOME_IDS:
-        fw = res.runs["first_week." + oid]
-        assert ((fw == -1) | ((fw >= 0) & (fw < busy.horizon_weeks))).all()
-    war = res.runs["first_week.nato_russia_war"]
-    assert ((war >= 0) == (res.headline.max(axis=1) >= 12)).all()
-
-
-def test_r1_agrees_with_every_row_of_rn(doctrine, busy):
-    ids = np.arange(40, 100)
-    batch = run_model(doctrine, busy, ids, record_events=True)
-    for row in (0, 7, 33, 59):
-        single = run_model(doctrine, busy, ids[row:row + 1], record_events=True)
-        assert np.array_equal(single.headline[0], batch.headline[row])
-        assert np.array_equal(single.ukraine[0], batch.ukraine[row])
-        for key, col in single.runs.items():
-            assert np.array_equal(col[0], batch.runs[key][row]), key
-        mine = np.asarray(batch.events["run"]) == ids[row]
-        assert list(np.asarray(batch.events["action"])[mine]) == list(single.events["action"])
+@pytest.mark.parametrize("case", ["busy", "limited_deployment-baseline", "limited_deployment-frontline_engineers",
+                                  "limited_deployment-trainers_inside", "limited_deployment-no_deployment"])
+def test_a_run_alone_equals_its_row_in_any_chunk(doctrine, r1_cases, case):
+    """R = 1 runs the same array code as R = N: one run stepped alone, or the runs cut into chunks, give the very
+    paths, per-run columns and events of the whole."""
+    spec, variant = r1_cases[case]
+    whole = run_model(doctrine, spec, np.arange(0, 240), variant, record_events=True)
+    assert whole.aggregates.outcome_counts.sum() > 0
+    halves = [run_model(doctrine, spec, np.arange(a, b), variant, record_events=True) for a, b in ((0, 90), (90, 240))]
+    for col in whole.runs:
+        assert np.array_equal(whole.runs[col], np.concatenate([h.runs[col] for h in halves])), col
+    assert np.array_equal(whole.headline, np.concatenate([h.headline for h in halves]))
+    assert np.array_equal(whole.ukraine, np.concatenate([h.ukraine for h in halves]))
+    for key in whole.events:
+        assert list(whole.events[key]) == [x for h in halves for x in h.events[key]], key
+    run_col = np.asarray(whole.events["run"])
+    for k in (0, 137, 239):
+        alone = run_model(doctrine, spec, [k], variant, record_events=True)
+        assert np.array_equal(alone.headline[0], whole.headline[k])
+        assert np.array_equal(alone.ukraine[0], whole.ukraine[k])
+        for col in alone.runs:
+            assert np.array_equal(alone.runs[col], whole.runs[col][k:k + 1]), col
+        mine = run_col == k
+        for key in ("week", "actor", "target", "action", "rung"):
+            assert list(np.asarray(whole.events[key])[mine]) == list(alone.events[key]), (k, key)
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(doctrine, busy):
     a = run_model(doctrine, busy, np.arange(300))
     b = run_model(doctrine, busy, np.arange(300))
-    assert np.array_equal(a.headline, b.headline)
+    assert np.array_equal(a.headline, b.headline) and a.aggregates.to_dict() == b.aggregates.to_dict()
     c = run_model(doctrine, busy.model_copy(update={"seed": busy.seed + 1}), np.arange(300))
     assert not np.array_equal(a.headline, c.headline)
+    assert not np.array_equal(a.runs["param.russia.resolve"], c.runs["param.russia.resolve"])
 
 
-def test_red_lines_fire_only_when_their_condition_holds(doctrine, busy):
-    lv = busy.levers()[0]
-    model = EscalationModel(Context.build(doctrine, busy, lv), np.arange(300))
-    fired_any = False
-    for _ in range(busy.horizon_weeks):
-        w = model.world
-        w.begin_week(model.week)
-        model.agents.do("perceive")
-        for rule in model.russia.red_lines:
-            crossed = rule.crossed(w)
-            bonus = rule.commitment(w)
-            assert not (bonus[~crossed] > 0).any(), rule.spec.id
-            fired_any |= bool((bonus > 0).any())
-        model.week += 1
-        w.end_week()
-    assert fired_any
+def test_variants_share_their_random_numbers(doctrine):
+    """Common random numbers: variants of one scenario sample the same parameters and step the very same paths
+    until their levers differ (a deployment starting in week 30), and other paths after."""
+    late = [{"id": "late", "contributors": ["france", "poland", "estonia"], "type": "non_combat", "size": 2000,
+             "location": "western", "start_week": 30}]
+    spec = make_scenario(doctrine, horizon_weeks=52, deployments=late, variants=[{"name": "none", "deployments": []}],
+                         timeline=[{"week": 0, "actor": "france", "move": "troop_talk"}])
+    a = run_model(doctrine, spec, np.arange(500))
+    b = run_model(doctrine, spec, np.arange(500), variant="none")
+    params = [k for k in a.runs if k.startswith("param.")]
+    assert params and all(np.array_equal(a.runs[k], b.runs[k]) for k in params)
+    assert np.array_equal(a.headline[:, :30], b.headline[:, :30])
+    assert np.array_equal(a.ukraine[:, :30], b.ukraine[:, :30])
+    assert not np.array_equal(a.headline[:, 30:], b.headline[:, 30:])
 
 
-def test_deployment_red_line_never_fires_without_deployments(doctrine):
-    quiet = make_scenario(doctrine, timeline=TIMELINE)
-    res = run_model(doctrine, quiet, np.arange(500))
-    assert (res.runs["first_week.strike_on_nato_forces_in_ukraine"] == -1).all()
+def test_recording_the_events_changes_no_result(doctrine, busy):
+    ctx = Context.build(doctrine, busy, busy.levers()[0])
+    quiet = simulate(ctx, np.arange(100), "baseline", record_events=False)
+    loud = simulate(ctx, np.arange(100), "baseline", record_events=True)
+    assert quiet.events is None and len(loud.events["run"]) > 0
+    assert np.array_equal(quiet.headline, loud.headline)
+    assert quiet.aggregates.to_dict() == loud.aggregates.to_dict()
+    assert all(np.array_equal(quiet.runs[k], loud.runs[k]) for k in quiet.runs)
 
 
-def test_variants_share_random_numbers(doctrine):
-    """Common random numbers: sampled parameters are identical across variants of one scenario."""
-    spec = make_scenario(doctrine, deployments=DEPLOY, variants=[{"name": "none", "deployments": []}])
-    a = run_model(doctrine, spec, np.arange(200))
-    b = run_model(doctrine, spec, np.arange(200), variant="none")
-    for key in a.runs:
-        if key.startswith("param."):
-            assert np.array_equal(a.runs[key], b.runs[key])
-    assert not np.array_equal(a.headline, b.headline)
-
-
-def test_uncertainty_overrides_the_actor_distribution(doctrine):
-    spec = make_scenario(doctrine, uncertainties={"russia.resolve": {"dist": "fixed", "value": 0.42}})
-    res = run_model(doctrine, spec, np.arange(50))
-    assert np.allclose(res.runs["param.russia.resolve"], 0.42)
-
-
-def test_a_ceasefire_stops_the_war_in_ukraine(doctrine):
-    spec = make_scenario(doctrine, overrides={"ceasefire_rate": 1.0, "ceasefire_break_rate": 0.0},
-                         uncertainties={"turkey.mediation_propensity": {"dist": "fixed", "value": 1.0},
-                                        "turkey.leverage": {"dist": "fixed", "value": 1.0}})
-    res = run_model(doctrine, spec, np.arange(300))
-    fw = res.runs["first_week.ceasefire"]
-    assert (fw >= 0).mean() > 0.5
-    for row in np.flatnonzero(fw >= 0)[:50]:
-        assert (res.ukraine[row, fw[row] + 1:] == 0).all()
-
-
-def test_scripted_western_steps_show_on_the_headline_axis(doctrine):
-    """A scripted move at rung 8 and a deployment start (rung 4) raise that week's headline rung."""
-    spec = make_scenario(doctrine, timeline=[{"week": 3, "actor": "us", "move": "strike_permission"}],
-                         deployments=[{"id": "d", "contributors": ["uk"], "type": "training_inside", "size": 500,
-                                       "location": "western", "start_week": 6}])
-    res = run_model(doctrine, spec, np.arange(100))
-    assert (res.headline[:, 3] >= 8).all()
-    assert (res.headline[:, 6] >= 4).all()
-
-
-def test_troops_red_lines_ignore_forces_outside_ukraine(doctrine):
-    """Air defence on NATO soil is not 'NATO troops in Ukraine': those red lines never cross for it."""
-    spec = make_scenario(doctrine, deployments=[{"id": "ad", "contributors": ["poland"], "type": "air_defence",
-                                                 "size": 800, "location": "outside", "start_week": 1}])
-    lv = spec.levers()[0]
-    model = EscalationModel(Context.build(doctrine, spec, lv), np.arange(50))
-    lines = {r.spec.id: r for r in model.russia.red_lines}
-    for _ in range(5):
+def test_member_targets_by_pattern_equal_run_by_run_weights(doctrine):
+    """Russia's target draw groups runs by which deployments stand; it must equal the draw over each run's own
+    weights, with overlapping contributors, staggered starts and withdrawals making the patterns differ."""
+    spec = make_scenario(doctrine, name="patterns", horizon_weeks=30, runs=100, seed=5, deployments=[
+        {"id": "a", "contributors": ["france", "poland"], "type": "non_combat", "size": 2000, "location": "frontline", "start_week": 2},
+        {"id": "b", "contributors": ["uk", "france"], "type": "training_inside", "size": 1000, "location": "western", "start_week": 6},
+        {"id": "c", "contributors": ["estonia"], "type": "training_outside", "size": 500, "location": "outside", "start_week": 1},
+    ], policies={"deep_strike": {"authorised": True, "from_week": 10, "suppliers": ["us", "uk"]}})
+    ctx = Context.build(doctrine, spec, spec.levers()[0])
+    model = EscalationModel(ctx, np.arange(3000))
+    seen_patterns = set()
+    for _ in range(spec.horizon_weeks):
         model.step()
-    w = model.world
-    assert w.dep_active.all()
-    assert not lines["nato_troops_in_ukraine"].crossed(w).any()
-    assert not lines["nato_crewed_air_defence"].crossed(w).any()
+        model.week -= 1  # look at the week just stepped: its cached draw and its standing deployments
+        w = model.world
+        inside = np.flatnonzero(w.dep_inside)
+        standing = w.dep_active[:, inside]
+        seen_patterns |= {tuple(r) for r in standing.tolist()}
+        direct = w.streams.categorical(model._target_weights(standing, inside), "russia:target", w.week)
+        assert np.array_equal(model.target_members(), direct)
+        model.week += 1
+    assert len(seen_patterns) >= 3
+
+
+def test_a_finished_model_is_freed_at_once(doctrine):
+    """A worker steps thousands of chunks: each model, with its arrays, must be gone when its chunk is done, without
+    waiting for the garbage collector (Mesa 3.3 would keep every model alive otherwise)."""
+    import gc
+    import weakref
+
+    from sim.engine import model as model_module
+
+    spec = load_scenario(SCENARIO, doctrine)
+    ctx = Context.build(doctrine, spec, spec.levers()[0])
+    seen: list[weakref.ref] = []
+    original = model_module.EscalationModel.__init__
+
+    def remember(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        seen.append(weakref.ref(self))
+
+    gc.disable()
+    try:
+        model_module.EscalationModel.__init__ = remember  # type: ignore[method-assign]
+        for start in (0, 100, 200):
+            simulate(ctx, np.arange(start, start + 100), "baseline")
+        assert len(seen) == 3
+        assert all(ref() is None for ref in seen)  # nothing, not even mesa.Agent._ids, holds them
+    finally:
+        model_module.EscalationModel.__init__ = original  # type: ignore[method-assign]
+        gc.enable()
