@@ -1,5 +1,5 @@
-"""report.html and `escalation plot`: one self-contained file that opens offline in a real browser, and every chart
-redrawn from a results folder without running the model."""
+"""report.html: one self-contained file that states the question, the results and their assumptions, and opens
+offline in a real browser. Redrawing it with ``escalation plot`` is tested in tests/cli/test_plot.py."""
 
 from __future__ import annotations
 
@@ -12,54 +12,21 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from sim import NOT_A_FORECAST
-from sim.cli.app import app
 
-runner = CliRunner()
 CHROMIUM = Path("/usr/bin/chromium")
 
-SCENARIO = """\
-name: report_test
-title: "Report test: trainers & engineers <inside>"
-question: "How often does Russia strike the trainers, and what follows?"
-horizon_weeks: 14
-runs: 40
-seed: 8
-chunk_size: 20
-sources: ["seed 001_3227528b8a3d3f35.txt (Limited Deployment)"]
-deployments:
-  - {id: eng, contributors: [france, poland], type: non_combat, size: 4000, location: frontline, start_week: 2}
-timeline:
-  - {week: 0, actor: france, move: troop_talk}
-uncertainties:
-  russia.resolve: {dist: uniform, low: 0.6, high: 0.9, source: "report test source", rationale: "A test band."}
-variants:
-  - name: none
-    deployments: []
-"""
-
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("report")
-    path = folder / "report_test.yaml"
-    path.write_text(SCENARIO)
-    result = runner.invoke(app, ["run", str(path), "--workers", "1", "--out", str(folder / "out"), "--json"])
-    assert result.exit_code == 0, result.output
-    return Path(json.loads(result.stdout)["results"])
+def html(small_results) -> str:
+    return (small_results / "report.html").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def html(results) -> str:
-    return (results / "report.html").read_text(encoding="utf-8")
-
-
-def test_every_results_folder_gets_a_report(results):
-    assert (results / "report.html").is_file()
-    assert (results / "story.json").is_file()
-    assert (results / "comparison.json").is_file()
+def test_every_results_folder_gets_a_report(small_results):
+    assert (small_results / "report.html").is_file()
+    assert (small_results / "story.json").is_file()
+    assert (small_results / "comparison.json").is_file()
 
 
 def test_report_is_self_contained(html):
@@ -70,8 +37,8 @@ def test_report_is_self_contained(html):
     assert "<link" not in html.lower() and "<script" not in html.lower()
 
 
-def test_report_embeds_every_chart(results, html):
-    pngs = sorted(p.stem for p in (results / "charts").glob("*.png"))
+def test_report_embeds_every_chart(small_results, html):
+    pngs = sorted(p.stem for p in (small_results / "charts").glob("*.png"))
     imgs = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
     assert sorted(imgs) == pngs
     assert {"escalation_fan", "rung_occupancy", "outcome_probabilities", "max_rung", "time_to_threshold",
@@ -79,7 +46,7 @@ def test_report_embeds_every_chart(results, html):
     assert any(p.startswith("timeline__baseline__run") for p in pngs)
 
 
-def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(results, html, doctrine):
+def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(small_results, html, doctrine):
     import html as html_lib
 
     text = html_lib.unescape(html)
@@ -87,11 +54,11 @@ def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(r
     assert "How often does Russia strike the trainers, and what follows?" in text
     assert "Report test: trainers & engineers <inside>" in text
     assert "<inside>" not in html  # escaped, not markup
-    summary = json.loads((results / "summary.json").read_text())
+    summary = json.loads((small_results / "summary.json").read_text())
     for oid, o in summary["variants"]["baseline"]["outcomes"].items():
         assert oid in text
         assert f"{100 * o['probability']:.1f}%" in text
-    manifest = json.loads((results / "manifest.json").read_text())
+    manifest = json.loads((small_results / "manifest.json").read_text())
     assert manifest["scenario_hash"] in text  # the manifest is shown
     assert "seed 001_3227528b8a3d3f35.txt (Limited Deployment)" in text
     assert "report test source" in text  # the scenario's uncertainty and its source
@@ -109,10 +76,10 @@ def _chromium_args(profile: str) -> list[str]:
             "--virtual-time-budget=10000"]
 
 
-def test_report_renders_every_image_in_a_real_browser(results, tmp_path):
+def test_report_renders_every_image_in_a_real_browser(small_results, tmp_path):
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
-    html = (results / "report.html").read_text(encoding="utf-8")
+    html = (small_results / "report.html").read_text(encoding="utf-8")
     probe = ("<script>window.addEventListener('load',function(){var im=document.images,n=0;"
              "for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0){n++;}}"
              "document.body.setAttribute('data-images-rendered',n);"
@@ -129,59 +96,9 @@ def test_report_renders_every_image_in_a_real_browser(results, tmp_path):
     total = re.search(r'data-images-total="(\d+)"', done.stdout)
     rendered = re.search(r'data-images-rendered="(\d+)"', done.stdout)
     assert total and rendered, "the page did not finish loading"
-    n_png = len(list((results / "charts").glob("*.png")))
+    n_png = len(list((small_results / "charts").glob("*.png")))
     assert int(total.group(1)) == n_png
     assert int(rendered.group(1)) == n_png, "some embedded images did not render"
     assert "not a forecast" in done.stdout
 
 
-def test_plot_redraws_every_chart_without_running_the_model(results, monkeypatch, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(results, copy)
-    before = sorted(p.name for p in (copy / "charts").iterdir())
-    shutil.rmtree(copy / "charts")
-    (copy / "report.html").unlink()
-
-    def no_run(*args, **kwargs):
-        raise AssertionError("plot must not run the model")
-
-    monkeypatch.setattr("sim.engine.model.EscalationModel.run", no_run)
-    monkeypatch.setattr("sim.output.story.replay", no_run)
-    result = runner.invoke(app, ["plot", str(copy)])
-    assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (copy / "charts").iterdir()) == before
-    assert (copy / "report.html").is_file()
-    assert f"{len(before)} chart files redrawn" in result.stdout
-
-
-def test_plot_tells_the_story_from_the_event_table_when_no_replay_was_saved(results, monkeypatch, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(results, copy)
-    replayed = json.loads((copy / "story.json").read_text())
-    (copy / "story.json").unlink()
-    monkeypatch.setattr("sim.engine.model.EscalationModel.run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
-    result = runner.invoke(app, ["plot", str(copy), "--json"])
-    assert result.exit_code == 0, result.output
-    files = json.loads(result.stdout)["charts"]
-    assert any(f"timeline__baseline__run{replayed['run']}.png" in f for f in files)
-    report = (copy / "report.html").read_text()
-    assert "rebuilt from the event table" in report
-
-
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p, "error: RESULTS_DIR: not a results folder: manifest.json, summary.json, aggregates.json missing; "
-                  "expected a folder written by 'escalation run' or 'escalation compare'; found '{p}'"),
-    (lambda p: p / "nope", "error: RESULTS_DIR: not a results folder: no such folder; expected a folder written by "
-                           "'escalation run' or 'escalation compare'; found '{p}'"),
-])
-def test_plot_rejects_a_folder_that_is_not_a_results_folder(tmp_path, make, message):
-    target = make(tmp_path)
-    result = runner.invoke(app, ["plot", str(target)])
-    assert result.exit_code == 2
-    assert message.format(p=target) in " ".join(result.stderr.split())
-
-
-def test_plot_help():
-    result = runner.invoke(app, ["plot", "--help"])
-    assert result.exit_code == 0
-    assert "RESULTS_DIR" in result.stdout
