@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from sim.cli.app import app
 
 SCENARIO = str(ROOT / "scenarios" / "limited_deployment.yaml")
+VARIANTS = "baseline,frontline_engineers"  # two of five: every chart for each, and a comparison between them
 runner = CliRunner()
 
 
@@ -55,7 +56,8 @@ def test_the_help_table_lists_every_command():
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    res = invoke("run", SCENARIO, "--runs", "300", "--seed", "7", "--workers", "1", "--out", str(out))
+    res = invoke("run", SCENARIO, "--runs", "300", "--seed", "7", "--workers", "1", "--out", str(out),
+                 "--variants", VARIANTS)
     assert res.exit_code == 0, res.output
     folders = list((out / "limited_deployment").iterdir())
     assert len(folders) == 1
@@ -72,6 +74,7 @@ def test_run_writes_a_complete_results_folder(finished):
     assert manifest["versions"]["mesa"].startswith("3.")
     assert manifest["resolved_scenario"]["name"] == "limited_deployment"
     summary = json.loads((folder / "summary.json").read_text())
+    assert list(summary["variants"]) == VARIANTS.split(",")
     base = summary["variants"]["baseline"]
     for oid in ("nuclear_signalling", "strike_on_nato_territory", "article5_invoked", "ceasefire"):
         o = base["outcomes"][oid]
@@ -91,7 +94,8 @@ def test_run_writes_a_complete_results_folder(finished):
 
 def test_same_seed_gives_the_same_summary(finished, tmp_path):
     _, folder = finished
-    res = invoke("run", SCENARIO, "--runs", "300", "--seed", "7", "--workers", "2", "--out", str(tmp_path), "--json", "--no-charts")
+    res = invoke("run", SCENARIO, "--runs", "300", "--seed", "7", "--workers", "2", "--out", str(tmp_path), "--json",
+                 "--no-charts", "--variants", VARIANTS)
     assert res.exit_code == 0
     payload = json.loads(res.stdout)
     before = json.loads((folder / "summary.json").read_text())
