@@ -1,6 +1,8 @@
-"""Helpers for tests: small scenarios built in code and a one-call model run."""
+"""Helpers for tests: the repository root, small scenarios built in code, a one-call model run and an alias bomb."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -8,6 +10,8 @@ from sim.engine.model import ChunkResult, simulate
 from sim.engine.world import Context
 from sim.spec.doctrine import Doctrine
 from sim.spec.scenario import ScenarioSpec
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_scenario(doctrine: Doctrine, **fields) -> ScenarioSpec:
@@ -23,3 +27,12 @@ def run_model(doctrine: Doctrine, scenario: ScenarioSpec, run_ids, variant: str 
     levers = {lv.name: lv for lv in scenario.levers()}
     lv = levers[variant or scenario.baseline_name]
     return simulate(Context.build(doctrine, scenario, lv), np.asarray(run_ids), lv.name, record_events)
+
+
+def laughs(levels: int = 9) -> str:
+    """A billion-laughs document: ``levels`` lines, each an anchored list of nine aliases of the line before."""
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    names = "abcdefghijklmnop"
+    for i in range(1, levels):
+        lines.append(f"{names[i]}: &{names[i]} [" + ", ".join([f"*{names[i - 1]}"] * 9) + "]")
+    return "\n".join(lines) + "\n"

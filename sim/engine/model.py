@@ -14,7 +14,6 @@ import mesa
 import numpy as np
 
 from sim.engine.agents import agent_class
-from sim.engine.agents.base import Actor
 from sim.engine.agents.nato import Alliance, Member
 from sim.engine.agents.russia import Russia
 from sim.engine.agents.ukraine import Ukraine

@@ -101,6 +101,7 @@ class RedLineRule:
     repeatable: bool
     ever: np.ndarray
     persistent_share: float
+    first_draw: np.ndarray
 
     @property
     def declared_response(self) -> str:
@@ -118,7 +119,9 @@ class RedLineRule:
         self.ever |= crossed
         u = world.streams.uniform(f"redline:{self.spec.id}", world.week, where=crossed)
         chance = self.credibility * restraint
-        enforced = new & (u < chance)
+        # a state line's first crossing draws once per run, whatever the week it comes in: variants that move the
+        # crossing keep the same draw for it (common random numbers)
+        enforced = new & ((u if self.repeatable else self.first_draw) < chance)
         if self.spec.persistent:
             pressed = crossed & ~new & (u < chance * self.persistent_share)
             enforced |= pressed
@@ -150,6 +153,7 @@ def compile_red_lines(world: World, actor: Actor) -> list[RedLineRule]:
                 repeatable=_repeatable(rl.condition),
                 ever=np.zeros(world.size, dtype=bool),
                 persistent_share=p["persistent_enforcement_share"],
+                first_draw=world.streams.uniform(f"redline:{rl.id}:first", week=-1),
             )
         )
     return rules

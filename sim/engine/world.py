@@ -181,6 +181,7 @@ class World:
             "nato_attack": np.zeros(R, dtype=bool),
             "russian_nuclear": np.zeros(R, dtype=bool),
             "nato_nuclear": np.zeros(R, dtype=bool),
+            "strikes_on_ukraine": np.zeros(R, dtype=bool),  # Russian strikes at the vertical rungs this week
             "incident": np.zeros(R, dtype=bool),
         }
 
@@ -293,25 +294,6 @@ class World:
             | (self.territorial_threat >= self.ctx.params["doctrine_threat_threshold"])
             | (self.strategic_recent > 0)
         )
-
-    def engage_air_defence(self, struck: np.ndarray, u: np.ndarray) -> None:
-        """NATO-crewed air defence meets the week's Russian strikes on Ukraine (``struck``): with probability
-        ``air_defence_engagement_rate`` it engages, a military incident between its lead contributor and Russia that
-        Russia perceives as participation; from NATO soil the engagement happens over the host's own territory, which
-        may then ask for Article 4 (DOMAIN.md 2.2 rows 4 and 5; 2.1 Poland row: drones shot down with allied jets and
-        Article 4, Sep 2025; Romania row: a drone tracked for 50 minutes, not fired on for the risk of debris)."""
-        p = self.ctx.params
-        for d in np.flatnonzero(self.dep_intercepts):
-            engaged = struck & self.dep_active[:, d] & (u < p["air_defence_engagement_rate"])
-            if not engaged.any():
-                continue
-            rung = self.ctx.response("air_defence_engagement").rung
-            lead = int(self.dep_lead[d])
-            self.act(int(self.member_index[lead]), "russia", "air_defence_engagement", rung, engaged)
-            self.provocation += np.where(engaged, p["nato_act_provocation_share"] * self.ctx.severity[rung], 0.0)
-            if not self.dep_inside[d]:
-                free = engaged & (self.now["airspace_target"] < 0)
-                self.now["airspace_target"][free] = lead
 
     # ------------------------------------------------------------------ acts
     def act(self, actor: str | int, target: str | int | np.ndarray, action: str, rung: int, mask: np.ndarray) -> None:

@@ -67,6 +67,28 @@ class Member(Actor):
         if self.mediation is not None:
             self.mediation.act()
         post_answers(self, self._answers)
+        self._engage_air_defence()
+
+    def _engage_air_defence(self) -> None:
+        """The NATO-crewed air defence this member leads meets the week's Russian strikes on Ukraine: with chance
+        ``air_defence_engagement_rate`` it engages, a military incident with Russia that Russia perceives as
+        participation; from NATO soil the engagement is over the member's own territory, which may then ask for
+        Article 4 (DOMAIN.md 2.2 rows 4 and 5; 2.1 Poland row: drones shot down with allied jets and Article 4, Sep
+        2025; Romania row: a drone tracked for 50 minutes, not fired on for the risk of debris)."""
+        w, p = self.world, self.p
+        struck = w.now["strikes_on_ukraine"]
+        mine = np.flatnonzero(w.dep_intercepts & (w.dep_lead == self.member))
+        if not len(mine) or not struck.any():
+            return
+        u = self.u("air_defence", where=struck)
+        for d in mine:
+            engaged = struck & w.dep_active[:, d] & (u < p["air_defence_engagement_rate"])
+            if not engaged.any():
+                continue
+            post_answers(self, [("air_defence_engagement", engaged)])
+            if not w.dep_inside[d]:
+                free = engaged & (w.now["airspace_target"] < 0)
+                w.now["airspace_target"][free] = self.member
 
 
 def post_answers(actor: Actor, answers: list[tuple[str, np.ndarray]]) -> None:

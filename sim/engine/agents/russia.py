@@ -268,10 +268,10 @@ class Russia(Actor):
 
     def _accidents(self, struck: np.ndarray) -> None:
         """Inadvertent escalation in a week of Russian strikes on Ukraine at the vertical rungs (``struck``): they hit
-        exposed NATO forces (accident_rate x exposure), stray into a neighbouring member's airspace (spillover_rate,
-        raised by supplied strike drones), or meet NATO air defence. Only Russia's own strikes count: a Ukrainian
-        deep strike lifts the Ukraine axis but fires no Russian missile. DOMAIN.md 3 rows 3 and 9; 2.1 Romania, Iran
-        and Poland rows; 2.2 air defence rows."""
+        exposed NATO forces (accident_rate x exposure) or stray into a neighbouring member's airspace (spillover_rate,
+        raised by supplied strike drones); NATO air defence may meet them (``Member.act``). Only Russia's own strikes
+        count: a Ukrainian deep strike lifts the Ukraine axis but fires no Russian missile. DOMAIN.md 3 rows 3 and 9;
+        2.1 Romania, Iran and Poland rows; 2.2 air defence rows."""
         w, p, model = self.world, self.p, self.model
         if not struck.any():
             return
@@ -289,7 +289,7 @@ class Russia(Actor):
             pick = model.targets("spillover")
             w.now["airspace_target"][stray] = pick[stray]
             w.act(self.index, w.member_index[pick], "spillover", w.L.first("military_incident"), stray)
-        w.engage_air_defence(struck, self.u("air_defence", where=struck))
+        w.now["strikes_on_ukraine"] |= struck
 
     def _combat(self) -> None:
         """Combat troops at war with Russia's forces: every week of fighting, each combatant deployment standing in

@@ -4,36 +4,20 @@ message names the file; never another exception.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from strategies import SCENARIOS, mutated_bytes, mutated_scenarios, mutated_texts, yaml_like_text
 from typer.testing import CliRunner
 
 from sim.cli.app import app
 from sim.errors import InputError
-from sim.spec.loading import load_doctrine, load_scenario
+from sim.spec.loading import load_scenario
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the strategies module beside this file
-from strategies import (
-    SCENARIO_FILES,
-    SCENARIOS,
-    mutated_bytes,
-    mutated_scenarios,
-    mutated_texts,
-    yaml_like_text,
-)
-
-ROOT = Path(__file__).resolve().parent.parent
 FUZZ = settings(max_examples=120, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-@pytest.fixture(scope="module")
-def doctrine():
-    return load_doctrine(ROOT / "configs")
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +34,6 @@ def load_or_input_error(path: Path, doctrine) -> None:
         assert message.startswith(str(path)), message
         assert "\n" not in message and "Traceback" not in message, message
         assert len(message) < 2000, message
-
-
-def test_the_shipped_scenarios_load(doctrine) -> None:
-    assert SCENARIO_FILES, "no shipped scenarios found"
-    for p in SCENARIO_FILES:
-        load_scenario(p, doctrine)
 
 
 @FUZZ

@@ -1,4 +1,6 @@
-"""Variant comparison: paired intervals under common random numbers, the fallback to Newcombe, and the command."""
+"""``escalation compare``: every variant under common random numbers, its folder, table, chart and report, the
+fallback to Newcombe's interval without per-run data, and exact messages for bad input. The intervals themselves are
+tested in tests/output/test_comparison.py."""
 
 from __future__ import annotations
 
@@ -6,13 +8,11 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from sim.cli.app import app
 from sim.output import comparison as compare
-from sim.output.statistics import newcombe_difference
 from sim.spec.vocabulary import OUTCOME_IDS
 
 runner = CliRunner()
@@ -48,45 +48,6 @@ def _write(folder: Path, name: str, horizon: int = 14, variants: bool = True) ->
     return path
 
 
-# ------------------------------------------------------------------------------------------ the interval
-def test_paired_interval_contains_the_difference_and_flips_with_the_arms():
-    d, lo, hi = compare.paired_difference(40, 12, 3, 45)
-    assert lo < d < hi and d == pytest.approx(0.09)
-    d2, lo2, hi2 = compare.paired_difference(40, 3, 12, 45)
-    assert (d2, lo2, hi2) == pytest.approx((-d, -hi, -lo))
-
-
-def test_paired_interval_is_tighter_than_the_independent_one_when_pairs_agree():
-    a, b, c, d = 300, 6, 2, 692  # strongly correlated arms, as under common random numbers
-    n = a + b + c + d
-    _, plo, phi_ = compare.paired_difference(a, b, c, d)
-    _, nlo, nhi = newcombe_difference(a + b, n, a + c, n)
-    assert phi_ - plo < 0.5 * (nhi - nlo)
-
-
-def test_paired_interval_covers_the_true_difference_about_95_percent_of_the_time():
-    rng = np.random.default_rng(2024)
-    p_both, p_first, p_second = 0.3, 0.06, 0.03
-    true = p_first - p_second
-    hits, reps = 0, 600
-    for _ in range(reps):
-        counts = rng.multinomial(300, [p_both, p_first, p_second, 1 - p_both - p_first - p_second])
-        _, lo, hi = compare.paired_difference(*map(int, counts))
-        hits += lo <= true <= hi
-    assert 0.92 <= hits / reps <= 0.99
-
-
-def test_identical_arms_differ_by_exactly_zero():
-    happened = np.random.default_rng(1).random((200, len(OUTCOME_IDS))) < 0.3
-    c = compare.from_indicators({"a": happened, "b": happened.copy()}, "a")
-    for oid in OUTCOME_IDS:
-        diff = c["differences"]["b"][oid]
-        assert diff["difference"] == 0.0
-        assert -0.02 < diff["ci95"][0] <= 0.0 <= diff["ci95"][1] < 0.02
-    assert c["method"] == "paired"
-
-
-# ------------------------------------------------------------------------------------------ the command
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
     folder = tmp_path_factory.mktemp("compare")
@@ -190,13 +151,6 @@ def test_compare_bad_input_exits_2_with_a_message(tmp_path, case, message):
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split())
     assert not (tmp_path / "out").exists()
-
-
-def test_compare_help():
-    result = runner.invoke(app, ["compare", "--help"])
-    assert result.exit_code == 0
-    for option in ("--variants", "--runs", "--seed", "--out", "--json"):
-        assert option in result.stdout
 
 
 def test_a_batch_without_per_run_data_compares_with_newcombe(tmp_path):

@@ -1,27 +1,22 @@
 """The Dask executor gives the same numbers as the serial and process-pool executors, on a real local cluster.
 
 A cluster of two worker processes is started once for the module; batches go to it through its scheduler address
-(the ``--address`` path), and one command-line run starts its own local cluster (``--executor dask``).
+(the ``--address`` path). A command-line run that starts its own local cluster is in tests/cli/test_app.py.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from typer.testing import CliRunner
+from support import ROOT
 
 from sim.batch.chunks import Batch
 from sim.batch.cluster import local_cluster
 from sim.batch.executors import execute
-from sim.cli.app import app
 from sim.output.summary import summarise
 from sim.spec.loading import load_scenario, with_overrides
 
 distributed = pytest.importorskip("dask.distributed")
 
-ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "limited_deployment.yaml"
 VARIANTS = ("baseline", "frontline_engineers")
 
@@ -96,17 +91,3 @@ def test_per_run_rows_come_back_from_dask_workers(doctrine, scheduler):
         assert all((a[k] == b[k]).all() for k in a)
 
 
-def test_cli_run_on_a_local_dask_cluster_matches_serial(tmp_path):
-    runner = CliRunner()
-    common = [str(SCENARIO), "--runs", "1000", "--chunk-size", "250", "--seed", "5", "--variants", ",".join(VARIANTS),
-              "--no-charts", "--no-runs", "--json", "--workers", "2"]
-    payloads = {}
-    for executor in ("serial", "dask"):
-        result = runner.invoke(app, ["run", *common, "--executor", executor, "--out", str(tmp_path / executor)])
-        assert result.exit_code == 0, result.output
-        payloads[executor] = json.loads(result.stdout)
-    assert payloads["serial"]["variants"] == payloads["dask"]["variants"]
-    manifest = json.loads((Path(payloads["dask"]["results"]) / "manifest.json").read_text())
-    assert manifest["executor"] == "dask" and manifest["status"] == "complete"
-    summary = json.loads((Path(payloads["dask"]["results"]) / "summary.json").read_text())
-    assert summary["variants"] == payloads["serial"]["variants"]

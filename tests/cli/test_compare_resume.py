@@ -24,7 +24,7 @@ from sim.batch.work import FAULT_HANG_CHUNK, FAULT_KILL_CHUNK, FAULT_MARKER
 from sim.cli.app import app
 from sim.output.folder import PARTIAL, PARTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNS, CHUNK = 2000, 100  # 20 chunks: long enough to interrupt, short enough for a test
 
 

@@ -12,11 +12,11 @@ import pytest
 from sim.engine.model import simulate
 from sim.engine.world import Context
 from sim.output.statistics import wilson_interval
-from sim.spec.loading import load_doctrine, load_scenario
+from sim.spec.loading import load_scenario
 from sim.spec.scenario import ScenarioSpec
 from sim.spec.vocabulary import OUTCOME_IDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNS = 4000
 
 #: outcome -> (bound, value): "below" means the upper CI bound must stay below value, "above" the lower bound above.
@@ -33,11 +33,6 @@ TOLERANCES: dict[str, tuple[str, float]] = {
     "hybrid_attack_on_nato": ("above", 0.30),
     "partial_deal": ("above", 0.50),
 }
-
-
-@pytest.fixture(scope="module")
-def doctrine():
-    return load_doctrine()
 
 
 @pytest.fixture(scope="module")

@@ -1,17 +1,11 @@
-"""escalation explain: an item with its source, parameters and the scenarios that use it; clear error otherwise."""
+"""explain(): an item with its source, parameters and the scenarios that use it; clear error otherwise."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from typer.testing import CliRunner
 
-from sim.cli.app import app
 from sim.errors import InputError
 from sim.present.explain import explain
-
-runner = CliRunner()
 
 
 def test_red_line_carries_its_statement_source_and_response(doctrine):
@@ -42,16 +36,6 @@ def test_unknown_id_suggests_close_ones(doctrine):
     with pytest.raises(InputError,
                        match="no doctrine item or outcome 'nato_trops'; expected one of: nato_troops_in_ukraine"):
         explain("nato_trops", doctrine)
-
-
-def test_cli_json_and_exit_2():
-    res = runner.invoke(app, ["explain", "long_range_strikes", "--json"])
-    assert res.exit_code == 0
-    data = json.loads(res.stdout)
-    assert data["kind"] == "red line" and "seed 004_44b9cfa060f9e693.txt" in data["source"]
-    bad = runner.invoke(app, ["explain", "zzz"])
-    assert bad.exit_code == 2
-    assert "no doctrine item or outcome 'zzz'" in bad.output
 
 
 def test_an_id_of_several_kinds_names_the_others(doctrine):

@@ -1,5 +1,6 @@
-"""Every bad input gets exit status 2 and one clear message naming the file (and line and key where known), fast,
-with no traceback and nothing written; results folders are never written outside --out nor over an existing one.
+"""Every bad input to ``escalation run`` gets exit status 2 and one clear message naming the file (and line and key
+where known), fast, with no traceback and nothing written; results never land outside --out. The checks behind
+them are tested on their own in tests/spec (reader, loading), tests/batch/test_guard.py and tests/output/test_folder.py.
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import laughs
 from typer.testing import CliRunner
 
 from sim.batch import guard
 from sim.cli.app import app
-from sim.errors import InputError
-from sim.output.folder import safe_name
-from sim.spec import loading, yaml_reader
-from sim.spec.loading import load_doctrine, load_scenario
+from sim.spec import yaml_reader
+from sim.spec.loading import load_doctrine
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "scenarios" / "limited_deployment.yaml"
 
 
@@ -47,14 +47,6 @@ def dump(tmp_path: Path, data: dict, name: str = "scenario.yaml") -> Path:
     return write(tmp_path, yaml.safe_dump(data, sort_keys=False), name)
 
 
-def laughs(levels: int = 9) -> str:
-    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    names = "abcdefghijklmnop"
-    for i in range(1, levels):
-        lines.append(f"{names[i]}: &{names[i]} [" + ", ".join([f"*{names[i - 1]}"] * 9) + "]")
-    return "\n".join(lines) + "\n"
-
-
 def refused(tmp_path: Path, args: list[str], *fragments: str, seconds: float = 2.0) -> str:
     """Run the CLI; assert exit 2, each fragment in the message, no traceback, --out left empty, and speed."""
     out = tmp_path / "out"
@@ -77,7 +69,8 @@ def refused(tmp_path: Path, args: list[str], *fragments: str, seconds: float = 2
 # ------------------------------------------------------------------------------------------ the file itself
 def test_missing_file(tmp_path: Path) -> None:
     p = tmp_path / "nope.yaml"
-    refused(tmp_path, [str(p)], str(p), "file not found")
+    text = refused(tmp_path, [str(p)], f"error: {p}: file not found. Check the path")
+    assert len(text.strip().splitlines()) == 1, text
 
 
 def test_directory_given_as_file(tmp_path: Path) -> None:
@@ -143,24 +136,6 @@ def test_billion_laughs(tmp_path: Path) -> None:
     assert int(re.search(r"expands to ([\d,]+)", text).group(1).replace(",", "")) > 9**9
 
 
-def test_billion_laughs_parse_is_fast() -> None:
-    t0 = time.perf_counter()
-    with pytest.raises(InputError, match="expands to"):
-        loading.parse_yaml(laughs(16), "bomb.yaml")  # 9**16 nodes when expanded
-    assert time.perf_counter() - t0 < 0.2
-
-
-def test_alias_within_the_limit_is_accepted(tmp_path: Path) -> None:
-    text = SHIPPED.read_text().replace("    contributors: [france, poland, estonia]",
-                                       "    contributors: &who [france, poland, estonia]")
-    text = text.replace("{id: eu_engineers, contributors: [france, poland, estonia], type: non_combat, size: 2000, "
-                        "location: frontline",
-                        "{id: eu_engineers, contributors: *who, type: non_combat, size: 2000, location: frontline")
-    assert "*who" in text
-    spec = load_scenario(write(tmp_path, text))
-    assert spec.variants[1].deployments[0].contributors == ["france", "poland", "estonia"]
-
-
 def test_recursive_alias(tmp_path: Path) -> None:
     p = write(tmp_path, "name: loop\nsources: &s [a, *s]\n")
     refused(tmp_path, [str(p)], f"{p}:2:", "refers to the collection that contains it")
@@ -192,7 +167,7 @@ def test_deep_through_aliases(tmp_path: Path) -> None:
 def test_object_tags_refused(tmp_path: Path, tag: str) -> None:
     p = write(tmp_path, f"name: test\ntitle: t\nquestion: q\nsources:\n  - {tag}\n")
     text = refused(tmp_path, [str(p)], f"{p}:5:", "sources[0]:", "a YAML tag that is not plain data is refused",
-                   "found <the tag !")
+                   f"found <the tag {tag.split()[0]}>")
     assert "owned" not in text
 
 
@@ -403,36 +378,7 @@ def test_guard_refuses_when_disk_is_short(tmp_path: Path, monkeypatch: pytest.Mo
             "fewer --runs")
 
 
-def test_guard_lets_an_aggregates_only_batch_through_a_full_disk(monkeypatch: pytest.MonkeyPatch,
-                                                                  tmp_path: Path) -> None:
-    monkeypatch.setattr(guard, "free_disk", lambda path: 300 * 2**20)
-    est = guard.check(runs=2_000_000, weeks=52, variants=5, chunk_size=10_000, workers=2, record_runs=False,
-                      record_events=False, out=tmp_path, check_memory=False)
-    assert est.disk_bytes == 0
-
-
-def test_guard_estimates_grow_with_the_batch() -> None:
-    base = dict(runs=10_000, weeks=52, variants=2, chunk_size=1_000, workers=2, record_runs=True, record_events=True)
-    e = guard.estimate(**base)
-    assert guard.estimate(**{**base, "chunk_size": 5_000}).memory_bytes > e.memory_bytes
-    assert guard.estimate(**{**base, "record_events": False}).memory_bytes < e.memory_bytes
-    assert guard.estimate(**{**base, "runs": 20_000}).disk_bytes == 2 * e.disk_bytes
-    assert guard.estimate(**{**base, "weeks": 104}).seconds > e.seconds
-    assert guard.estimate(**{**base, "record_runs": False}).disk_bytes == 0
-
-
-def test_available_memory_and_disk_are_known_here(tmp_path: Path) -> None:
-    assert (guard.available_memory() or 0) > 0
-    assert (guard.free_disk(tmp_path / "not" / "yet") or 0) > 0
-
-
 # ------------------------------------------------------------------------------------------ output safety
-@pytest.mark.parametrize("name", ["../evil", "/etc/passwd", "..", "a/../../b", "con\x00x", "", "ä" * 5, "x" * 300])
-def test_safe_name(name: str) -> None:
-    s = safe_name(name)
-    assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", s) and s not in (".", "..")
-
-
 def test_results_never_leave_the_out_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -444,17 +390,6 @@ def test_results_never_leave_the_out_folder(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.stderr
     assert "outside the output folder" in result.stderr
     assert list(elsewhere.iterdir()) == []
-
-
-def test_existing_results_are_never_overwritten(tmp_path: Path) -> None:
-    from sim.output.folder import ResultsWriter
-
-    doctrine = load_doctrine(ROOT / "configs")
-    spec = load_scenario(SHIPPED, doctrine)
-    a = ResultsWriter(tmp_path, doctrine, spec, ("baseline",))
-    b = ResultsWriter.create(tmp_path, doctrine, spec, ("baseline",))
-    assert a.folder != b.folder and a.folder.parent == b.folder.parent
-    assert (a.folder / "manifest.json").is_file() and (b.folder / "manifest.json").is_file()
 
 
 def test_a_real_process_refuses_fast(tmp_path: Path) -> None:

@@ -1,34 +1,35 @@
-"""Face-validity properties. Variants are compared with common random numbers: the same run indices, so the same
-keyed draws, go through each variant. A property "never lowers P" passes unless the 95% Newcombe interval of the
-difference lies wholly below zero (the interval treats the samples as independent, so with common random numbers it
-is conservative: the test is not flaky); where the model must show a clear effect, the interval must lie wholly
-above zero, so the test can fail."""
+"""Face-validity properties, compared on paired runs. Variants share their random numbers (common random numbers:
+the same run indices, so the same keyed draws, go through each variant), so run k of two variants differs only by
+the lever. Each property is judged on the paired difference of the two arms, more provocative minus less, with the
+95% interval for paired proportions that ``escalation compare`` reports (Newcombe's method 10,
+:func:`sim.output.comparison.paired_difference`), computed from each run's first weeks as ``compare`` does:
+
+- "never lowers": the interval's lower bound lies above -TOLERANCE (half a percentage point). This is a claim the
+  data must support (the decrease, if any, is smaller than the tolerance), not merely the absence of evidence
+  against it, and it is tight enough at 1,000 runs because paired runs mostly agree;
+- "raises": where the model must show a clear effect, the lower bound lies above zero.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from support import ROOT
 
-from sim.engine.model import simulate
+from sim.engine.model import ChunkResult, simulate
 from sim.engine.world import Context
-from sim.output.statistics import newcombe_difference, wilson_interval
+from sim.output.comparison import indicators_from_runs, paired_difference
+from sim.output.statistics import wilson_interval
 from sim.spec.distributions import Fixed
-from sim.spec.loading import load_doctrine, load_scenario
+from sim.spec.loading import load_scenario
 from sim.spec.scenario import ScenarioSpec
 from sim.spec.vocabulary import OUTCOME_IDS
 
-ROOT = Path(__file__).resolve().parent.parent
-RUNS = 3000
-IDX = {oid: i for i, oid in enumerate(OUTCOME_IDS)}
+RUNS = 1000
+TOLERANCE = 0.005
 ESCALATION = ("nuclear_signalling", "heavier_strikes_on_ukraine", "hybrid_attack_on_nato", "airspace_incident",
               "strike_on_nato_forces_in_ukraine", "strike_on_nato_territory", "nato_russia_war", "nuclear_use")
-
-
-@pytest.fixture(scope="module")
-def doctrine():
-    return load_doctrine()
+RUNGS = tuple(range(2, 16))
 
 
 def scenario(doctrine, **fields) -> ScenarioSpec:
@@ -40,27 +41,43 @@ def scenario(doctrine, **fields) -> ScenarioSpec:
     return ScenarioSpec.model_validate(base, context={"doctrine": doctrine})
 
 
-def run(doctrine, spec: ScenarioSpec, runs: int = RUNS):
+def run(doctrine, spec: ScenarioSpec, runs: int = RUNS) -> ChunkResult:
     lev = spec.levers()[0]
     return simulate(Context.build(doctrine, spec, lev), np.arange(runs), lev.name)
 
 
-def count(result, outcome: str) -> int:
-    return int(result.aggregates.outcome_counts[IDX[outcome]])
+def count(result: ChunkResult, outcome: str) -> int:
+    return int(result.aggregates.outcome_counts[OUTCOME_IDS.index(outcome)])
 
 
-def reached(result, rung: int) -> int:
-    return int(result.aggregates.max_rung_hist[rung:].sum())
+def happened(result: ChunkResult, what: str | int) -> np.ndarray:
+    """Per run, whether the outcome happened (a name) or the headline reached the rung (a number)."""
+    if isinstance(what, int):
+        return result.runs["max_rung"] >= what
+    _, ind = indicators_from_runs(result.runs)
+    return ind[:, OUTCOME_IDS.index(what)]
 
 
-def assert_not_lower(k_more: int, k_less: int, n: int, what: str) -> None:
-    d, lo, hi = newcombe_difference(k_more, n, k_less, n)
-    assert hi >= 0, f"{what}: {k_more}/{n} vs {k_less}/{n}, difference {d:+.4f}, 95% CI [{lo:+.4f}, {hi:+.4f}]"
+def paired(more: ChunkResult, less: ChunkResult, what: str | int) -> tuple[float, float, float]:
+    """The paired difference P(more) - P(less) of ``what`` over the same runs, with its 95% interval."""
+    assert np.array_equal(more.run_ids, less.run_ids), "the arms must hold the same runs"
+    a, b = happened(more, what), happened(less, what)
+    return paired_difference(int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum()), int((~a & ~b).sum()))
 
 
-def assert_higher(k_more: int, k_less: int, n: int, what: str) -> None:
-    d, lo, hi = newcombe_difference(k_more, n, k_less, n)
-    assert lo > 0, f"{what}: {k_more}/{n} vs {k_less}/{n}, difference {d:+.4f}, 95% CI [{lo:+.4f}, {hi:+.4f}]"
+def _message(what: str | int, d: float, lo: float, hi: float, label: str) -> str:
+    name = f"P(reach rung {what})" if isinstance(what, int) else f"P({what})"
+    return f"{label}: {name} difference {d:+.4f}, paired 95% CI [{lo:+.4f}, {hi:+.4f}]"
+
+
+def assert_not_lower(more: ChunkResult, less: ChunkResult, what: str | int, label: str = "") -> None:
+    d, lo, hi = paired(more, less, what)
+    assert lo > -TOLERANCE, _message(what, d, lo, hi, label)
+
+
+def assert_higher(more: ChunkResult, less: ChunkResult, what: str | int, label: str = "") -> None:
+    d, lo, hi = paired(more, less, what)
+    assert lo > 0, _message(what, d, lo, hi, label)
 
 
 def deployment(type_: str, location: str, size: int = 2000, contributors=("france", "poland", "estonia")) -> dict:
@@ -74,10 +91,11 @@ EXPOSURE_PAIRS = [
     (deployment("non_combat", "western"), deployment("non_combat", "frontline"), True),
     (deployment("non_combat", "western"), deployment("non_combat", "central"), False),
     (deployment("non_combat", "central"), deployment("combat", "central"), True),
-    (deployment("training_inside", "western"), deployment("air_defence", "western"), False),
-    (deployment("non_combat", "western", size=500), deployment("non_combat", "western", size=10000), False),
+    (deployment("training_inside", "western"), deployment("air_defence", "western"), True),
+    (deployment("non_combat", "western", size=500), deployment("non_combat", "western", size=10000), True),
+    # combat troops fight Russian forces at both locations: both arms are struck in almost every run
     (deployment("combat", "central", size=5000), deployment("combat", "frontline", size=5000), False),
-    (deployment("reassurance", "western", size=10000), deployment("reassurance", "central", size=10000), False),
+    (deployment("reassurance", "western", size=10000), deployment("reassurance", "central", size=10000), True),
 ]
 
 
@@ -85,19 +103,19 @@ EXPOSURE_PAIRS = [
                          ids=[f"{a['type']}-{a['location']}-{a['size']}_vs_{b['type']}-{b['location']}-{b['size']}"
                               for a, b, _ in EXPOSURE_PAIRS])
 def test_more_exposed_deployment_never_lowers_strikes_on_forces(doctrine, less, more, clear):
-    k_less = count(run(doctrine, scenario(doctrine, deployments=[less])), "strike_on_nato_forces_in_ukraine")
-    k_more = count(run(doctrine, scenario(doctrine, deployments=[more])), "strike_on_nato_forces_in_ukraine")
-    assert_not_lower(k_more, k_less, RUNS, "P(strike_on_nato_forces_in_ukraine)")
-    if clear:
-        assert_higher(k_more, k_less, RUNS, "P(strike_on_nato_forces_in_ukraine)")
+    low = run(doctrine, scenario(doctrine, deployments=[less]))
+    high = run(doctrine, scenario(doctrine, deployments=[more]))
+    check = assert_higher if clear else assert_not_lower
+    check(high, low, "strike_on_nato_forces_in_ukraine")
 
 
 def test_a_deployment_inside_ukraine_never_lowers_escalation(doctrine):
     none = run(doctrine, scenario(doctrine))
     some = run(doctrine, scenario(doctrine, deployments=[deployment("non_combat", "western")]))
     for oid in ESCALATION:
-        assert_not_lower(count(some, oid), count(none, oid), RUNS, f"P({oid})")
-    assert_higher(count(some, "hybrid_attack_on_nato"), count(none, "hybrid_attack_on_nato"), RUNS, "P(hybrid)")
+        assert_not_lower(some, none, oid)
+    for oid in ("nuclear_signalling", "heavier_strikes_on_ukraine", "hybrid_attack_on_nato"):
+        assert_higher(some, none, oid)
 
 
 # ------------------------------------------------------------------ Russian resolve
@@ -109,13 +127,14 @@ def with_resolve(spec: ScenarioSpec, value: float) -> ScenarioSpec:
 @pytest.mark.parametrize("name", ["limited_deployment", "long_range_strikes", "air_defence_western_ukraine"])
 def test_higher_russian_resolve_never_lowers_escalation(doctrine, name):
     spec = load_scenario(ROOT / "scenarios" / f"{name}.yaml", doctrine)
-    low = run(doctrine, with_resolve(spec, 0.6))
-    high = run(doctrine, with_resolve(spec, 0.9))
-    for oid in ESCALATION:
-        assert_not_lower(count(high, oid), count(low, oid), RUNS, f"{name}: P({oid})")
-    for rung in range(2, 16):
-        assert_not_lower(reached(high, rung), reached(low, rung), RUNS, f"{name}: P(reach rung {rung})")
-    assert_higher(count(high, "hybrid_attack_on_nato"), count(low, "hybrid_attack_on_nato"), RUNS, f"{name}: P(hybrid)")
+    # 2,000 runs: strikes on NATO forces (about 6% under limited_deployment) come from red lines and accidents that
+    # resolve does not move, so the two arms differ only by noise that must stay within the tolerance
+    low = run(doctrine, with_resolve(spec, 0.6), runs=2 * RUNS)
+    high = run(doctrine, with_resolve(spec, 0.9), runs=2 * RUNS)
+    for what in ESCALATION + RUNGS:
+        assert_not_lower(high, low, what, name)
+    for oid in ("nuclear_signalling", "heavier_strikes_on_ukraine", "hybrid_attack_on_nato", "airspace_incident"):
+        assert_higher(high, low, oid, name)
 
 
 def test_higher_resolve_never_lowers_the_rung_reached_under_combat_troops(doctrine):
@@ -124,22 +143,24 @@ def test_higher_resolve_never_lowers_the_rung_reached_under_combat_troops(doctri
     spec = load_scenario(ROOT / "scenarios" / "full_military_involvement.yaml", doctrine)
     low = run(doctrine, with_resolve(spec, 0.6))
     high = run(doctrine, with_resolve(spec, 0.9))
-    for rung in range(2, 16):
-        assert_not_lower(reached(high, rung), reached(low, rung), RUNS, f"P(reach rung {rung})")
+    for rung in RUNGS:
+        assert_not_lower(high, low, rung)
     for oid in ("strike_on_nato_territory", "nato_russia_war", "nuclear_use"):
-        assert_not_lower(count(high, oid), count(low, oid), RUNS, f"P({oid})")
+        assert_not_lower(high, low, oid)
+    # the threshold steps come from red lines, whose credibility resolve does not change; what resolve raises is the
+    # proportionate answer (docs/model.md 4.2-4.5)
+    assert_higher(high, low, "nuclear_signalling")
 
 
 # ------------------------------------------------------------------ mediation
 @pytest.mark.parametrize("fewer,more", [([], ["china", "turkey"]), ([], ["turkey"]), (["turkey"], ["china", "turkey"]),
                                         (["china"], ["china", "turkey"])])
-def test_adding_a_mediator_never_lowers_ceasefire(doctrine, fewer, more):
+def test_adding_a_mediator_raises_ceasefires_and_deals(doctrine, fewer, more):
+    """Each mediator adds its own attempts, so both kinds of agreement come more often."""
     a = run(doctrine, scenario(doctrine, mediators=fewer))
     b = run(doctrine, scenario(doctrine, mediators=more))
-    assert_not_lower(count(b, "ceasefire"), count(a, "ceasefire"), RUNS, f"P(ceasefire) {fewer} -> {more}")
-    assert_not_lower(count(b, "partial_deal"), count(a, "partial_deal"), RUNS, f"P(partial_deal) {fewer} -> {more}")
-    if not fewer:
-        assert_higher(count(b, "ceasefire"), count(a, "ceasefire"), RUNS, "P(ceasefire) with mediators")
+    for oid in ("ceasefire", "partial_deal"):
+        assert_higher(b, a, oid, f"{fewer} -> {more}")
 
 
 def test_mediation_gives_deals_far_more_often_than_ceasefires(doctrine):
@@ -170,17 +191,6 @@ def test_no_provocation_with_default_ukrainian_behaviour(doctrine):
     assert lo > 0.95
 
 
-# ------------------------------------------------------------------ common random numbers
-def test_a_run_replays_alone(doctrine):
-    """A run gives the same path whatever other runs are stepped beside it."""
-    spec = scenario(doctrine, deployments=[deployment("non_combat", "western")])
-    lev = spec.levers()[0]
-    ctx = Context.build(doctrine, spec, lev)
-    whole = simulate(ctx, np.arange(200), lev.name)
-    part = simulate(ctx, np.arange(50, 80), lev.name)
-    assert np.array_equal(whole.headline[50:80], part.headline)
-
-
 # ------------------------------------------------------------------ deep strikes
 @pytest.mark.parametrize("fewer,more", [(["uk", "france"], ["us", "uk", "france"]),
                                         (["us", "uk", "france"], ["us", "uk", "france", "germany"])])
@@ -191,8 +201,11 @@ def test_more_suppliers_never_lower_escalation(doctrine, fewer, more):
                         policies={"deep_strike": {"authorised": True, "from_week": 4, "suppliers": suppliers}})
     a, b = run(doctrine, spec(fewer)), run(doctrine, spec(more))
     for oid in ESCALATION:
-        assert_not_lower(count(b, oid), count(a, oid), RUNS, f"P({oid}) {fewer} -> {more}")
-    assert_higher(count(b, "hybrid_attack_on_nato"), count(a, "hybrid_attack_on_nato"), RUNS, "P(hybrid)")
+        assert_not_lower(b, a, oid, f"{fewer} -> {more}")
+    # more deep strikes provoke more: Russia signals and answers in Europe more often (its strikes on Ukraine
+    # already come as a campaign in most runs, so they are not asked to rise)
+    for oid in ("nuclear_signalling", "hybrid_attack_on_nato"):
+        assert_higher(b, a, oid, f"{fewer} -> {more}")
 
 
 def test_deep_strike_authorisation_never_lowers_escalation(doctrine):
@@ -200,15 +213,26 @@ def test_deep_strike_authorisation_never_lowers_escalation(doctrine):
     on = run(doctrine, scenario(doctrine, policies={"deep_strike": {"authorised": True, "from_week": 4,
                                                                    "suppliers": ["us", "uk"]}}))
     for oid in ESCALATION:
-        assert_not_lower(count(on, oid), count(off, oid), RUNS, f"P({oid})")
-    assert_higher(count(on, "nuclear_signalling"), count(off, "nuclear_signalling"), RUNS, "P(nuclear_signalling)")
+        assert_not_lower(on, off, oid)
+    for oid in ("nuclear_signalling", "heavier_strikes_on_ukraine", "hybrid_attack_on_nato"):
+        assert_higher(on, off, oid)
 
 
-def test_variants_share_their_draws(doctrine):
-    """Two variants that differ only by a deployment starting in week 30 have identical paths before week 30."""
-    quiet = scenario(doctrine)
-    late = scenario(doctrine, deployments=[{**deployment("non_combat", "western"), "start_week": 30}])
-    a, b = run(doctrine, quiet, runs=500), run(doctrine, late, runs=500)
-    assert np.array_equal(a.headline[:, :30], b.headline[:, :30])
-    assert np.array_equal(a.ukraine[:, :30], b.ukraine[:, :30])
-    assert not np.array_equal(a.headline[:, 30:], b.headline[:, 30:])
+def test_the_paired_check_is_tighter_than_independent_intervals_and_can_fail(doctrine):
+    """The comparison the properties rest on: on the same pair of arms the paired interval is never wider than
+    Newcombe's for independent samples, and clearly narrower where the arms share events (nuclear signalling comes
+    in most runs either way); the reversed claim fails."""
+    from sim.output.statistics import newcombe_difference
+
+    off = run(doctrine, scenario(doctrine))
+    on = run(doctrine, scenario(doctrine, policies={"deep_strike": {"authorised": True, "from_week": 4,
+                                                                   "suppliers": ["us", "uk"]}}))
+    width = {}
+    for oid in ESCALATION:
+        _, plo, phi = paired(on, off, oid)
+        _, nlo, nhi = newcombe_difference(count(on, oid), RUNS, count(off, oid), RUNS)
+        assert phi - plo <= nhi - nlo + 1e-12, oid
+        width[oid] = (phi - plo) / (nhi - nlo)
+    assert width["nuclear_signalling"] < 0.8
+    with pytest.raises(AssertionError, match="paired 95% CI"):
+        assert_not_lower(off, on, "nuclear_signalling", "reversed")

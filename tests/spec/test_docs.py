@@ -10,7 +10,7 @@ import pytest
 
 from sim.spec.loading import load_doctrine
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEXT = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
 DOCTRINE = load_doctrine()
 

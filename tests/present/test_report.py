@@ -1,0 +1,104 @@
+"""report.html: one self-contained file that states the question, the results and their assumptions, and opens
+offline in a real browser. Redrawing it with ``escalation plot`` is tested in tests/cli/test_plot.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from sim import NOT_A_FORECAST
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def html(small_results) -> str:
+    return (small_results / "report.html").read_text(encoding="utf-8")
+
+
+def test_every_results_folder_gets_a_report(small_results):
+    assert (small_results / "report.html").is_file()
+    assert (small_results / "story.json").is_file()
+    assert (small_results / "comparison.json").is_file()
+
+
+def test_report_is_self_contained(html):
+    """No external URL is fetched: every image is embedded, there are no external scripts, styles or fonts."""
+    for attr in re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html, flags=re.I):
+        assert attr.startswith("data:") or attr.startswith("#"), attr
+    assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", html, flags=re.I)
+    assert "<link" not in html.lower() and "<script" not in html.lower()
+
+
+def test_report_embeds_every_chart(small_results, html):
+    pngs = sorted(p.stem for p in (small_results / "charts").glob("*.png"))
+    imgs = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
+    assert sorted(imgs) == pngs
+    assert {"escalation_fan", "rung_occupancy", "outcome_probabilities", "max_rung", "time_to_threshold",
+            "rung_transitions", "variant_comparison"} <= set(pngs)
+    assert any(p.startswith("timeline__baseline__run") for p in pngs)
+
+
+def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(small_results, html, doctrine):
+    import html as html_lib
+
+    text = html_lib.unescape(html)
+    assert NOT_A_FORECAST in text
+    assert "How often does Russia strike the trainers, and what follows?" in text
+    assert "Report test: trainers & engineers <inside>" in text
+    assert "<inside>" not in html  # escaped, not markup
+    summary = json.loads((small_results / "summary.json").read_text())
+    for oid, o in summary["variants"]["baseline"]["outcomes"].items():
+        assert oid in text
+        assert f"{100 * o['probability']:.1f}%" in text
+    manifest = json.loads((small_results / "manifest.json").read_text())
+    assert manifest["scenario_hash"] in text  # the manifest is shown
+    assert "seed 001_3227528b8a3d3f35.txt (Limited Deployment)" in text
+    assert "report test source" in text  # the scenario's uncertainty and its source
+    # the doctrine: red lines with their sources, deployment types
+    for rl in doctrine.red_lines:
+        assert rl.statement in text and rl.source in text, rl.id
+    for t in doctrine.deployment_types:
+        assert t.name in text and t.source in text, t.id
+    assert "The story of one run" in text and "replayed from the batch's seed" in text
+
+
+def _chromium_args(profile: str) -> list[str]:
+    return [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+            "--virtual-time-budget=10000"]
+
+
+def test_report_renders_every_image_in_a_real_browser(small_results, tmp_path):
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
+    html = (small_results / "report.html").read_text(encoding="utf-8")
+    probe = ("<script>window.addEventListener('load',function(){var im=document.images,n=0;"
+             "for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0){n++;}}"
+             "document.body.setAttribute('data-images-rendered',n);"
+             "document.body.setAttribute('data-images-total',im.length);});</script>")
+    page = tmp_path / "probe.html"
+    page.write_text(html.replace("</body>", probe + "</body>"), encoding="utf-8")
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    try:
+        done = subprocess.run(_chromium_args(profile) + ["--dump-dom", page.as_uri()], capture_output=True,
+                              text=True, timeout=120)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    total = re.search(r'data-images-total="(\d+)"', done.stdout)
+    rendered = re.search(r'data-images-rendered="(\d+)"', done.stdout)
+    assert total and rendered, "the page did not finish loading"
+    n_png = len(list((small_results / "charts").glob("*.png")))
+    assert int(total.group(1)) == n_png
+    assert int(rendered.group(1)) == n_png, "some embedded images did not render"
+    assert "not a forecast" in done.stdout
+
+
