@@ -1,14 +1,18 @@
-"""Helpers for tests: the repository root, small scenarios built in code, a one-call model run and an alias bomb."""
+"""Helpers for tests: the repository root, small scenarios built in code, a one-call model run, scenario files
+written and refused, and an alias bomb."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sim.engine.model import ChunkResult, simulate
 from sim.engine.world import Context
+from sim.errors import InputError
 from sim.spec.doctrine import Doctrine
+from sim.spec.loading import load_scenario
 from sim.spec.scenario import ScenarioSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,3 +40,17 @@ def laughs(levels: int = 9) -> str:
     for i in range(1, levels):
         lines.append(f"{names[i]}: &{names[i]} [" + ", ".join([f"*{names[i - 1]}"] * 9) + "]")
     return "\n".join(lines) + "\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    """Write ``text`` to a file ``name`` in ``tmp_path``."""
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def error_of(path: Path, doctrine) -> str:
+    """The message with which loading the scenario file ``path`` is refused."""
+    with pytest.raises(InputError) as info:
+        load_scenario(path, doctrine)
+    return str(info.value)

@@ -5,22 +5,21 @@ summary and comparison of a comparison never stopped; a batch the resource guard
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from processes import end_started_processes, env, start  # noqa: F401 (an autouse fixture)
 from typer.testing import CliRunner
 
 from sim.batch import guard
-from sim.batch.work import FAULT_HANG_CHUNK, FAULT_KILL_CHUNK, FAULT_MARKER
+from sim.batch.work import FAULT_HANG_CHUNK, FAULT_KILL_CHUNK
 from sim.cli.app import app
 from sim.output.folder import PARTIAL, PARTS
 
@@ -64,36 +63,6 @@ def reference(scenarios: tuple[Path, Path], tmp_path_factory: pytest.TempPathFac
 def side_by_side_reference(scenarios: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("side_by_side_reference")
     return Path(cli(["compare", *map(str, scenarios), "--workers", "1", "--out", str(out)])["results"])
-
-
-def env(**extra: str) -> dict[str, str]:
-    e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for k in (FAULT_KILL_CHUNK, FAULT_MARKER, FAULT_HANG_CHUNK):
-        e.pop(k, None)
-    e.update(extra)
-    return e
-
-
-_STARTED: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _end_started_processes():
-    """Whatever a test does, the process groups it started do not outlive it."""
-    yield
-    while _STARTED:
-        proc = _STARTED.pop()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-
-
-def start(args: list[str], **extra: str) -> subprocess.Popen:
-    """The command in a process group of its own, as a terminal would run it."""
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], env=env(**extra), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
-    _STARTED.append(proc)
-    return proc
 
 
 def wait_for_first_chunk(proc: subprocess.Popen, out: Path, pattern: str, timeout: float = 60) -> Path:

@@ -5,7 +5,6 @@ the seed: the same batch twice, serially or on a process pool, gives the same su
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -14,9 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+import processes
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from processes import end_started_processes, env  # noqa: F401 (an autouse fixture)
 from typer.testing import CliRunner
 
 from sim.batch.chunks import Batch, plan_chunks
@@ -54,35 +55,9 @@ def cli_run(args: list[str], out: Path | None) -> Path:
     return Path(json.loads(result.stdout)["results"])
 
 
-def env(**extra: str) -> dict[str, str]:
-    e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for k in (FAULT_KILL_CHUNK, FAULT_MARKER, FAULT_HANG_CHUNK):
-        e.pop(k, None)
-    e.update(extra)
-    return e
-
-
-_STARTED: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _end_started_processes():
-    """Whatever a test does, the process groups it started do not outlive it."""
-    yield
-    while _STARTED:
-        proc = _STARTED.pop()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-
-
 def start(args: list[str], **extra: str) -> subprocess.Popen:
-    """The command in a process group of its own, as a terminal would run it."""
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *args, "--no-charts"], env=env(**extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            start_new_session=True)
-    _STARTED.append(proc)
-    return proc
+    """The batch command in a process group of its own, without charts."""
+    return processes.start([*args, "--no-charts"], **extra)
 
 
 def folder_in(out: Path) -> Path:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from support import ROOT
+from support import ROOT, error_of, write
 
 from sim.errors import InputError
 from sim.spec.loading import load_doctrine, load_scenario
@@ -22,18 +20,6 @@ deployments:
     size: 2000
     location: western
 """
-
-
-def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
-    p = tmp_path / name
-    p.write_text(text, encoding="utf-8")
-    return p
-
-
-def error_of(path: Path, doctrine) -> str:
-    with pytest.raises(InputError) as info:
-        load_scenario(path, doctrine)
-    return str(info.value)
 
 
 def test_base_scenario_loads(tmp_path, doctrine):

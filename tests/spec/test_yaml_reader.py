@@ -7,25 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from support import ROOT, laughs
+from support import ROOT, error_of, laughs, write
 
 from sim.errors import InputError
 from sim.spec.loading import load_scenario
 from sim.spec.yaml_reader import parse_yaml
 
 SHIPPED = ROOT / "scenarios" / "limited_deployment.yaml"
-
-
-def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
-    p = tmp_path / name
-    p.write_text(text, encoding="utf-8")
-    return p
-
-
-def error_of(path: Path, doctrine) -> str:
-    with pytest.raises(InputError) as info:
-        load_scenario(path, doctrine)
-    return str(info.value)
 
 
 def test_billion_laughs_parse_is_fast() -> None:
