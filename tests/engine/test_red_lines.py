@@ -128,3 +128,15 @@ def test_an_enforced_line_makes_its_declared_response_likelier(doctrine, line, m
     d, lo, hi = paired_difference(int((kept & dropped).sum()), int((kept & ~dropped).sum()),
                                   int((~kept & dropped).sum()), int((~kept & ~dropped).sum()))
     assert lo > 0, f"{line}: P({outcome}) enforced minus never enforced {d:+.4f}, 95% CI [{lo:+.4f}, {hi:+.4f}]"
+
+
+def test_the_long_range_line_needs_western_weapons(doctrine):
+    """`western_weapons: true`: deep strikes cross the long-range line only when a Western supplier allows them."""
+    crossed = {}
+    for suppliers in ([], ["us"]):
+        spec = make_scenario(doctrine, policies={"deep_strike": {"authorised": True, "from_week": 1,
+                                                                 "suppliers": suppliers}})
+        events, log = _run(doctrine, spec)
+        assert "deep_strike" in events["action"], "Ukraine strikes deep either way"
+        crossed[bool(suppliers)] = any(r["red_line"] == "long_range_strikes" and r["event"] == "crossed" for r in log)
+    assert crossed == {False: False, True: True}
