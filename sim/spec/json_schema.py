@@ -7,6 +7,7 @@ uncertainty keys and override names while a scenario is typed, and flag unknown 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from sim.spec.doctrine import Doctrine
@@ -41,9 +42,24 @@ def scenario_schema(doctrine: Doctrine) -> dict[str, Any]:
         enum_items(owner["mediators"], mediators)
     schema["properties"]["uncertainties"]["propertyNames"] = {"enum": uncert_keys}
     schema["properties"]["overrides"]["propertyNames"] = {"enum": sorted(doctrine.parameters)}
+    _drop_infinite_defaults(schema)
     return schema
+
+
+def _drop_infinite_defaults(node: Any) -> None:
+    """Remove defaults that JSON cannot hold (a normal distribution's unbounded ``low`` and ``high``): strict JSON
+    has no Infinity, and editors refuse a schema that writes it."""
+    if isinstance(node, dict):
+        default = node.get("default")
+        if isinstance(default, float) and not math.isfinite(default):
+            del node["default"]
+        for value in node.values():
+            _drop_infinite_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_infinite_defaults(value)
 
 
 def schema_text(doctrine: Doctrine) -> str:
     """The schema as the text written to schema/scenario.schema.json."""
-    return json.dumps(scenario_schema(doctrine), indent=2, sort_keys=True) + "\n"
+    return json.dumps(scenario_schema(doctrine), indent=2, sort_keys=True, allow_nan=False) + "\n"

@@ -135,7 +135,10 @@ def test_schema_matches_the_committed_file():
     assert res.exit_code == 0
     committed = (ROOT / "schema" / "scenario.schema.json").read_text(encoding="utf-8")
     assert res.stdout == committed, "run: escalation schema --out schema/scenario.schema.json"
-    schema = json.loads(res.stdout)
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"the schema holds {constant}: strict JSON parsers and editors refuse it")
+
+    schema = json.loads(res.stdout, parse_constant=refuse)  # strict JSON: no NaN or Infinity
     assert "non_combat" in schema["$defs"]["DeploymentSpec"]["properties"]["type"]["enum"]
 
 
