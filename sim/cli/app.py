@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from sim.cli import bench, compare, inspect, plot, run, trace
+from sim.cli import bench, calibrate, compare, inspect, plot, run, trace
 from sim.cli.common import err
 from sim.errors import SimError
 
@@ -30,6 +30,7 @@ app.command()(compare.compare)
 app.command()(trace.trace)
 app.command()(plot.plot)
 app.command()(bench.bench)
+app.command()(calibrate.calibrate)
 app.command()(inspect.explain)
 
 

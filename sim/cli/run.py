@@ -31,6 +31,9 @@ Events = Annotated[bool | None, typer.Option(
     "--events/--no-events", help="Write events.parquet (default: on up to 200,000 runs in all).")]
 NoCharts = Annotated[bool, typer.Option("--no-charts", help="Skip drawing charts.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
+Fixed = Annotated[bool, typer.Option(
+    "--fixed-parameters", help="Design parameters at their point values (configs/model.yaml) in every run, not "
+    "drawn from the calibrated sets: intervals then hold Monte Carlo noise only.")]
 Resume = Annotated[Path | None, typer.Option(
     "--resume", help="Finish an interrupted results folder: compute only its missing chunks.")]
 
@@ -38,7 +41,8 @@ Resume = Annotated[Path | None, typer.Option(
 def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers: Workers = None,
         chunk_size: ChunkSize = None, variants: Variants = None, executor: Executor = "process",
         address: Address = None, out_dir: Out = Path("results"), no_runs: NoRuns = False, events: Events = None,
-        no_charts: NoCharts = False, as_json: Json = False, resume: Resume = None, configs: Configs = None) -> None:
+        no_charts: NoCharts = False, as_json: Json = False, resume: Resume = None, configs: Configs = None,
+        fixed_parameters: Fixed = False) -> None:
     """Run a scenario's Monte Carlo batch and write a new results folder (or finish an interrupted one).
 
     Before it starts, the batch's memory and disk needs are estimated; a batch that cannot fit is refused with
@@ -55,10 +59,12 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
         if resume is not None:
             plan = plan_resume(resume, scenario, configs=configs, settings={
                 "--runs": runs, "--seed": seed, "--chunk-size": chunk_size, "--variants": variants,
-                "--events/--no-events": events, "--no-runs": no_runs or None})
+                "--events/--no-events": events, "--no-runs": no_runs or None,
+                "--fixed-parameters": fixed_parameters or None})
         else:
             plan = plan_run(scenario, configs=configs, runs=runs, seed=seed, chunk_size=chunk_size,
-                            variants=names(variants), record_runs=not no_runs, events=events, out=out_dir)
+                            variants=names(variants), record_runs=not no_runs, events=events, out=out_dir,
+                            fixed_parameters=fixed_parameters)
     except SimError as exc:
         fail(exc)
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,

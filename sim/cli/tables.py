@@ -14,7 +14,9 @@ from sim.spec.vocabulary import OUTCOME_IDS
 def summary_table(summary: dict[str, Any]) -> Table:
     """Outcome probabilities with their 95% CIs, one column per variant."""
     table = Table(title=f"{summary['title']}\n% of runs (95% CI), {summary['runs']:,} runs per variant, "
-                        f"{summary['horizon_weeks']} weeks", caption=summary["note"], caption_justify="left")
+                        f"{summary['horizon_weeks']} weeks", caption=summary["note"] + (
+                        f" Parameter uncertainty: {summary['parameter_uncertainty']}."
+                        if "parameter_uncertainty" in summary else ""), caption_justify="left")
     table.add_column("outcome")
     variants = list(summary["variants"])
     for v in variants:

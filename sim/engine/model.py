@@ -65,6 +65,8 @@ class EscalationModel(mesa.Model):
         self.ctx = ctx
         self.sampled: dict[str, np.ndarray] = {}
         self.world = World(ctx, Streams(ctx.scenario.seed, run_ids), record_events)
+        for name, values in self.world.design.items():  # the calibrated set each run drew, in runs.parquet
+            self.sampled["design." + name] = values
         specs = sorted(ctx.doctrine.actors, key=lambda s: _ORDER[agent_class(s).__name__])
         for spec in specs:  # each agent registers itself with the model; stages run in this order
             agent_class(spec)(self, spec)
@@ -98,7 +100,7 @@ class EscalationModel(mesa.Model):
         """Ceasefires break down at a weekly rate (DOMAIN.md 2.3: the grain deal lasted a year)."""
         w = self.world
         u = w.streams.uniform("world:ceasefire_break", w.week, where=w.ceasefire)
-        broken = w.ceasefire & (u < self.ctx.params["ceasefire_break_rate"])
+        broken = w.ceasefire & (u < w.params["ceasefire_break_rate"])
         w.ceasefire &= ~broken
         w.fighting |= broken
 
@@ -167,7 +169,7 @@ class EscalationModel(mesa.Model):
 
     def _target_weights(self, kind: str) -> np.ndarray:
         """Targeting weights of the members for acts of ``kind``, shape (runs, members)."""
-        w, p = self.world, self.ctx.params
+        w, p = self.world, self.world.params
         col = {b: i for i, b in enumerate(BORDERS)}
         if kind in self.TARGET_BORDERS:
             base = w.borders[:, [col[b] for b in self.TARGET_BORDERS[kind]]].sum(axis=1).astype(np.float64)

@@ -136,7 +136,7 @@ class RedLineRule:
 def compile_red_lines(world: World, actor: Actor) -> list[RedLineRule]:
     """Compile the red lines declared by ``actor``; credibilities are sampled per run like any attribute."""
     rules = []
-    p = world.ctx.params
+    p = world.params
     for rl in world.ctx.doctrine.red_lines:
         if rl.actor != actor.actor_id:
             continue

@@ -9,6 +9,7 @@ records it as an event row. Nothing here loops over replicates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +77,24 @@ class Context:
         return self.actor_ids.index(actor_id)
 
 
+def design_parameters(ctx: Context, streams: Streams) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The parameters of these runs: the point values of configs/model.yaml (with the scenario's overrides), and,
+    unless the scenario fixes them, the design parameters of one calibrated set per run (configs/calibration.yaml),
+    drawn by the run's key so that variants share them. Returns the parameters (a float, or an array over runs for
+    a calibrated one) and the calibrated values drawn, by name (empty when fixed)."""
+    params: dict[str, Any] = dict(ctx.params)
+    cal = ctx.doctrine.calibration
+    if ctx.scenario.design_parameters == "fixed":
+        return params, {}
+    sets = np.asarray(cal.sets, dtype=np.float64)
+    pick = np.minimum((streams.uniform("param:calibration", week=-1) * len(sets)).astype(np.int64), len(sets) - 1)
+    drawn = {"set": pick.astype(np.float64)}
+    for j, name in enumerate(cal.parameters):
+        if name not in ctx.scenario.overrides:
+            params[name] = drawn[name] = sets[pick, j]
+    return params, drawn
+
+
 class World:
     """The state of ``streams.size`` replicates of one scenario variant.
 
@@ -89,6 +108,7 @@ class World:
         self.ctx = ctx
         self.streams = streams
         self.size = R = streams.size
+        self.params, self.design = design_parameters(ctx, streams)
         self.week = 0
         self.horizon = ctx.scenario.horizon_weeks
         doctrine = ctx.doctrine
@@ -107,7 +127,7 @@ class World:
         types = {t.id: t for t in doctrine.deployment_types}
         locs = {f.location: f for f in doctrine.locations}
         deps = ctx.levers.deployments
-        size_exp = ctx.params["size_exponent"]
+        size_exp = self.params["size_exponent"]
         self.deployments = deps
         self.dep_inside = np.array([d.location.inside_ukraine for d in deps], dtype=bool)
         size_factor = np.array([(d.size / 1000.0) ** size_exp for d in deps])
@@ -195,7 +215,7 @@ class World:
         self.week = week
         self._fresh_signals()
         self.article4_request[:] = False
-        ctx, p = self.ctx, self.ctx.params
+        ctx, p = self.ctx, self.params
         # the threat to Russia's territory fades; troops lent to Russia for its own ground speed the recapture
         # (DOMAIN.md 3 row 24: Kursk retaken with about 11,000 North Korean troops)
         self.territorial_threat *= p["territorial_threat_decay"] * (1.0 - p["troop_recapture_gain"] * self.troop_supply)
@@ -291,7 +311,7 @@ class World:
             self.at_war
             | self.nato_retaliated
             | self.nuclear_used
-            | (self.territorial_threat >= self.ctx.params["doctrine_threat_threshold"])
+            | (self.territorial_threat >= self.params["doctrine_threat_threshold"])
             | (self.strategic_recent > 0)
         )
 

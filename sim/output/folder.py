@@ -95,6 +95,15 @@ LOCK = ".lock"
 RESUMABLE = ("running", "interrupted")
 
 
+def parameter_uncertainty(scenario: ScenarioSpec, doctrine: Doctrine) -> str:
+    """What a batch's intervals hold: Monte Carlo noise only, or also the spread of the calibrated parameter sets."""
+    cal = doctrine.calibration
+    if scenario.design_parameters == "fixed" or len(cal.sets) < 2:
+        return "Monte Carlo only: every run uses the point values of the design parameters"
+    return (f"included: each run draws one of {len(cal.sets)} calibrated parameter sets ({cal.method}), so the "
+            "intervals hold what the 2022-2024 record leaves open as well as Monte Carlo noise")
+
+
 class ResultsWriter:
     """Creates a new results folder (or reopens an unfinished one) and fills it as chunks finish.
 
@@ -340,6 +349,7 @@ class ResultsWriter:
             "baseline": self.scenario.baseline_name,
             "rung_names": names,
             "note": NOT_A_FORECAST,
+            "parameter_uncertainty": parameter_uncertainty(self.scenario, self.doctrine),
             "variants": {v: summarise(aggregates[v], names) for v in self.variants},
         }
 

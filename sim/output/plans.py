@@ -53,14 +53,16 @@ class BatchPlan:
 
 def plan_run(scenario_file: Path | None, *, configs: Path | None = None, runs: int | None = None,
              seed: int | None = None, chunk_size: int | None = None, variants: list[str] | None = None,
-             record_runs: bool = True, events: bool | None = None, out: Path = Path("results")) -> BatchPlan:
+             record_runs: bool = True, events: bool | None = None, out: Path = Path("results"),
+             fixed_parameters: bool = False) -> BatchPlan:
     """A new batch of a scenario file: its settings overridden where given, the variants named (default: all),
-    events recorded when asked or, by default, for a batch of at most 200,000 runs in all."""
+    events recorded when asked or, by default, for a batch of at most 200,000 runs in all; with
+    ``fixed_parameters`` the design parameters at their point values instead of drawn from the calibrated sets."""
     if scenario_file is None:
         raise InputError("missing the scenario file", expected="escalation run SCENARIO (or --resume FOLDER)")
     doctrine = load_doctrine(configs)
     spec = with_overrides(load_scenario(scenario_file, doctrine), doctrine, runs=runs, seed=seed,
-                          chunk_size=chunk_size)
+                          chunk_size=chunk_size, design_parameters="fixed" if fixed_parameters else None)
     names = select_variants(spec, variants)
     record_events = record_runs and (events if events is not None else default_record_events(spec.runs, len(names)))
     return BatchPlan(doctrine, spec, names, record_runs=record_runs, record_events=record_events, out=out,

@@ -97,7 +97,8 @@ def _summary_section(summary: dict[str, Any]) -> str:
     table = _table(["outcome"] + variants, rows, set(range(1, 1 + len(variants))), set(range(1 + len(variants))))
     return (f"<h2 id=\"summary\">Summary</h2><p>Share of runs in which each outcome happens within "
             f"{summary['horizon_weeks']} weeks, with its 95% Wilson interval; {summary['runs']:,} runs per variant, "
-            f"seed {summary['seed']}; baseline: <b>{_e(_reference(summary))}</b>.</p>{table}")
+            f"seed {summary['seed']}; baseline: <b>{_e(_reference(summary))}</b>. Parameter uncertainty: "
+            f"{_e(summary.get('parameter_uncertainty', 'not recorded'))}.</p>{table}")
 
 
 def _comparison_section(folder: Path) -> str:

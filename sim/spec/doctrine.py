@@ -6,6 +6,8 @@ Every model forbids unknown keys and is frozen; cross-references are checked onc
 
 from __future__ import annotations
 
+import math
+
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -286,6 +288,29 @@ class ModelParameter(Sourced):
         return self
 
 
+class Calibration(Frozen):
+    """The calibrated design parameters (``configs/calibration.yaml``): the parameter sets history matching kept on
+    the 2022-2024 record (``escalation calibrate``). Each run draws one set; a scenario may fix the parameters
+    instead (``design_parameters: fixed``)."""
+
+    method: str
+    seed: int = Field(ge=0)
+    parameters: list[Identifier] = Field(min_length=1)
+    sets: list[list[float]] = Field(min_length=1)
+    source: Source
+    rationale: str = ""
+    summary: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _rectangular(self) -> Calibration:
+        for i, row in enumerate(self.sets):
+            if len(row) != len(self.parameters):
+                raise ValueError(f"parameter set {i} has {len(row)} values for {len(self.parameters)} parameters")
+            if not all(math.isfinite(v) for v in row):
+                raise ValueError(f"parameter set {i} holds a value that is not a finite number")
+        return self
+
+
 class Doctrine(Frozen):
     """Everything in ``configs/``: the ladder, actors, red lines, responses, deployments, moves, parameters."""
 
@@ -298,6 +323,7 @@ class Doctrine(Frozen):
     moves: list[MoveKind]
     geography: list[GeographyEntry]
     parameters: dict[Identifier, ModelParameter]
+    calibration: Calibration
 
     @model_validator(mode="after")
     def _consistent(self) -> Doctrine:
@@ -320,6 +346,15 @@ class Doctrine(Frozen):
             if not (mv.provocation or mv.territorial_threat or mv.strategic or mv.tension_relief or mv.proposal_weeks):
                 raise ValueError(f"move '{mv.id}' changes nothing: give it a provocation, a territorial threat, "
                                  "strategic, tension_relief or proposal_weeks")
+        for name in self.calibration.parameters:
+            if name not in self.parameters:
+                raise ValueError(f"calibration.yaml names an unknown parameter '{name}'")
+        for i, row in enumerate(self.calibration.sets):
+            for name, value in zip(self.calibration.parameters, row, strict=True):
+                par = self.parameters[name]
+                if not par.low <= value <= par.high:
+                    raise ValueError(f"calibration.yaml set {i}: {name} = {value} lies outside its range "
+                                     f"{par.low}-{par.high}")
         placed = [g.member for g in self.geography]
         missing = sorted(set(self.members()) - set(placed))
         if missing:

@@ -25,6 +25,7 @@ DOCTRINE_FILES: dict[str, tuple[str, ...]] = {
     "deployments.yaml": ("deployment_types", "locations"),
     "moves.yaml": ("moves",),
     "geography.yaml": ("geography",),
+    "calibration.yaml": ("calibration",),
     "model.yaml": ("parameters",),
 }
 

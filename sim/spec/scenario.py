@@ -185,6 +185,9 @@ class ScenarioSpec(Frozen):
     mediators: list[Identifier] | None = None
     uncertainties: dict[str, Distribution] = {}
     overrides: dict[str, float] = {}
+    #: ``calibrated``: each run draws the design parameters from configs/calibration.yaml, so intervals carry what the
+    #: record leaves open; ``fixed``: every run uses the point values of configs/model.yaml (pure Monte Carlo).
+    design_parameters: Literal["calibrated", "fixed"] = "calibrated"
     variants: list[Variant] = []
 
     _mediators = field_validator("mediators")(_check_mediators)

@@ -25,7 +25,8 @@ def invoke(*args: str):
 
 
 HELP = {
-    "run": ("--runs", "--seed", "--workers", "--out", "--json", "--no-runs", "--executor", "--address", "--resume"),
+    "run": ("--runs", "--seed", "--workers", "--out", "--json", "--no-runs", "--executor", "--address", "--resume",
+            "--fixed-parameters"),
     "compare": ("--variants", "--runs", "--seed", "--out", "--json"),
     "trace": ("--run", "--variant", "--json", "--seed"),
     "plot": ("RESULTS_DIR", "--json"),
@@ -34,6 +35,7 @@ HELP = {
     "list": ("--json",),
     "explain": ("--json",),
     "bench": ("--quick", "--json", "--workers"),
+    "calibrate": ("--candidates", "--runs", "--seed", "--workers", "--out", "--json"),
 }
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -32,8 +32,8 @@ class Actor(mesa.Agent):
         return self.model.world
 
     @property
-    def p(self) -> dict[str, float]:
-        return self.model.world.ctx.params
+    def p(self) -> dict[str, Any]:
+        return self.model.world.params
 
     def attribute(self, name: AttributeName) -> np.ndarray:
         """This actor's attribute ``name``, sampled once per run (the scenario's uncertainty overrides it)."""
