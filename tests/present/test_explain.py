@@ -12,7 +12,7 @@ def test_red_line_carries_its_statement_source_and_response(doctrine):
     info = explain("nato_troops_in_ukraine", doctrine)
     assert info["kind"] == "red line"
     assert info["fields"]["declared_response"] == "strike_nato_forces_in_ukraine"
-    assert "seed 000_9da3d137310cf4fb.txt" in info["source"]
+    assert "[seed-000-legitimate-targets] ('legitimate targets')" in info["source"]
     assert info["rationale"]
 
 

@@ -60,7 +60,7 @@ def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(s
         assert f"{100 * o['probability']:.1f}%" in text
     manifest = json.loads((small_results / "manifest.json").read_text())
     assert manifest["scenario_hash"] in text  # the manifest is shown
-    assert "seed 001_3227528b8a3d3f35.txt (Limited Deployment)" in text
+    assert "[seed-001-retaliate-decisively] (Limited Deployment)" in text
     assert "report test source" in text  # the scenario's uncertainty and its source
     # the doctrine: red lines with their sources, deployment types
     for rl in doctrine.red_lines:
