@@ -22,7 +22,7 @@ horizon_weeks: 14
 runs: 40
 seed: 8
 chunk_size: 20
-sources: ["seed 001_3227528b8a3d3f35.txt (Limited Deployment)"]
+sources: ["[seed-001-retaliate-decisively] (Limited Deployment)"]
 deployments:
   - {id: eng, contributors: [france, poland], type: non_combat, size: 4000, location: frontline, start_week: 2}
 timeline:

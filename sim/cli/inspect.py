@@ -78,7 +78,8 @@ def list_(as_json: Json = False, configs: Configs = None) -> None:
 
 
 def explain(item_id: ItemId, as_json: Json = False, configs: Configs = None) -> None:
-    """Explain one doctrine item: its parameters, its source and rationale, and the scenarios that use it."""
+    """Explain one doctrine item: its parameters, its source and the entries of docs/sources.md it cites, its
+    rationale, and the scenarios that use it."""
     from sim.present.explain import explain as explain_item
 
     try:

@@ -82,6 +82,10 @@ def item_table(info: dict[str, Any]) -> Table:
     for key, value in info["fields"].items():
         table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
     table.add_row("source", info["source"])
+    for ref in info.get("references", []):
+        table.add_row(f"[{ref['key']}]", f"{ref['by']}, {ref['title']}, {ref['date']}: {ref['gives']}")
+    for key in info.get("unresolved", []):
+        table.add_row(f"[{key}]", "no entry in docs/sources.md")
     table.add_row("rationale", info["rationale"])
     table.add_row("scenarios", ", ".join(info["scenarios"]) or "none of the shipped scenarios")
     if info["also"]:

@@ -1,4 +1,5 @@
-"""Explain one doctrine item: what it is, its parameters, its source and rationale, and the scenarios that use it.
+"""Explain one doctrine item: what it is, its parameters, its source and the bibliography entries it cites
+(docs/sources.md), its rationale, and the scenarios that use it.
 
 An id may name a rung (its id or number), an actor, an actor's attribute (``russia.resolve``), a red line, a
 response option, a deployment type, a location, a scripted move kind, a model parameter or an outcome.
@@ -15,6 +16,7 @@ from sim.errors import InputError, SimError
 from sim.spec.doctrine import Doctrine
 from sim.spec.loading import default_scenarios_dir, load_scenario
 from sim.spec.scenario import ScenarioSpec
+from sim.spec.sources import SourceEntry, load_sources, resolve
 
 _GROUPS = (
     ("rung", "ladder"),
@@ -85,7 +87,8 @@ def explain(item_id: str, doctrine: Doctrine, scenarios_dir: Path | None = None)
     if kind == "outcome":
         fields = {"description": item.description, "actions": sorted(item.actions), "bloc": item.bloc,
                   "mark": item.mark, "state": item.state}
-        source, rationale = "sim/engine/outcomes.py (outcome definitions; DESIGN.md section 3)", item.description
+        source, rationale = "sim/engine/outcomes.py (outcome definitions); [design] (outcomes with stable ids)", \
+            item.description
     else:
         fields = item.model_dump(mode="json", exclude={"source", "rationale"})
         source, rationale = item.source, item.rationale
@@ -103,8 +106,26 @@ def explain(item_id: str, doctrine: Doctrine, scenarios_dir: Path | None = None)
         if not used_by and kind in ("actor", "actor attribute", "model parameter"):
             used_by = ["every scenario (as its default)"]
     also = [f"{next(p for p, k in PREFIXES.items() if k == other)}:{item_id}" for other in others]
-    return {"id": item_id, "kind": kind, "fields": fields, "source": source, "rationale": rationale,
+    references, unresolved = cited_entries(source)
+    return {"id": item_id, "kind": kind, "fields": fields, "source": source,
+            "references": [entry_dict(e) for e in references], "unresolved": unresolved, "rationale": rationale,
             "scenarios": used_by, "also": also}
+
+
+def cited_entries(source: str) -> tuple[list[SourceEntry], list[str]]:
+    """The bibliography entries a source cites, and the keys it cites that docs/sources.md does not hold (all of
+    them if the bibliography cannot be read)."""
+    try:
+        entries = load_sources()
+    except InputError:
+        entries = {}
+    return resolve(source, entries)
+
+
+def entry_dict(entry: SourceEntry) -> dict[str, Any]:
+    """A bibliography entry as a plain dict, with its one-line form."""
+    return {"key": entry.key, "by": entry.by, "title": entry.title, "date": entry.date, "url": entry.url,
+            "gives": entry.gives, "line": entry.line()}
 
 
 def catalogue(doctrine: Doctrine) -> dict[str, list[Any]]:

@@ -1,7 +1,7 @@
 """``report.html``: one self-contained page (PNG embedded as base64, so it opens offline) with the scenario's question,
 the summary table, every chart, the story of one run, the assumptions and their sources (levers, uncertainties, red
-lines, deployment types, parameters overridden) and the manifest, under the statement that it is exploratory, not
-a forecast.
+lines, deployment types, parameters overridden, and the entries of docs/sources.md they cite) and the manifest,
+under the statement that it is exploratory, not a forecast.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ import base64
 import html
 import json
 import math
+import re
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
 from sim import NOT_A_FORECAST
+from sim.errors import InputError
 from sim.output.folder import load_results
 from sim.present.publish import (
     COMPARISON_FILE,
@@ -23,6 +25,7 @@ from sim.present.publish import (
     check_results_folder,
     story,
 )
+from sim.spec.sources import CITATION, SourceEntry, cited_keys, load_sources
 from sim.spec.vocabulary import OUTCOME_IDS
 
 # ------------------------------------------------------------------------------------------------- HTML
@@ -165,9 +168,18 @@ def _story_section(told: dict[str, Any] | None) -> str:
 def _assumptions_section(manifest: dict[str, Any]) -> str:
     doctrine, scenario, same = _doctrine_and_scenario(manifest)
     spec = manifest.get("resolved_scenario", {})
+    try:
+        entries, unread = load_sources(), ""
+    except InputError as exc:
+        entries, unread = {}, str(exc)
+    cited: dict[str, None] = {}  # the keys cited in this section, in order
+
+    def src(source: str | None) -> str:
+        return _cited(source or "", entries, cited)
+
     parts = ["<h2 id=\"assumptions\">Assumptions and their sources</h2>"]
     if spec.get("sources"):
-        parts.append("<p>Scenario sources:</p><ul>" + "".join(f"<li>{_e(s)}</li>" for s in spec["sources"]) + "</ul>")
+        parts.append("<p>Scenario sources:</p><ul>" + "".join(f"<li>{src(s)}</li>" for s in spec["sources"]) + "</ul>")
     if spec.get("description"):
         parts.append(f"<p>{_e(spec['description'])}</p>")
     if scenario is not None:
@@ -183,34 +195,67 @@ def _assumptions_section(manifest: dict[str, Any]) -> str:
                                                               "policies"], rows))
     unc = spec.get("uncertainties") or {}
     if unc:
-        rows = [[k, _dist_text(v), v.get("source") or "", v.get("rationale") or ""] for k, v in unc.items()]
+        rows = [[k, _dist_text(v), src(v.get("source")), v.get("rationale") or ""] for k, v in unc.items()]
         parts.append("<h3>Uncertainties set by the scenario</h3>"
-                     + _table(["parameter", "distribution", "source", "why"], rows))
+                     + _table(["parameter", "distribution", "source", "why"], rows, raw_cols={2}))
     if spec.get("overrides"):
-        overridden = [[k, v] for k, v in spec["overrides"].items()]
-        parts.append("<h3>Doctrine parameters overridden</h3>" + _table(["parameter", "value"], overridden))
+        params = doctrine.parameters if doctrine is not None else {}
+        overridden = [[k, v, src(params[k].source) if k in params else ""] for k, v in spec["overrides"].items()]
+        parts.append("<h3>Doctrine parameters overridden</h3>"
+                     + _table(["parameter", "value", "source of its default"], overridden, raw_cols={2}))
     if doctrine is None:
         parts.append("<p>The doctrine (configs/) could not be read; its red lines and deployment types are not "
                      "shown.</p>")
-        return "".join(parts)
+        return "".join(parts) + _works_cited(cited, entries, unread)
     if not same:
         parts.append("<p class=\"note\">The doctrine in configs/ has changed since this batch ran (its hash differs "
                      "from the manifest's): the red lines and deployment types below are today's.</p>")
     rows = [[rl.id, rl.statement, f"{rl.said_by}, {rl.date}", rl.declared_response,
              _dist_text(rl.credibility.model_dump(mode="json")),
-             "yes" if rl.persistent else "no", rl.source] for rl in doctrine.red_lines]
+             "yes" if rl.persistent else "no", src(rl.source)] for rl in doctrine.red_lines]
     parts.append("<h3>Red lines</h3>" + _table(["id", "statement", "said by, when", "declared response", "credibility",
-                                                "persistent", "source"], rows))
-    rows = [[t.id, t.name, t.provocation, t.exposure, ", ".join(loc.value for loc in t.locations), t.source]
+                                                "persistent", "source"], rows, raw_cols={6}))
+    rows = [[t.id, t.name, t.provocation, t.exposure, ", ".join(loc.value for loc in t.locations), src(t.source)]
             for t in doctrine.deployment_types]
     parts.append("<h3>Deployment types</h3>" + _table(["id", "name", "provocation", "exposure", "locations", "source"],
-                                                     rows, {2, 3}))
-    rows = [[r.rung, r.name, r.cameo, r.goldstein, r.mid_hostility, r.severity, r.source] for r in doctrine.ladder]
+                                                     rows, {2, 3}, raw_cols={5}))
+    rows = [[r.rung, r.name, r.cameo, r.goldstein, r.mid_hostility, r.severity, src(r.source)] for r in doctrine.ladder]
     parts.append("<h3>The ladder</h3>" + _table(["rung", "name", "CAMEO", "Goldstein", "MID hostility", "severity",
-                                                 "source"], rows, {0, 3, 4, 5}))
+                                                 "source"], rows, {0, 3, 4, 5}, raw_cols={6}))
     parts.append("<p class=\"small\">Equations, parameters and limits: docs/model.md. Every doctrine item in configs/ "
-                 "names its source.</p>")
-    return "".join(parts)
+                 "names its source; the keys in square brackets are entries of docs/sources.md, listed below.</p>")
+    return "".join(parts) + _works_cited(cited, entries, unread)
+
+
+def _cited(source: str, entries: dict[str, SourceEntry], cited: dict[str, None]) -> str:
+    """A source string as HTML, each key it cites linked to its entry under "Works cited" (and noted as cited)."""
+    for key in cited_keys(source):
+        cited.setdefault(key, None)
+
+    def link(m: re.Match[str]) -> str:
+        key = m.group(1)
+        return f"<a href=\"#source-{key}\">[{key}]</a>" if key in entries else m.group(0)
+
+    return CITATION.sub(link, _e(source))
+
+
+def _works_cited(cited: dict[str, None], entries: dict[str, SourceEntry], unread: str) -> str:
+    """The bibliography entries cited in the assumptions section, in the order first cited."""
+    if not cited:
+        return ""
+    items = []
+    for key in cited:
+        e = entries.get(key)
+        if e is None:
+            items.append(f"<li>[{_e(key)}]: no entry in docs/sources.md</li>")
+            continue
+        url = f" <span class=\"small\">{_e(e.url)}</span>" if e.url else ""
+        items.append(f"<li id=\"source-{_e(key)}\"><b>[{_e(key)}]</b> {_e(e.by)}, <i>{_e(e.title)}</i>, "
+                     f"{_e(e.date)}: {_e(e.gives)}.{url}</li>")
+    note = (f"<p class=\"note\">The bibliography could not be read ({_e(unread)}); its keys are not resolved.</p>"
+            if unread else "")
+    return ("<h3 id=\"works-cited\">Works cited</h3><p class=\"small\">The entries of docs/sources.md cited in this "
+            "section; docs/sources.md says more of each.</p>" + note + "<ul>" + "".join(items) + "</ul>")
 
 
 def render(folder: str | Path) -> str:

@@ -215,7 +215,12 @@ def test_explain_prints_json_and_refuses_an_unknown_id():
     res = runner.invoke(app, ["explain", "long_range_strikes", "--json"])
     assert res.exit_code == 0
     data = json.loads(res.stdout)
-    assert data["kind"] == "red line" and "seed 004_44b9cfa060f9e693.txt" in data["source"]
+    assert data["kind"] == "red line" and "[seed-004-range-of-responses]" in data["source"]
+    assert "seed-004-range-of-responses" in [r["key"] for r in data["references"]]
+    table = runner.invoke(app, ["explain", "long_range_strikes"])
+    assert table.exit_code == 0
+    assert "[seed-004-range-of-responses]" in table.stdout and "Understanding Putin's New Threats" in " ".join(
+        table.stdout.split())  # the entry is printed after the source
     bad = runner.invoke(app, ["explain", "zzz"])
     assert bad.exit_code == 2
     assert "no doctrine item or outcome 'zzz'" in bad.output

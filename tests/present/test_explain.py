@@ -1,4 +1,5 @@
-"""explain(): an item with its source, parameters and the scenarios that use it; clear error otherwise."""
+"""explain(): an item with its source and the bibliography entries it cites, its parameters and the scenarios that
+use it; clear error otherwise."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ def test_red_line_carries_its_statement_source_and_response(doctrine):
     info = explain("nato_troops_in_ukraine", doctrine)
     assert info["kind"] == "red line"
     assert info["fields"]["declared_response"] == "strike_nato_forces_in_ukraine"
-    assert "seed 000_9da3d137310cf4fb.txt" in info["source"]
+    assert "[seed-000-legitimate-targets] ('legitimate targets')" in info["source"]
+    refs = {r["key"]: r for r in info["references"]}
+    assert list(refs)[0] == "seed-000-legitimate-targets" and "record-russian-statements" in refs
+    assert refs["seed-000-legitimate-targets"]["gives"] and refs["seed-000-legitimate-targets"]["line"].startswith(
+        "seed-000-legitimate-targets: ")
+    assert info["unresolved"] == []
     assert info["rationale"]
 
 
@@ -30,6 +36,7 @@ def test_every_kind_of_item_is_found(doctrine, item, kind):
     info = explain(item, doctrine)
     assert info["kind"] == kind
     assert info["source"]
+    assert info["references"] and not info["unresolved"]  # every source cites an entry of docs/sources.md
 
 
 def test_unknown_id_suggests_close_ones(doctrine):
@@ -44,3 +51,10 @@ def test_an_id_of_several_kinds_names_the_others(doctrine):
     assert "response:hybrid_attack" in info["also"]
     with pytest.raises(InputError, match="unknown kind 'bogus'"):
         explain("bogus:hybrid_attack", doctrine)
+
+
+def test_a_key_without_an_entry_is_reported_not_dropped(doctrine):
+    from sim.present.explain import cited_entries
+
+    found, unknown = cited_entries("[design] (a choice); [no-such-entry] row 1")
+    assert [e.key for e in found] == ["design"] and unknown == ["no-such-entry"]

@@ -50,6 +50,7 @@ def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(s
     import html as html_lib
 
     text = html_lib.unescape(html)
+    words = html_lib.unescape(re.sub(r"<[^>]+>", "", html))  # the text without markup (citations are links)
     assert NOT_A_FORECAST in text
     assert "How often does Russia strike the trainers, and what follows?" in text
     assert "Report test: trainers & engineers <inside>" in text
@@ -60,15 +61,46 @@ def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(s
         assert f"{100 * o['probability']:.1f}%" in text
     manifest = json.loads((small_results / "manifest.json").read_text())
     assert manifest["scenario_hash"] in text  # the manifest is shown
-    assert "seed 001_3227528b8a3d3f35.txt (Limited Deployment)" in text
+    assert "[seed-001-retaliate-decisively] (Limited Deployment)" in words
     assert "report test source" in text  # the scenario's uncertainty and its source
     # the doctrine: red lines with their sources, deployment types
     for rl in doctrine.red_lines:
-        assert rl.statement in text and rl.source in text, rl.id
+        assert rl.statement in text and rl.source in words, rl.id
     for t in doctrine.deployment_types:
-        assert t.name in text and t.source in text, t.id
+        assert t.name in text and t.source in words, t.id
     assert "The story of one run" in text and "replayed from the batch's seed" in text
 
+
+def test_report_lists_the_entries_its_sources_cite(html, doctrine):
+    import html as html_lib
+
+    from sim.spec.sources import cited_keys, load_sources
+
+    entries = load_sources()
+    cited = {k for item in [*doctrine.red_lines, *doctrine.deployment_types] for k in cited_keys(item.source)}
+    cited.add("seed-001-retaliate-decisively")  # the scenario's own source
+    text = html_lib.unescape(html)
+    section = text[text.index('id="works-cited"'):]
+    for key in cited:
+        e = entries[key]
+        assert f'<li id="source-{key}"><b>[{key}]</b> {e.by}, <i>{e.title}</i>, {e.date}: {e.gives}.' in section, key
+        assert f'<a href="#source-{key}">[{key}]</a>' in text, key  # each citation links to its entry
+    assert "no entry in docs/sources.md" not in text
+
+
+
+def test_report_gives_the_source_of_each_overridden_parameter(small_results, doctrine):
+    import copy
+
+    from sim.present.report import _assumptions_section
+
+    manifest = copy.deepcopy(json.loads((small_results / "manifest.json").read_text()))
+    manifest["resolved_scenario"]["overrides"] = {"memory_decay": 0.9}
+    section = _assumptions_section(manifest)
+    row = section[section.index("<td>memory_decay</td>"):]
+    row = row[:row.index("</tr>")]
+    assert '<a href="#source-record-2022-2024">[record-2022-2024]</a> summary' in row
+    assert '<li id="source-record-2022-2024">' in section
 
 def _chromium_args(profile: str) -> list[str]:
     return [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
