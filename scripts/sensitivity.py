@@ -1,12 +1,14 @@
 """One-at-a-time sensitivity of the tail outcomes to every model parameter at the two ends of its stated range.
 
 For each parameter of configs/model.yaml, the reference scenarios are run at the parameter's ``low`` and ``high``
-(everything else at its default, the same seed and run indices at both ends: common random numbers) and the tail
-outcomes are counted. Prints a Markdown table: per parameter, the pooled probability of each tail outcome at both
-ends, and the largest factor between the ends over the scenarios in which the outcome happened at least 10 times at
-one end (rarer counts are left out as noise). Used for the sensitivity table of docs/model.md::
+(or, with ``--calibrated``, at the 5th and 95th percentiles of its calibrated sets: a tornado), everything else at
+its point value, the same seed and run indices at both ends (common random numbers), and the tail outcomes are
+counted. Prints a Markdown table: per parameter, the pooled probability of each tail outcome at both ends, and the
+largest factor between the ends over the scenarios in which the outcome happened at least 10 times at one end
+(rarer counts are left out as noise). Used for the sensitivity and tornado tables of docs/model.md::
 
     .venv/bin/python scripts/sensitivity.py --runs 6000 > /tmp/sensitivity.md
+    .venv/bin/python scripts/sensitivity.py --runs 6000 --calibrated > /tmp/tornado.md
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def _counts(args: tuple[str, str | None, float | None, int, int]) -> tuple[str, 
     overrides = dict(spec.overrides)
     if parameter is not None:
         overrides[parameter] = value
-    spec = with_overrides(spec, doctrine, overrides=overrides, seed=seed, variants=[])
+    spec = with_overrides(spec, doctrine, overrides=overrides, seed=seed, variants=[], design_parameters="fixed")
     levers = spec.levers()[0]
     res = simulate(Context.build(doctrine, spec, levers), np.arange(runs), levers.name)
     return scenario, parameter, value, [int((res.runs["first_week." + t] >= 0).sum()) for t in TAILS]
@@ -47,11 +49,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=6000, help="runs per scenario and end (default 6000)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--calibrated", action="store_true",
+                        help="a tornado over the calibrated parameters: each from the 5th to the 95th percentile of "
+                             "its calibrated sets (configs/calibration.yaml)")
     args = parser.parse_args()
-    params = load_doctrine().parameters
+    doctrine = load_doctrine()
+    ends = {name: (p.low, p.high) for name, p in doctrine.parameters.items()}
+    if args.calibrated:
+        sets = np.asarray(doctrine.calibration.sets)
+        ends = {name: tuple(float(v) for v in np.percentile(sets[:, j], [5, 95]))
+                for j, name in enumerate(doctrine.calibration.parameters)}
     jobs = [(s, None, None, args.runs, args.seed) for s in SCENARIOS]
-    jobs += [(s, name, end, args.runs, args.seed) for name, p in params.items() for end in (p.low, p.high)
-             for s in SCENARIOS]
+    jobs += [(s, name, end, args.runs, args.seed) for name, lh in ends.items() for end in lh for s in SCENARIOS]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(_counts, jobs, chunksize=4))
     table: dict[tuple[str | None, float | None], dict[str, list[int]]] = {}
@@ -66,8 +75,9 @@ def main() -> None:
     print("Defaults: " + ", ".join(f"{t} {p:.4f}" for t, p in zip(TAILS, pooled_default, strict=False)) + "\n")
     print("| parameter | range | sourced | " + " | ".join(TAILS) + " | largest factor |")
     print("|---|---|---|" + "---|" * len(TAILS) + "---|")
-    for name, p in params.items():
-        lo, hi = table[(name, p.low)], table[(name, p.high)]
+    for name, (low, high) in ends.items():
+        p = doctrine.parameters[name]
+        lo, hi = table[(name, low)], table[(name, high)]
         cells, factor = [], 1.0
         for i in range(len(TAILS)):
             cells.append(f"{sum(lo[s][i] for s in SCENARIOS) / n:.4f} -> {sum(hi[s][i] for s in SCENARIOS) / n:.4f}")
@@ -76,7 +86,7 @@ def main() -> None:
                 if max(a, b) >= 10:
                     factor = max(factor, (max(a, b) + 0.5) / (min(a, b) + 0.5))
         sourced = "no [D]" if "[D]" in p.source else "yes"
-        print(f"| `{name}` | {p.low:g}-{p.high:g} | {sourced} | " + " | ".join(cells) + f" | {factor:.1f} |")
+        print(f"| `{name}` | {low:.3g}-{high:.3g} | {sourced} | " + " | ".join(cells) + f" | {factor:.1f} |")
 
 
 if __name__ == "__main__":

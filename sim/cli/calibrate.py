@@ -25,6 +25,7 @@ def calibrate(candidates: Candidates = 120, runs: Runs = 1000, seed: Seed = 2022
     """Fit the design parameters to the 2022-2024 record (calibration/targets.yaml) by history matching and write
     the kept parameter sets to configs/calibration.yaml, the fit report and every candidate to --out."""
     from sim.output import calibration
+    from sim.present.calibration_charts import marginals_chart
     from sim.spec.loading import default_configs_dir
 
     t0 = time.perf_counter()
@@ -37,6 +38,10 @@ def calibrate(candidates: Candidates = 120, runs: Runs = 1000, seed: Seed = 2022
                                         configs=str(configs) if configs else None,
                                         progress=lambda done, total: bar.update(task, completed=done))
         paths = calibration.write(fit, Path(configs) if configs else default_configs_dir(), out_dir)
+        ranges = {p: (calibration.load_doctrine(configs).parameters[p].low,
+                      calibration.load_doctrine(configs).parameters[p].high) for p in fit.parameters}
+        paths["marginals"] = marginals_chart(fit.parameters, fit.candidates, fit.kept, ranges,
+                                             out_dir / "marginals.png")
     except (SimError, ValueError) as exc:
         fail(exc if isinstance(exc, SimError) else SimError(str(exc)))
     summary = {**calibration.report(fit), "wall_seconds": round(time.perf_counter() - t0, 1),

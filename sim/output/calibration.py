@@ -10,7 +10,8 @@ stated ranges of ``configs/model.yaml`` (scipy's ``qmc.LatinHypercube``), each r
 
 (its distance beyond the interval the record allows, in Monte Carlo standard errors), and a set is kept when
 ``max_j I_j <= 3`` (Pukelsheim's three-sigma rule). Each later wave draws new candidates within the box of the sets
-kept so far (or of the least implausible, while few are kept): refocusing, as in iterated history matching. The kept sets are written to ``configs/calibration.yaml``; every run then draws one.
+kept so far (or of the least implausible, while few are kept): refocusing, as in iterated history matching. The
+kept sets are written to ``configs/calibration.yaml``; every run then draws one.
 
 Reproducible from the seed: the same seed, runs and candidates give the same sets.
 """
@@ -18,8 +19,8 @@ Reproducible from the seed: the same seed, runs and candidates give the same set
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import json
+import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -70,6 +71,7 @@ def statistics(result: ChunkResult, targets: list[Target], doctrine: Doctrine) -
     values, errors = [], []
     for t in targets:
         if t.statistic in ("probability", "median_first_week"):
+            assert t.outcome is not None
             first = result.runs["first_week." + t.outcome]
             hit = first >= 0
             if t.statistic == "probability":
@@ -226,11 +228,12 @@ def calibration_yaml(fit: Fit, most: int = 64) -> str:
         f"  method: \"history matching, {WAVES} waves of {s['candidates_per_wave']} Latin-hypercube candidates, "
         f"{s['runs']} back-test runs each, implausibility cut-off {s['cutoff']:g}\"",
         f"  seed: {s['seed']}",
-        "  source: \"calibration/targets.yaml (the 2022-2024 record: DOMAIN.md 3 and 3.1); escalation calibrate\"",
-        f"  rationale: \"{int(fit.kept.sum())} of {len(fit.candidates)} candidates kept; the {len(sets)} least implausible "
-        "are the calibrated sets.\"",
+        "  source: \"[record-2022-2024] rows 1-27 and the summary, as targets in calibration/targets.yaml; "
+        "[design] (history matching)\"",
+        f"  rationale: \"{int(fit.kept.sum())} of {len(fit.candidates)} candidates kept; the {len(sets)} least "
+        "implausible are the calibrated sets.\"",
         f"  summary: {{targets_hash: \"{targets_hash(fit.targets)}\", kept: {int(fit.kept.sum())}, "
-        f"candidates: {len(fit.candidates)}}}",
+        f"candidates: {len(fit.candidates)}, candidates_per_wave: {s['candidates_per_wave']}, runs: {s['runs']}}}",
         f"  parameters: [{', '.join(fit.parameters)}]",
         "  sets:",
     ]

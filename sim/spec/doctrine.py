@@ -7,7 +7,6 @@ Every model forbids unknown keys and is frozen; cross-references are checked onc
 from __future__ import annotations
 
 import math
-
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator

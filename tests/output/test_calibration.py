@@ -35,10 +35,23 @@ def test_calibration_reproduces_from_its_seed_and_writes_a_file_the_doctrine_rea
     assert np.array_equal(a.candidates, b.candidates) and np.array_equal(a.statistics, b.statistics)
     assert not np.array_equal(a.candidates, c.candidates)
     waves = calibration.WAVES
-    assert a.candidates.shape == (4 * waves, len(calibration.DESIGN)) and set(a.wave.tolist()) == set(range(1, waves + 1))
+    assert a.candidates.shape == (4 * waves, len(calibration.DESIGN))
+    assert set(a.wave.tolist()) == set(range(1, waves + 1))
     if a.kept.any():
         data = yaml.safe_load(calibration.calibration_yaml(a))["calibration"]
         cal = Calibration.model_validate(data)
         assert cal.parameters == list(calibration.DESIGN) and 1 <= len(cal.sets) <= int(a.kept.sum())
     report = calibration.report(a)
     assert [row["id"] for row in report["targets"]] == [t.id for t in load_targets()]
+
+
+def test_the_committed_calibration_reproduces_from_its_seed():
+    """`escalation calibrate` with the committed settings writes configs/calibration.yaml again, byte for byte (about
+    two minutes on two cores)."""
+    from sim.spec.loading import default_configs_dir, load_doctrine
+
+    committed = load_doctrine().calibration
+    settings = committed.summary
+    fit = calibration.calibrate(candidates=int(settings["candidates_per_wave"]), runs=int(settings["runs"]),
+                                seed=committed.seed)
+    assert calibration.calibration_yaml(fit) == (default_configs_dir() / "calibration.yaml").read_text()
