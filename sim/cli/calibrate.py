@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,14 +19,18 @@ Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the design and
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: all cores).")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for the fit report and the candidates table.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the fit report as JSON on stdout.")]
+TornadoRuns = Annotated[int, typer.Option(
+    "--tornado-runs", min=0, help="Runs per scenario and end of the tornado over the calibrated ranges (0: none).")]
 
 
 def calibrate(candidates: Candidates = 120, runs: Runs = 1000, seed: Seed = 20220224, workers: Workers = None,
-              out_dir: Out = Path("results/calibration"), as_json: Json = False, configs: Configs = None) -> None:
+              out_dir: Out = Path("results/calibration"), as_json: Json = False, configs: Configs = None,
+              tornado_runs: TornadoRuns = 1000) -> None:
     """Fit the design parameters to the 2022-2024 record (calibration/targets.yaml) by history matching and write
-    the kept parameter sets to configs/calibration.yaml, the fit report and every candidate to --out."""
+    the kept parameter sets to configs/calibration.yaml, and to --out the fit report, every candidate, the marginals
+    of the kept sets and a tornado of the tail outcomes over the calibrated ranges."""
     from sim.output import calibration
-    from sim.present.calibration_charts import marginals_chart
+    from sim.present.calibration_charts import marginals_chart, tornado_chart
     from sim.spec.loading import default_configs_dir
 
     t0 = time.perf_counter()
@@ -42,9 +47,16 @@ def calibrate(candidates: Candidates = 120, runs: Runs = 1000, seed: Seed = 2022
                       calibration.load_doctrine(configs).parameters[p].high) for p in fit.parameters}
         paths["marginals"] = marginals_chart(fit.parameters, fit.candidates, fit.kept, ranges,
                                              out_dir / "marginals.png")
+        swing = None
+        if tornado_runs:
+            err.print("[dim]tornado over the calibrated ranges ...[/]", highlight=False)
+            swing = calibration.tornado(calibration.calibrated_ends(calibration.load_doctrine(configs)),
+                                        runs=tornado_runs, workers=workers, configs=str(configs) if configs else None)
+            paths["tornado"] = tornado_chart(swing, out_dir / "tornado.png")
+            (out_dir / "tornado.json").write_text(json.dumps(swing, indent=2) + "\n", encoding="utf-8")
     except (SimError, ValueError) as exc:
         fail(exc if isinstance(exc, SimError) else SimError(str(exc)))
-    summary = {**calibration.report(fit), "wall_seconds": round(time.perf_counter() - t0, 1),
+    summary = {**calibration.report(fit), "tornado": swing, "wall_seconds": round(time.perf_counter() - t0, 1),
                "written": {k: str(v) for k, v in paths.items()}}
     if as_json:
         print_json(summary)

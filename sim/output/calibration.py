@@ -272,3 +272,63 @@ def write(fit: Fit, configs_dir: Path, out: Path) -> dict[str, Path]:
     tmp.write_text(calibration_yaml(fit), encoding="utf-8")  # refuses a fit that kept nothing
     os.replace(tmp, paths["calibration"])
     return paths
+
+
+# ------------------------------------------------------------------------------------------------ the tornado
+#: the tail outcomes, and the reference scenarios their sensitivity is measured on
+TAILS = ("strike_on_nato_territory", "nato_russia_war", "nuclear_use")
+REFERENCE = ("limited_deployment", "full_military_involvement", "backtest_2022_2024")
+
+
+def tail_counts(args: tuple[str | None, str, str | None, float | None, int, int]) -> tuple[str, list[int]]:
+    """Runs of one reference scenario's baseline in which each tail outcome happens, with every design parameter
+    at its point value and ``parameter`` (if given) at ``value``."""
+    configs, scenario, parameter, value, runs, seed = args
+    doctrine = load_doctrine(configs)
+    spec = load_scenario(default_scenarios_dir() / f"{scenario}.yaml", doctrine)
+    overrides = dict(spec.overrides)
+    if parameter is not None:
+        assert value is not None
+        overrides[parameter] = float(value)
+    spec = with_overrides(spec, doctrine, overrides=overrides, seed=seed, variants=[], design_parameters="fixed")
+    levers = spec.levers()[0]
+    res = simulate(Context.build(doctrine, spec, levers), np.arange(runs), levers.name)
+    return scenario, [int((res.runs["first_week." + t] >= 0).sum()) for t in TAILS]
+
+
+def tornado(ends: dict[str, tuple[float, float]], *, runs: int = 1000, seed: int = 7, workers: int | None = None,
+            configs: str | None = None) -> dict[str, Any]:
+    """One parameter at a time at each of its two ``ends``, the others at their point values, on the same seed and
+    runs (common random numbers): the pooled probability of each tail outcome over the reference scenarios at each
+    end, and the largest factor between the ends in one scenario where the outcome happened 10 times or more."""
+    workers = workers or max(1, len(os.sched_getaffinity(0)))
+    jobs: list[tuple[str | None, str, str | None, float | None, int, int]] = [
+        (configs, s, None, None, runs, seed) for s in REFERENCE]
+    jobs += [(configs, s, name, end, runs, seed) for name, pair in ends.items() for end in pair for s in REFERENCE]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        counts = list(pool.map(tail_counts, jobs, chunksize=4))
+    n = runs * len(REFERENCE)
+    default = counts[:len(REFERENCE)]
+    it = iter(counts[len(REFERENCE):])
+    rows = []
+    for name, (low, high) in ends.items():
+        at = {end: dict(next(it) for _ in REFERENCE) for end in (low, high)}
+        pooled = {end: [sum(at[end][s][i] for s in REFERENCE) / n for i in range(len(TAILS))] for end in (low, high)}
+        factor = 1.0
+        for i in range(len(TAILS)):
+            for s in REFERENCE:
+                a, b = at[low][s][i], at[high][s][i]
+                if max(a, b) >= 10:
+                    factor = max(factor, (max(a, b) + 0.5) / (min(a, b) + 0.5))
+        rows.append({"parameter": name, "low": low, "high": high, "at_low": dict(zip(TAILS, pooled[low], strict=True)),
+                     "at_high": dict(zip(TAILS, pooled[high], strict=True)), "factor": factor})
+    base = [sum(c[i] for _, c in default) / n for i in range(len(TAILS))]
+    return {"runs": runs, "seed": seed, "scenarios": list(REFERENCE), "tails": list(TAILS),
+            "at_point_values": dict(zip(TAILS, base, strict=True)), "rows": rows}
+
+
+def calibrated_ends(doctrine: Doctrine) -> dict[str, tuple[float, float]]:
+    """Each calibrated parameter's 5th and 95th percentile over the calibrated sets."""
+    sets = np.asarray(doctrine.calibration.sets)
+    return {name: (float(np.percentile(sets[:, j], 5)), float(np.percentile(sets[:, j], 95)))
+            for j, name in enumerate(doctrine.calibration.parameters)}

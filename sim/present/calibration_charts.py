@@ -37,3 +37,28 @@ def marginals_chart(parameters: tuple[str, ...], candidates: np.ndarray, kept: n
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def tornado_chart(result: dict, path: Path, tail: str = "nato_russia_war") -> Path:
+    """Bars from each parameter's low end to its high end of the pooled probability of ``tail``, sorted by swing,
+    about its value at the point values."""
+    rows = sorted(result["rows"], key=lambda r: abs(r["at_high"][tail] - r["at_low"][tail]))
+    base = result["at_point_values"][tail]
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(rows) + 1.4))
+    for y, r in enumerate(rows):
+        lo, hi = r["at_low"][tail], r["at_high"][tail]
+        ax.barh(y, hi - lo, left=lo, color="#1f77b4" if hi >= lo else "#d62728", height=0.6)
+        ax.text(max(lo, hi), y, f"  {r['low']:.3g} to {r['high']:.3g}", va="center", fontsize=7)
+    ax.axvline(base, color="black", lw=0.8)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r["parameter"] for r in rows], fontsize=8)
+    ax.set_xlabel(f"P({tail}), pooled over {', '.join(result['scenarios'])} ({result['runs']:,} runs each)", fontsize=8)
+    ax.set_title("Tornado: each parameter from the low to the high end of its range (blue: rises, red: falls);\n"
+                 "line: all at their point values", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

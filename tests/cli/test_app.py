@@ -241,3 +241,22 @@ def test_run_on_a_local_dask_cluster_matches_serial(tmp_path):
     assert manifest["executor"] == "dask" and manifest["status"] == "complete"
     summary = json.loads((Path(payloads["dask"]["results"]) / "summary.json").read_text())
     assert summary["variants"] == payloads["serial"]["variants"]
+
+
+def test_calibrate_writes_the_fit_and_the_calibrated_sets(tmp_path):
+    """A tiny calibration into a copy of configs/: the candidates, the fit report and the marginals chart are written;
+    the calibration file is rewritten when a set is kept, and a fit that keeps none says so (exit 1)."""
+    import shutil
+
+    configs = tmp_path / "configs"
+    shutil.copytree(ROOT / "configs", configs)
+    before = (configs / "calibration.yaml").read_text()
+    res = runner.invoke(app, ["calibrate", "--candidates", "4", "--runs", "60", "--tornado-runs", "0", "--workers",
+                              "1", "--configs", str(configs), "--out", str(tmp_path / "out")])
+    assert (tmp_path / "out" / "candidates.csv").is_file() and (tmp_path / "out" / "calibration_report.json").is_file()
+    assert "Traceback" not in res.output
+    if res.exit_code == 0:
+        assert (configs / "calibration.yaml").read_text() != before and (tmp_path / "out" / "marginals.png").is_file()
+    else:
+        assert res.exit_code == 1 and "no parameter set is consistent" in res.stderr
+        assert (configs / "calibration.yaml").read_text() == before

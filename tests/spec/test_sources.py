@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sim.errors import InputError
 from sim.spec.loading import default_scenarios_dir, load_doctrine, load_scenario
 from sim.spec.sources import cited_keys, default_sources_file, load_sources, parse_sources, resolve
+from sim.spec.targets import load_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = load_sources()
@@ -45,6 +46,7 @@ def _all_sources() -> list[tuple[str, str]]:
     found = list(_sources(doctrine, "configs"))
     for path in sorted(default_scenarios_dir().glob("*.yaml")):
         found += list(_sources(load_scenario(path, doctrine), f"scenarios/{path.name}"))
+    found += [(f"calibration/targets.yaml.{t.id}", t.source) for t in load_targets()]
     return found
 
 
@@ -56,7 +58,8 @@ def test_the_walk_reaches_every_kind_of_sourced_item():
     assert len(SOURCES) > 280
     for part in ("configs.ladder", "configs.actors", ".attributes.", "configs.red_lines", ".credibility",
                  "configs.responses", "configs.deployment_types", "configs.locations", "configs.moves",
-                 "configs.geography", "configs.parameters", ".sources[", "scenarios/limited_deployment.yaml.uncert"):
+                 "configs.geography", "configs.parameters", ".sources[", "scenarios/limited_deployment.yaml.uncert",
+                 "configs.calibration", "calibration/targets.yaml.row_26"):
         assert part in places, part
 
 
