@@ -30,13 +30,7 @@ def marginals_chart(parameters: tuple[str, ...], candidates: np.ndarray, kept: n
     axes.flat[0].legend(fontsize=7)
     fig.suptitle(f"History matching on the 2022-2024 record: {int(kept.sum())} of {len(candidates)} parameter sets "
                  "kept", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return _save(fig, path)
 
 
 def tornado_chart(result: dict, path: Path, tail: str = "nato_russia_war") -> Path:
@@ -55,6 +49,11 @@ def tornado_chart(result: dict, path: Path, tail: str = "nato_russia_war") -> Pa
     ax.set_xlabel(f"P({tail}), pooled over {', '.join(result['scenarios'])} ({result['runs']:,} runs each)", fontsize=8)
     ax.set_title("Tornado: each parameter from the low to the high end of its range (blue: rises, red: falls);\n"
                  "line: all at their point values", fontsize=9)
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    """Write the figure as PNG under a temporary name, then rename it: a chart is never left half-written."""
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.png")
