@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from sim.cli.common import Configs, err, fail, out, print_json
+from sim.cli.tables import calibration_lines
 from sim.errors import SimError
 
 Candidates = Annotated[int, typer.Option("--candidates", min=4, help="Candidate parameter sets per wave (3 waves).")]
@@ -19,6 +19,8 @@ Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the design and
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: all cores).")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for the fit report and the candidates table.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the fit report as JSON on stdout.")]
+COLUMNS = (TextColumn("[bold]history matching"), BarColumn(), MofNCompleteColumn(), TextColumn("candidates"),
+           TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
 TornadoRuns = Annotated[int, typer.Option(
     "--tornado-runs", min=0, help="Runs per scenario and end of the tornado over the calibrated ranges (0: none).")]
 
@@ -30,30 +32,22 @@ def calibrate(candidates: Candidates = 120, runs: Runs = 1000, seed: Seed = 2022
     the kept parameter sets to configs/calibration.yaml, and to --out the fit report, every candidate, the marginals
     of the kept sets and a tornado of the tail outcomes over the calibrated ranges."""
     from sim.output import calibration
-    from sim.present.calibration_charts import marginals_chart, tornado_chart
-    from sim.spec.loading import default_configs_dir
+    from sim.present.calibration_charts import publish_calibration
+    from sim.spec.loading import default_configs_dir, load_doctrine
 
     t0 = time.perf_counter()
-    columns = (TextColumn("[bold]history matching"), BarColumn(), MofNCompleteColumn(), TextColumn("candidates"),
-               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    where = str(configs) if configs else None
     try:
-        with Progress(*columns, console=err, transient=True) as bar:
+        doctrine = load_doctrine(configs)
+        with Progress(*COLUMNS, console=err, transient=True) as bar:
             task = bar.add_task("fit", total=calibration.WAVES * candidates)
-            fit = calibration.calibrate(candidates=candidates, runs=runs, seed=seed, workers=workers,
-                                        configs=str(configs) if configs else None,
+            fit = calibration.calibrate(candidates=candidates, runs=runs, seed=seed, workers=workers, configs=where,
                                         progress=lambda done, total: bar.update(task, completed=done))
         paths = calibration.write(fit, Path(configs) if configs else default_configs_dir(), out_dir)
-        ranges = {p: (calibration.load_doctrine(configs).parameters[p].low,
-                      calibration.load_doctrine(configs).parameters[p].high) for p in fit.parameters}
-        paths["marginals"] = marginals_chart(fit.parameters, fit.candidates, fit.kept, ranges,
-                                             out_dir / "marginals.png")
-        swing = None
-        if tornado_runs:
-            err.print("[dim]tornado over the calibrated ranges ...[/]", highlight=False)
-            swing = calibration.tornado(calibration.calibrated_ends(calibration.load_doctrine(configs)),
-                                        runs=tornado_runs, workers=workers, configs=str(configs) if configs else None)
-            paths["tornado"] = tornado_chart(swing, out_dir / "tornado.png")
-            (out_dir / "tornado.json").write_text(json.dumps(swing, indent=2) + "\n", encoding="utf-8")
+        ends = calibration.calibrated_ends(load_doctrine(configs))
+        swing = calibration.tornado(ends, runs=tornado_runs, workers=workers, configs=where) if tornado_runs else None
+        ranges = {p: (doctrine.parameters[p].low, doctrine.parameters[p].high) for p in fit.parameters}
+        paths.update(publish_calibration(fit, ranges, out_dir, swing))
     except (SimError, ValueError) as exc:
         fail(exc if isinstance(exc, SimError) else SimError(str(exc)))
     summary = {**calibration.report(fit), "tornado": swing, "wall_seconds": round(time.perf_counter() - t0, 1),
@@ -61,10 +55,5 @@ def calibrate(candidates: Candidates = 120, runs: Runs = 1000, seed: Seed = 2022
     if as_json:
         print_json(summary)
         return
-    out.print(f"kept {summary['kept']} of {summary['candidates']} candidates in {summary['wall_seconds']} s")
-    for row in summary["targets"]:
-        mark = "ok " if row["within"] else "OUT"
-        out.print(f"  {mark} {row['id']:28s} [{row['low']:g}, {row['high']:g}]  kept: {row['kept_min']:.3g} to "
-                  f"{row['kept_max']:.3g}")
-    for k, v in summary["written"].items():
-        out.print(f"{k}: {v}")
+    for line in calibration_lines(summary):
+        out.print(line)

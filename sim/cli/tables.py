@@ -127,3 +127,14 @@ def scaling_table(r: dict[str, Any], dim: str) -> Table:
         t.add_row(f"{row['runs']:,}", str(row["weeks"]), actors, f"{row['seconds']:.2f}",
                   f"{row['runs_per_second']:,.0f}", f"{row['us_per_run_week']:.2f}", f"{row['peak_rss_mib']:,.0f}")
     return t
+
+
+def calibration_lines(summary: dict[str, Any]) -> list[str]:
+    """The calibration's fit, a line per target, and the files written."""
+    lines = [f"kept {summary['kept']} of {summary['candidates']} candidates in {summary['wall_seconds']} s"]
+    for row in summary["targets"]:
+        mark = "ok " if row["within"] else "OUT"
+        lines.append(f"  {mark} {row['id']:28s} [{row['low']:g}, {row['high']:g}]  kept: {row['kept_min']:.3g} to "
+                     f"{row['kept_max']:.3g}")
+    lines += [f"{k}: {v}" for k, v in summary["written"].items()]
+    return lines

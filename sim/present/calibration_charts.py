@@ -3,7 +3,9 @@ candidates tried, on the parameter's stated range."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -61,3 +63,15 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def publish_calibration(fit: Any, ranges: dict[str, tuple[float, float]], out: Path,
+                        swing: dict[str, Any] | None) -> dict[str, Path]:
+    """The calibration's charts in ``out``: the marginals of the kept sets and, when measured, the tornado (chart and
+    ``tornado.json``)."""
+    paths = {"marginals": marginals_chart(fit.parameters, fit.candidates, fit.kept, ranges, out / "marginals.png")}
+    if swing is not None:
+        paths["tornado"] = tornado_chart(swing, out / "tornado.png")
+        paths["tornado_table"] = out / "tornado.json"
+        paths["tornado_table"].write_text(json.dumps(swing, indent=2) + "\n", encoding="utf-8")
+    return paths
