@@ -94,11 +94,9 @@ def statistics(result: ChunkResult, targets: list[Target], doctrine: Doctrine) -
             continue
         end = t.to_week if t.to_week is not None else horizon
         sel = russian & (action == t.action) & (week >= t.from_week) & (week < end)
-        if t.statistic == "week_share":
-            weeks_hit = np.zeros(n)
-            for r in np.unique(row[sel]):
-                weeks_hit[r] = len(np.unique(week[sel & (row == r)]))
-            per_run = weeks_hit / max(end - t.from_week, 1)
+        if t.statistic == "week_share":  # distinct (run, week) pairs with the act, per run
+            pairs = np.unique(row[sel] * (horizon + 1) + week[sel])
+            per_run = np.bincount(pairs // (horizon + 1), minlength=n) / max(end - t.from_week, 1)
         else:
             per_run = np.bincount(row[sel], minlength=n).astype(np.float64)
             if t.statistic == "acts_per_year":
