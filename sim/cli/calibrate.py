@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sim.cli.common import Configs, err, fail, out, print_json
 from sim.cli.tables import calibration_lines
-from sim.errors import SimError
+from sim.errors import InputError, SimError
 
 Candidates = Annotated[int, typer.Option("--candidates", min=4, help="Candidate parameter sets per wave (3 waves).")]
 Runs = Annotated[int, typer.Option("--runs", min=50, help="Back-test runs per candidate.")]
@@ -50,6 +50,8 @@ def calibrate(candidates: Candidates = 120, runs: Runs = 1000, seed: Seed = 2022
         paths.update(publish_calibration(fit, ranges, out_dir, swing))
     except (SimError, ValueError) as exc:
         fail(exc if isinstance(exc, SimError) else SimError(str(exc)))
+    except OSError as exc:  # the report folder or the calibration file cannot be written
+        fail(InputError(f"cannot write the calibration ({exc.strerror})", key="--out", found=str(exc.filename)))
     summary = {**calibration.report(fit), "tornado": swing, "wall_seconds": round(time.perf_counter() - t0, 1),
                "written": {k: str(v) for k, v in paths.items()}}
     if as_json:

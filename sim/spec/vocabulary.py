@@ -64,7 +64,6 @@ class Role(_Vocabulary):
     TROOP_SUPPLIER = "troop_supplier"
     LAUNCH_AREA = "launch_area"
     NUCLEAR_HOST = "nuclear_host"
-    FRONTLINE_STATE = "frontline_state"
     ALLIANCE = "alliance"
     DIALOGUE = "dialogue"
 

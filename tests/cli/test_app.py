@@ -260,3 +260,17 @@ def test_calibrate_writes_the_fit_and_the_calibrated_sets(tmp_path):
     else:
         assert res.exit_code == 1 and "no parameter set is consistent" in res.stderr
         assert (configs / "calibration.yaml").read_text() == before
+
+
+def test_calibrate_into_a_folder_it_cannot_make_is_refused(tmp_path):
+    import shutil
+
+    configs = tmp_path / "configs"
+    shutil.copytree(ROOT / "configs", configs)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    res = runner.invoke(app, ["calibrate", "--candidates", "4", "--runs", "60", "--tornado-runs", "0", "--workers",
+                              "1", "--configs", str(configs), "--out", str(blocker / "out")])
+    assert res.exit_code == 2, res.output
+    assert "cannot write the calibration" in res.stderr and "--out" in res.stderr
+    assert "Traceback" not in res.output

@@ -68,7 +68,6 @@ class Russia(Actor):
         self.nato_axis = ResponseAxis(w, "nato")
         self.ukraine_axis = ResponseAxis(w, "ukraine")
         self.desired = np.zeros(w.size)
-        self.chosen: dict[str, np.ndarray] = {}
         self._reach = {o.id: o.reach for o in w.ctx.doctrine.responses if o.side == "russia"}
         self._top = float(w.ctx.severity.max())
 
@@ -182,7 +181,6 @@ class Russia(Actor):
         share = np.minimum(1.0, answered / np.maximum(self.desired, 1e-9))
         w.tension *= 1.0 - self.p["discharge_share"] * share
         for name, (axis, choice) in choices.items():
-            self.chosen[name] = choice
             self._schedule(axis, choice, name)
 
     def _schedule(self, axis: ResponseAxis, choice: np.ndarray, name: str) -> None:
