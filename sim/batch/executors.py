@@ -10,6 +10,7 @@ again and those chunks are retried once; a chunk lost twice stops the batch with
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
@@ -66,8 +67,15 @@ def _new_pool(batch: Batch, workers: int) -> ProcessPoolExecutor:
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: cancel what has not started and end the worker processes, running chunks included."""
+    """Stop a pool now: cancel what has not started and end the worker processes, running chunks included.
+
+    A worker ended while it was sending a chunk's result leaves half a message in the result pipe, and the pool's
+    management thread then waits for the rest for ever; at exit the interpreter joins that thread and the process
+    never ends. Once the workers are gone this process holds the pipe's last writing end: closing it turns the wait
+    into an end of file, and the thread finishes."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)  # shutdown() forgets the queue
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         if p.is_alive():
@@ -78,6 +86,11 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         if p.is_alive():
             p.kill()
             p.join(timeout=0.5)
+    if writer is not None and not any(p.is_alive() for p in procs):
+        with contextlib.suppress(OSError):
+            writer.close()
+    if manager is not None:
+        manager.join(timeout=2.0)
 
 
 def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) -> ChunkStream:

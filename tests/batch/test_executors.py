@@ -90,3 +90,35 @@ def test_any_split_of_the_chunks_merges_to_the_whole(short_batch: Batch, short_w
     rest = execute(short_batch, executor="serial", chunks=[c for c in plan if c.index not in first],
                    aggregates=part.aggregates)
     assert _sums(rest) == short_whole
+
+
+def test_stopping_a_pool_with_half_a_result_in_its_pipe_lets_the_process_exit(tmp_path):
+    """A worker ended while it sent a chunk's result leaves half a message in the result pipe: the pool's management
+    thread waits for the rest, and the interpreter, which joins that thread at exit, never ended. ``_terminate``
+    must let it finish, so that a stopped batch always exits."""
+    import os
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    script = tmp_path / "half_message.py"
+    script.write_text(
+        "import multiprocessing, os, struct, sys, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from sim.batch.executors import _terminate\n"
+        "def slow(x):\n"
+        "    time.sleep(60)\n"
+        "if __name__ == '__main__':\n"
+        "    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('forkserver'))\n"
+        "    pool.submit(slow, 1)\n"
+        "    time.sleep(1.0)\n"
+        "    os.write(pool._result_queue._writer.fileno(), struct.pack('!i', 1_000_000))  # a header, no payload\n"
+        "    time.sleep(0.3)\n"
+        "    manager = pool._executor_manager_thread\n"
+        "    _terminate(pool)\n"
+        "    manager.join(timeout=5)\n"
+        "    sys.exit(3 if manager.is_alive() else 0)\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
