@@ -168,7 +168,7 @@ def Story(result: session.Answer, opened: session.Opened) -> None:
 
     solara.Button("read the most escalated run as a story", outlined=True, on_click=tell, classes=["read-story"])
     if lines:
-        solara.Preformatted(lines, classes=["story"])
+        solara.Preformatted(lines, class_="story", style_="max-height: 420px; overflow: auto; font-size: 12px;")
 
 
 @solara.component
