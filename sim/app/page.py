@@ -124,14 +124,25 @@ def LeverControls(option: session.Option, ch: session.Choices, set_option: Calla
 
     solara.Markdown("**Timeline (scripted moves)**")
     for i, m in enumerate(option["timeline"]):
-        with solara.Card(margin=0):
-            solara.SliderInt(f"week of move {i + 1}", value=m["week"], min=0, max=ch.horizon - 1,
-                             on_value=lambda v, i=i: set_option(session.set_move(option, ch, i, week=v)))
-            with solara.Row():
-                solara.Select("actor", values=list(ch.move_actors), value=m["actor"],
-                              on_value=lambda v, i=i: set_option(session.set_move(option, ch, i, actor=v)))
-                solara.Select("move", values=list(ch.moves), value=m["move"],
-                              on_value=lambda v, i=i: set_option(session.set_move(option, ch, i, move=v)))
+        MoveControls(i, m, ch, lambda index, **changes: set_option(session.set_move(option, ch, index, **changes)))
+
+
+@solara.component
+def MoveControls(index: int, m: dict[str, Any], ch: session.Choices, change: Callable[..., None]) -> None:
+    def week(v: int) -> None:
+        change(index, week=v)
+
+    def actor(v: str) -> None:
+        change(index, actor=v)
+
+    def move(v: str) -> None:
+        change(index, move=v)
+
+    with solara.Card(margin=0):
+        solara.SliderInt(f"week of move {index + 1}", value=m["week"], min=0, max=ch.horizon - 1, on_value=week)
+        with solara.Row():
+            solara.Select("actor", values=list(ch.move_actors), value=m["actor"], on_value=actor)
+            solara.Select("move", values=list(ch.moves), value=m["move"], on_value=move)
 
 
 # ------------------------------------------------------------------------------------------------ answers
@@ -158,8 +169,8 @@ def Charts(result: session.Answer, opened: session.Opened) -> None:
 
 @solara.component
 def Story(result: session.Answer, opened: session.Opened) -> None:
-    lines, set_lines = solara.use_state(None)
-    solara.use_effect(lambda: set_lines(None), [id(result)])
+    lines, set_lines = solara.use_state("")
+    solara.use_effect(lambda: set_lines(""), [id(result)])
 
     def tell() -> None:
         from sim.output.story import story_lines
@@ -301,16 +312,24 @@ def Page() -> None:
     shipped = [str(p) for p in session.shipped_scenarios()]
     solara.Title("Escalation simulator")
     solara.Style(CSS)
+    def pick(v: str | None) -> None:
+        if v:
+            set_path(v)
+            set_typed(v)
+
+    def open_typed() -> None:
+        set_path(typed.strip())
+        set_version(version + 1)
+
+    current: str | None = path if path in shipped else None
     with solara.Column(style={"padding": "12px"}):
         solara.Markdown("## Escalation simulator: try an option\nExploratory, not a forecast. Served on this "
                         "computer only; nothing is sent anywhere.")
         with solara.Row():
-            solara.Select("shipped scenario", values=shipped, value=path if path in shipped else None,
-                          on_value=lambda v: (set_path(v), set_typed(v)), classes=["pick-scenario"])
+            solara.Select("shipped scenario", values=shipped, value=current, on_value=pick, classes=["pick-scenario"])
             solara.InputText("or open a file", value=typed, on_value=set_typed, continuous_update=True,
                              classes=["open-path"])
-            solara.Button("open", on_click=lambda: (set_path(typed.strip()), set_version(version + 1)),
-                          classes=["open-file"])
+            solara.Button("open", on_click=open_typed, classes=["open-file"])
         if error or opened is None:
             solara.Error(error, classes=["validation-error"])
             return

@@ -1,0 +1,49 @@
+"""``escalation app`` refuses what it cannot serve before it starts: exit status 2, one message, no traceback."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from support import ROOT
+from typer.testing import CliRunner
+
+pytest.importorskip("solara", reason="the app's optional dependencies are not installed (pip install -e '.[app]')")
+
+from sim.app.server import is_local  # noqa: E402
+from sim.cli.app import app  # noqa: E402
+
+SHIPPED = ROOT / "scenarios" / "limited_deployment.yaml"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, ["app", *args])
+
+
+def test_a_scenario_that_does_not_validate_is_refused(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SHIPPED.read_text(encoding="utf-8").replace("location: western", "location: moon", 1),
+                   encoding="utf-8")
+    result = invoke(str(bad), "--port", "1")
+    assert result.exit_code == 2
+    assert "moon" in result.output and "Traceback" not in result.output
+
+
+def test_a_port_in_use_is_refused():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = invoke(str(SHIPPED), "--port", str(port))
+    assert result.exit_code == 2
+    assert "cannot listen on 127.0.0.1" in result.output
+
+
+def test_runs_out_of_bounds_are_refused():
+    result = invoke(str(SHIPPED), "--runs", "5")
+    assert result.exit_code == 2
+
+
+def test_only_loopback_addresses_are_local():
+    assert is_local("127.0.0.1") and is_local("::1") and is_local("localhost")
+    assert not is_local("0.0.0.0") and not is_local("192.168.1.10") and not is_local("example.org")
