@@ -53,7 +53,8 @@ def wait_for_address(proc: subprocess.Popen, timeout: float = 30) -> str:
 def pick(page, control: str, item: str) -> None:
     """Choose ``item`` in the select with class ``control``."""
     page.click(control)
-    page.locator(".v-overlay-container .v-list-item", has_text=item).first.click()
+    menu = ".v-overlay-container .v-list-item, .v-menu__content.menuable__content__active .v-list-item"  # Vue 3 or 2
+    page.locator(menu, has_text=item).first.click()
 
 
 def test_the_app_in_a_browser(tmp_path):
