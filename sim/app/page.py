@@ -218,30 +218,21 @@ def FullBatch(opened: session.Opened, configs: str | None, out: str) -> None:
     progress = solara.use_reactive(0.0)
 
     def run() -> Path:
-        from sim.batch.executors import execution
-        from sim.output.plans import plan_run
-        from sim.output.running import run_to_folder
-        from sim.present.publish import publish
-
-        plan = plan_run(opened.path, configs=Path(configs) if configs else None, out=Path(out))
-        total = plan.scenario.runs
-        done = [0]
-
-        def chunk(c: Any) -> None:
-            done[0] += c.size
-            progress.value = min(done[0] / max(total, 1), 1.0)
-
         progress.value = 0.0
-        result = run_to_folder(plan, execution("process"), command=["app"], on_chunk=chunk)
-        _, report = publish(result.folder)
-        return report
+
+        def advance(share: float) -> None:
+            progress.value = share
+
+        return session.full_batch(opened, configs=Path(configs) if configs else None, out=Path(out),
+                                  on_progress=advance)
 
     task = solara.lab.use_task(run, dependencies=None)
     solara.Markdown(f"**Full batch** ({opened.scenario.runs:,} runs per variant, "
                     f"{len(opened.scenario.variants) + 1} variants, as `escalation run` writes it)")
     solara.Button("run the full batch", on_click=lambda: task(), disabled=task.pending, classes=["full-batch"])
     if task.pending:
-        solara.ProgressLinear(progress.value or True)
+        solara.ProgressLinear(100 * progress.value if progress.value else True, classes=["full-batch-progress"])
+        solara.Text(f"{progress.value:.0%} of the runs done")
     elif task.error:
         solara.Error(str(task.exception), classes=["full-batch-error"])
     elif task.finished and task.value is not None:

@@ -15,6 +15,7 @@ variant. The difference to the baseline is the paired interval of :mod:`sim.outp
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from sim.batch.chunks import Chunk
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import simulate
 from sim.engine.world import Context
@@ -344,6 +346,30 @@ def most_escalated_run(arm: Arm) -> int:
 def most_escalated_story(opened: Opened, result: Answer) -> dict[str, Any]:
     """The option's most escalated run, replayed alone and told week by week."""
     return replay(opened.doctrine, result.scenario, most_escalated_run(result.option), OPTION)
+
+
+def full_batch(opened: Opened, *, configs: Path | None = None, out: Path = Path("results"),
+               on_progress: Callable[[float], None] | None = None, executor: str = "process") -> Path:
+    """Run the scenario file's full batch (all its variants, its own runs) into a new results folder under ``out``,
+    as ``escalation run`` does, telling ``on_progress`` the share done after each chunk; draw its charts and
+    report, and return the report's path."""
+    from sim.batch.executors import execution
+    from sim.output.plans import plan_run
+    from sim.output.running import run_to_folder
+    from sim.present.publish import publish
+
+    plan = plan_run(opened.path, configs=configs, out=out)
+    total = max(plan.scenario.runs, 1)
+    done = [0]
+
+    def chunk(c: Chunk) -> None:
+        done[0] += c.size
+        if on_progress is not None:
+            on_progress(min(done[0] / total, 1.0))
+
+    result = run_to_folder(plan, execution(executor), command=["app", str(opened.path)], on_chunk=chunk)
+    _, report = publish(result.folder)
+    return report
 
 
 def check_runs(runs: int) -> int:

@@ -3,6 +3,7 @@ numbers, the story, and saving an option as a variant through the file's validat
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -142,3 +143,31 @@ def test_a_file_that_does_not_validate_gives_the_validate_message(tmp_path):
                           cwd=ROOT)
     assert proc.returncode == 2
     assert " ".join(proc.stderr.split()) == " ".join(f"invalid: {err.value}".split())
+
+
+SMALL = """\
+name: app_small
+title: "App test: engineers in western Ukraine"
+question: "Does the full batch of the app write a results folder?"
+horizon_weeks: 12
+runs: 40
+seed: 5
+chunk_size: 20
+deployments:
+  - {id: eng, contributors: [france], type: non_combat, size: 2000, location: western, start_week: 1}
+variants:
+  - name: none
+    deployments: []
+"""
+
+
+def test_the_full_batch_writes_a_results_folder_and_its_report(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    small = session.open_scenario(path, ROOT / "configs")
+    seen: list[float] = []
+    report = session.full_batch(small, out=tmp_path / "results", on_progress=seen.append, executor="serial")
+    assert report.name == "report.html" and report.is_file()
+    assert seen == [0.5, 1.0]
+    manifest = json.loads((report.parent / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete" and manifest["runs"] == 40
