@@ -21,13 +21,9 @@ import solara
 import solara.lab
 
 from sim.app import figures, session, variants
+from sim.app.settings import CONFIGS_ENV, OUT_ENV, RUNS_ENV, SCENARIO_ENV
 from sim.errors import SimError
 
-#: Environment variables through which the server passes its settings to the page.
-SCENARIO_ENV = "ESCALATION_APP_SCENARIO"
-RUNS_ENV = "ESCALATION_APP_RUNS"
-CONFIGS_ENV = "ESCALATION_APP_CONFIGS"
-OUT_ENV = "ESCALATION_APP_OUT"
 #: The scenario opened when none is named.
 DEFAULT_SCENARIO = "limited_deployment.yaml"
 
@@ -68,6 +64,11 @@ def answer_table(rows: list[dict[str, Any]], baseline: str) -> str:
     return f"<table class='answer'>{head}{''.join(body)}</table>"
 
 
+def Heading(text: str, tag: str = "h4") -> Any:
+    """A heading in plain, escaped HTML (Solara's markdown component would load a maths renderer from a CDN)."""
+    return solara.HTML(tag=tag, unsafe_innerHTML=html.escape(text), style="margin: 8px 0 4px 0")
+
+
 # ------------------------------------------------------------------------------------------------ controls
 @solara.component
 def DeploymentControls(index: int, d: dict[str, Any], ch: session.Choices, change: Callable[..., None],
@@ -99,14 +100,14 @@ def LeverControls(option: session.Option, ch: session.Choices, set_option: Calla
     def remove(index: int) -> None:
         set_option(session.remove_deployment(option, index))
 
-    solara.Markdown("**Deployments**")
+    Heading("Deployments")
     for i, d in enumerate(option["deployments"]):
         DeploymentControls(i, d, ch, change, remove).key(f"dep-{d['id']}")
     solara.Button("add a deployment", outlined=True,
                   on_click=lambda: set_option(session.add_deployment(option, ch)), classes=["add-deployment"])
 
     ds = option["policies"]["deep_strike"]
-    solara.Markdown("**Deep strikes with Western weapons**")
+    Heading("Deep strikes with Western weapons")
     solara.Checkbox(label="authorised", value=ds["authorised"],
                     on_value=lambda v: set_option(session.set_deep_strike(option, ch, authorised=v)))
     solara.SliderInt("from week", value=ds["from_week"], min=0, max=ch.horizon - 1,
@@ -114,7 +115,7 @@ def LeverControls(option: session.Option, ch: session.Choices, set_option: Calla
     solara.SelectMultiple("suppliers", values=list(ds["suppliers"]), all_values=list(ch.members),
                           on_value=lambda v: set_option(session.set_deep_strike(option, ch, suppliers=v)))
 
-    solara.Markdown("**Mediators**")
+    Heading("Mediators")
     default = option["mediators"] is None
     solara.Checkbox(label="the doctrine's default mediators", value=default,
                     on_value=lambda v: set_option(session.set_mediators(option, ch, None if v else list(ch.mediators))))
@@ -122,7 +123,7 @@ def LeverControls(option: session.Option, ch: session.Choices, set_option: Calla
         solara.SelectMultiple("mediators", values=list(option["mediators"]), all_values=list(ch.mediators),
                               on_value=lambda v: set_option(session.set_mediators(option, ch, v)))
 
-    solara.Markdown("**Timeline (scripted moves)**")
+    Heading("Timeline (scripted moves)")
     for i, m in enumerate(option["timeline"]):
         MoveControls(i, m, ch, lambda index, **changes: set_option(session.set_move(option, ch, index, **changes)))
 
@@ -198,7 +199,7 @@ def SaveVariant(opened: session.Opened, option: session.Option, runs: int) -> No
         set_message(("ok", f"saved variant '{name.strip()}' into {opened.path}. Reproduce: escalation compare "
                            f"{opened.path} --variants {name.strip()} --runs {runs}"))
 
-    solara.Markdown("**Save as variant**")
+    Heading("Save as variant")
     with solara.Row():
         solara.InputText("variant name", value=name, on_value=set_name, continuous_update=True,
                          classes=["variant-name"])
@@ -227,8 +228,8 @@ def FullBatch(opened: session.Opened, configs: str | None, out: str) -> None:
                                   on_progress=advance)
 
     task = solara.lab.use_task(run, dependencies=None)
-    solara.Markdown(f"**Full batch** ({opened.scenario.runs:,} runs per variant, "
-                    f"{len(opened.scenario.variants) + 1} variants, as `escalation run` writes it)")
+    Heading(f"Full batch ({opened.scenario.runs:,} runs per variant, {len(opened.scenario.variants) + 1} "
+            "variants, as escalation run writes it)")
     solara.Button("run the full batch", on_click=lambda: task(), disabled=task.pending, classes=["full-batch"])
     if task.pending:
         solara.ProgressLinear(100 * progress.value if progress.value else True, classes=["full-batch-progress"])
@@ -268,7 +269,7 @@ def ScenarioView(opened: session.Opened, runs: int, configs: str | None, out: st
                           on_value=start_from, classes=["start-from"])
             LeverControls(option, ch, set_option)
         with solara.Column():
-            solara.Markdown(f"### {html.escape(opened.scenario.title)}")
+            Heading(opened.scenario.title, tag="h3")
             if result.error:
                 solara.Error(str(result.exception), classes=["option-error"])
             latest = result.latest
@@ -314,8 +315,8 @@ def Page() -> None:
 
     current: str | None = path if path in shipped else None
     with solara.Column(style={"padding": "12px"}):
-        solara.Markdown("## Escalation simulator: try an option\nExploratory, not a forecast. Served on this "
-                        "computer only; nothing is sent anywhere.")
+        Heading("Escalation simulator: try an option", tag="h2")
+        solara.Text("Exploratory, not a forecast. Served on this computer only; nothing is sent anywhere.")
         with solara.Row():
             solara.Select("shipped scenario", values=shipped, value=current, on_value=pick, classes=["pick-scenario"])
             solara.InputText("or open a file", value=typed, on_value=set_typed, continuous_update=True,

@@ -16,23 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.app import session
-from sim.errors import InputError
+from sim.app.settings import CONFIGS_ENV, NO_CDN, OUT_ENV, RUNS_ENV, SCENARIO_ENV, SOLARA_ENVIRONMENT
+from sim.errors import InputError, SimError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-PAGE_MODULE = "sim.app.page"
-#: Where Solara would fetch a front-end asset it lacks: a port of this machine that nothing serves.
-NO_CDN = "http://127.0.0.1:9/"
-
-SOLARA_ENVIRONMENT = {
-    "SOLARA_APP": PAGE_MODULE,
-    "SOLARA_MODE": "production",
-    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
-    "SOLARA_ASSETS_PROXY": "true",
-    "SOLARA_ASSETS_CDN": NO_CDN,
-    "SOLARA_THEME_TITLE": "Escalation simulator",
-    "SOLARA_THEME_SHOW_BANNER": "false",
-}
 
 
 def is_local(host: str) -> bool:
@@ -65,16 +53,28 @@ def check_port(host: str, port: int) -> None:
 
 def environment(scenario: Path | None, runs: int, configs: Path | None, out: Path) -> dict[str, str]:
     """The environment the server and its page read their settings from."""
-    from sim.app import page
-
     env = dict(SOLARA_ENVIRONMENT)
-    env[page.RUNS_ENV] = str(runs)
-    env[page.OUT_ENV] = str(out)
+    env[RUNS_ENV] = str(runs)
+    env[OUT_ENV] = str(out.resolve())
     if scenario is not None:
-        env[page.SCENARIO_ENV] = str(scenario.resolve())
+        env[SCENARIO_ENV] = str(scenario.resolve())
     if configs is not None:
-        env[page.CONFIGS_ENV] = str(configs.resolve())
+        env[CONFIGS_ENV] = str(configs.resolve())
     return env
+
+
+def configure(env: dict[str, str]) -> None:
+    """Put ``env`` in the environment, then import Solara and check that it took the settings: telemetry off, no
+    content-delivery network, production mode. A Solara imported earlier would have read other settings."""
+    os.environ.update(env)
+    import solara.server.settings as server_settings
+    import solara.settings as ui_settings
+
+    took = (not server_settings.telemetry.mixpanel_enable and ui_settings.assets.cdn == NO_CDN
+            and server_settings.main.mode == "production")
+    if not took:
+        raise SimError("Solara was imported before its settings were made: telemetry or the asset source could not "
+                       "be set; start the app with 'escalation app'")
 
 
 def serve(scenario: Path | None = None, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
@@ -86,16 +86,25 @@ def serve(scenario: Path | None = None, *, host: str = DEFAULT_HOST, port: int =
     if scenario is not None:
         session.open_scenario(scenario, configs)
     check_port(host, port)
-    os.environ.update(environment(scenario, runs, configs, out))
+    configure(environment(scenario, runs, configs, out))
 
     import uvicorn
 
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     if is_local(host):
-        say(f"escalation app: serving on {url} (this computer only; nothing is sent anywhere). Ctrl-C stops it.")
+        message = f"escalation app: serving on {url} (this computer only; nothing is sent anywhere). Ctrl-C stops it."
     else:
-        say(f"escalation app: serving on {url} - reachable from other computers on the network, since --host is "
-            f"not a loopback address. Nothing is sent anywhere. Ctrl-C stops it.")
+        message = (f"escalation app: serving on {url} - reachable from other computers on the network, since --host "
+                   f"is not a loopback address. Nothing is sent anywhere. Ctrl-C stops it.")
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, saying where it serves once it listens."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                say(message)
+
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning")
-    uvicorn.Server(config).run()
+    Server(config).run()

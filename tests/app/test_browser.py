@@ -35,9 +35,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_address(proc: subprocess.Popen, timeout: float = 30) -> str:
-    """The address the app prints when it starts (it must say it serves this computer only)."""
-    lines: list[str] = []
+def wait_for_address(proc: subprocess.Popen, lines: list[str], timeout: float = 30) -> str:
+    """The address the app prints when it starts (it must say it serves this computer only); what it writes on
+    standard error goes on into ``lines``."""
     assert proc.stderr is not None
     threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True).start()
     deadline = time.monotonic() + timeout
@@ -64,7 +64,8 @@ def test_the_app_in_a_browser(tmp_path):
     bad.write_text(SHIPPED.read_text(encoding="utf-8").replace("size: 2000", "size: -3", 1), encoding="utf-8")
     port = free_port()
     proc = start(["app", str(scenario), "--port", str(port), "--out", str(tmp_path / "results")])
-    url = wait_for_address(proc)
+    server_log: list[str] = []
+    url = wait_for_address(proc, server_log)
     assert url == f"http://127.0.0.1:{port}/"
 
     outside: list[str] = []
@@ -130,4 +131,5 @@ def test_the_app_in_a_browser(tmp_path):
         finally:
             browser.close()
     assert outside == [], f"requests left this computer: {outside[:5]}"
+    assert "Could not load URL" not in "".join(server_log), "the server tried to fetch an asset from elsewhere"
     shutil.rmtree(tmp_path / "results", ignore_errors=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
 import pytest
 from support import ROOT
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 pytest.importorskip("solara", reason="the app's optional dependencies are not installed (pip install -e '.[app]')")
 
 from sim.app.server import is_local  # noqa: E402
+from sim.app.settings import NO_CDN  # noqa: E402
 from sim.cli.app import app  # noqa: E402
 
 SHIPPED = ROOT / "scenarios" / "limited_deployment.yaml"
@@ -42,6 +45,16 @@ def test_a_port_in_use_is_refused():
 def test_runs_out_of_bounds_are_refused():
     result = invoke(str(SHIPPED), "--runs", "5")
     assert result.exit_code == 2
+
+
+def test_solara_takes_the_settings_that_keep_everything_here():
+    code = ("from pathlib import Path; from sim.app.server import configure, environment; "
+            "configure(environment(None, 4000, None, Path('results'))); "
+            "import solara.settings as u, solara.server.settings as s; "
+            "print(s.telemetry.mixpanel_enable, u.assets.cdn, u.assets.proxy, s.main.mode)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", NO_CDN, "True", "production"]
 
 
 def test_only_loopback_addresses_are_local():
