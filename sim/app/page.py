@@ -43,6 +43,18 @@ def _settings() -> tuple[str, int, str | None, str]:
     return scenario, runs, os.environ.get(CONFIGS_ENV) or None, os.environ.get(OUT_ENV) or "results"
 
 
+def shown(path: str) -> str:
+    """A path as the page shows it: relative to the folder the app was started in when it lies inside.
+
+    >>> shown(str(Path.cwd() / "scenarios" / "a.yaml")) == str(Path("scenarios") / "a.yaml")
+    True
+    """
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
+
+
 def _pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
@@ -291,7 +303,7 @@ def ScenarioView(opened: session.Opened, runs: int, configs: str | None, out: st
 def Page() -> None:
     initial, runs, configs, out = _settings()
     path, set_path = solara.use_state(initial)
-    typed, set_typed = solara.use_state(initial)
+    typed, set_typed = solara.use_state(shown(initial))
     version, set_version = solara.use_state(0)  # "open" reads the file again, even under the same path
 
     def load() -> tuple[session.Opened | None, str]:
@@ -301,24 +313,25 @@ def Page() -> None:
             return None, f"invalid: {exc}"
 
     opened, error = solara.use_memo(load, dependencies=[path, version])
-    shipped = [str(p) for p in session.shipped_scenarios()]
+    shipped = {p.name: str(p) for p in session.shipped_scenarios()}
     solara.Title("Escalation simulator")
     solara.Style(CSS)
     def pick(v: str | None) -> None:
         if v:
-            set_path(v)
-            set_typed(v)
+            set_path(shipped[v])
+            set_typed(shown(shipped[v]))
 
     def open_typed() -> None:
         set_path(typed.strip())
         set_version(version + 1)
 
-    current: str | None = path if path in shipped else None
+    current = next((name for name, p in shipped.items() if p == path), None)
     with solara.Column(style={"padding": "12px"}):
         Heading("Escalation simulator: try an option", tag="h2")
         solara.Text("Exploratory, not a forecast. Served on this computer only; nothing is sent anywhere.")
         with solara.Row():
-            solara.Select("shipped scenario", values=shipped, value=current, on_value=pick, classes=["pick-scenario"])
+            solara.Select("shipped scenario", values=list(shipped), value=current, on_value=pick,
+                          classes=["pick-scenario"])
             solara.InputText("or open a file", value=typed, on_value=set_typed, continuous_update=True,
                              classes=["open-path"])
             solara.Button("open", on_click=open_typed, classes=["open-file"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,6 +88,9 @@ def serve(scenario: Path | None = None, *, host: str = DEFAULT_HOST, port: int =
         session.open_scenario(scenario, configs)
     check_port(host, port)
     configure(environment(scenario, runs, configs, out))
+    # Solara would set its session cookie with SameSite=None for an app embedded in another site's frame; served
+    # alone over plain http it falls back to SameSite=Lax, which is what this app wants: no warning for that
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
     import uvicorn
 
