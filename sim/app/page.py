@@ -170,7 +170,10 @@ def Charts(result: session.Answer, opened: session.Opened) -> None:
         fan = figures.fan_png(result.option.aggregates, names, f"{result.scenario.title}: the option")
         return overlay, fan
 
-    drawn = solara.lab.use_task(draw, dependencies=[id(result)])
+    drawn = solara.lab.use_task(draw, dependencies=[id(result)], raise_error=False)
+    if drawn.error:
+        solara.Error(f"the charts could not be drawn: {drawn.exception}", classes=["chart-error"])
+        return
     if drawn.latest is None:
         solara.Text("drawing the charts ...")
         return
@@ -239,7 +242,7 @@ def FullBatch(opened: session.Opened, configs: str | None, out: str) -> None:
         return session.full_batch(opened, configs=Path(configs) if configs else None, out=Path(out),
                                   on_progress=advance)
 
-    task = solara.lab.use_task(run, dependencies=None)
+    task = solara.lab.use_task(run, dependencies=None, raise_error=False)
     Heading(f"Full batch ({opened.scenario.runs:,} runs per variant, {len(opened.scenario.variants) + 1} "
             "variants, as escalation run writes it)")
     solara.Button("run the full batch", on_click=lambda: task(), disabled=task.pending, classes=["full-batch"])
@@ -269,7 +272,7 @@ def ScenarioView(opened: session.Opened, runs: int, configs: str | None, out: st
     def compute() -> session.Answer:
         return session.answer(opened, option, runs)
 
-    result = solara.lab.use_task(compute, dependencies=[key])
+    result = solara.lab.use_task(compute, dependencies=[key], raise_error=False)
 
     def start_from(name: str) -> None:
         set_start(name)
