@@ -128,12 +128,10 @@ def LeverControls(option: session.Option, ch: session.Choices, set_option: Calla
                           on_value=lambda v: set_option(session.set_deep_strike(option, ch, suppliers=v)))
 
     Heading("Mediators")
-    default = option["mediators"] is None
-    solara.Checkbox(label="the doctrine's default mediators", value=default,
-                    on_value=lambda v: set_option(session.set_mediators(option, ch, None if v else list(ch.mediators))))
-    if not default:
-        solara.SelectMultiple("mediators", values=list(option["mediators"]), all_values=list(ch.mediators),
-                              on_value=lambda v: set_option(session.set_mediators(option, ch, v)))
+    # not named (None): every actor with the mediator role may mediate, shown as all of them chosen
+    chosen = list(ch.mediators) if option["mediators"] is None else list(option["mediators"])
+    solara.SelectMultiple("mediators", values=chosen, all_values=list(ch.mediators),
+                          on_value=lambda v: set_option(session.set_mediators(option, ch, v)), classes=["mediators"])
 
     Heading("Timeline (scripted moves)")
     for i, m in enumerate(option["timeline"]):
