@@ -9,6 +9,7 @@ is rebuilt from the event table without red-line events.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,20 +91,31 @@ def story(folder: str | Path, replay: bool = True) -> dict[str, Any] | None:
     return _story_from_events(folder, doctrine, scenario, summary, aggs, run)
 
 
-def draw_results(folder: str | Path, replay: bool = True) -> list[Path]:
-    """Draw every chart of a results folder into its ``charts/`` and write ``comparison.json``/``.csv`` when it
-    holds more than one variant; returns the chart files."""
+def comparison_of(folder: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    """The comparison of a results folder's variants (``comparison.json`` written when it holds more than one), or of
+    its one variant with nothing (from the summary alone, not written)."""
     from sim.output import comparison as compare
+
+    if len(summary["variants"]) > 1:
+        comparison = compare.for_results(folder, summary)
+        compare.write(comparison, folder)
+        return comparison
+    return compare.from_summary(summary)
+
+
+def draw_results(folder: str | Path, replay: bool = True, formats: Sequence[str] = ("png",),
+                 on_chart: Callable[[int, int, str], None] | None = None) -> list[Path]:
+    """Draw the report's charts of a results folder into its ``charts/`` (in each of ``formats``) and write
+    ``comparison.json``/``.csv`` when it holds more than one variant; returns the chart files.
+    ``on_chart(done, total, name)`` is told after each chart."""
     from sim.present.charts import draw_all
 
     folder = check_results_folder(folder)
     manifest, summary, aggs = load_results(folder)
-    comparison = None
-    if len(summary["variants"]) > 1:
-        comparison = compare.for_results(folder, summary)
-        compare.write(comparison, folder)
+    comparison = comparison_of(folder, summary)
     told = story(folder, replay=replay)
-    return draw_all(summary, aggs, folder / "charts", comparison=comparison, stories=[told] if told else [])
+    return draw_all(summary, aggs, folder / "charts", comparison=comparison, stories=[told] if told else [],
+                    formats=formats, on_chart=on_chart)
 
 
 # ------------------------------------------------------------------------------------------ after a batch
