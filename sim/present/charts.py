@@ -688,6 +688,20 @@ def plan(summary: dict[str, Any], aggregates: dict[str, Aggregates], comparison:
 _PLANNED: list[tuple[Chart, Path, tuple[str, ...]]] = []
 
 
+def _drawing_process() -> None:
+    """A drawing process leaves Ctrl-C to the command (which stops the pool) and ends with it on Linux."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import contextlib
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):  # PR_SET_PDEATHSIG: SIGTERM when the parent ends
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
 def _draw_planned(i: int) -> list[Path]:
     chart, folder, formats = _PLANNED[i]
     return chart.draw(*chart.args, folder=folder, name=chart.name, formats=formats)
@@ -727,7 +741,7 @@ def draw_all(summary: dict[str, Any], aggregates: dict[str, Aggregates], folder:
         return [p for i in range(len(charts)) for p in drawn[i]]
     folder.mkdir(parents=True, exist_ok=True)
     _PLANNED[:] = [(c, folder, fmts) for c in charts]
-    pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"), initializer=_drawing_process)
     try:
         # the slowest charts first, so that no process is left drawing one alone at the end
         order = sorted(range(len(charts)), key=lambda i: charts[i].section not in ("multiples", "comparison"))
