@@ -279,7 +279,7 @@ def _comparison_table(c: dict[str, Any]) -> str:
             d = c["differences"][v][oid]
             row.append(difference(d["difference"], d["ci95"]))
         rows.append(row)
-    return (f"<h3 id=\"differences\">Differences to the baseline</h3><p>Difference in percentage points to "
+    return (f"<h3 id=\"differences\">Variants against the baseline</h3><p>Difference in percentage points to "
             f"<b>{_e(c['baseline'])}</b> with 95% intervals: {_e(c['method_text'])}.</p>"
             + _table(["outcome"] + [f"{v} - {c['baseline']}" for v in others], rows, set(range(1, 1 + len(others)))))
 
