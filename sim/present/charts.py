@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
 
 from sim.engine.aggregates import Aggregates  # noqa: E402
 from sim.output.summary import share_at_or_above  # noqa: E402
@@ -397,11 +397,11 @@ def comparison_chart(comparison: dict[str, Any], title: str, folder: Path, name:
     for yi, oid in zip(y, ids, strict=True):
         ax.axhspan(yi - 0.45, yi + 0.45, xmin=0, xmax=0.012, color=RUNG_PALETTE[OUTCOME_RUNG.get(oid, 1)])
     _log_shares(ax, n, "x")
-    ax.set_xlabel(f"probability within the horizon, 95% Wilson interval (log scale; dotted line: one run of {n:,}; "
-                  "hollow: no run)", fontsize=8)
+    ax.set_xlabel(f"probability within the horizon, 95% Wilson interval\n(log scale; dotted line: one run of {n:,}; "
+                  "hollow marker: no run)", fontsize=8)
     ax.set_title("Probability per variant", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), fontsize=8, ncol=min(k, 4), frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), fontsize=8, ncol=min(k, 3), frameon=False)
     if ax2 is not None:
         span = 0.0
         for j, v in enumerate(variants):
@@ -420,17 +420,29 @@ def comparison_chart(comparison: dict[str, Any], title: str, folder: Path, name:
         ax2.set_xscale("symlog", linthresh=linear, linscale=0.6)
         span = max(span * 1.3, 2 * linear)
         ax2.set_xlim(-span, span)
+        ax2.xaxis.set_major_locator(FixedLocator(_symlog_ticks(linear, span)))
         ax2.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _points_tick(x)))
         ax2.xaxis.set_minor_locator(NullLocator())
-        ax2.set_xlabel(f"difference to '{base}' in percentage points, 95% interval (symmetric log scale, linear "
-                       f"within ±{_points_tick(linear)})", fontsize=8)
+        ax2.set_xlabel(f"difference to '{base}' in percentage points, 95% interval\n(symmetric log scale, linear "
+                       f"within ±{_points_tick(linear).lstrip('+')})", fontsize=8)
         ax2.set_title(f"Difference to '{base}'", fontsize=9)
         ax2.grid(axis="x", alpha=0.3)
-        ax2.legend(loc="upper left", bbox_to_anchor=(0, -0.1), fontsize=8, ncol=min(len(others), 3), frameon=False)
+        ax2.legend(loc="upper left", bbox_to_anchor=(0, -0.1), fontsize=8, ncol=min(len(others), 2), frameon=False)
         _footer(fig, "Difference intervals: " + comparison["method_text"], y=-0.02)
     fig.suptitle(f"{label(title)}\nOutcomes per variant ({n:,} runs per variant, seed {comparison.get('seed', '?')})",
                  fontsize=10)
     return _save(fig, folder, name, formats)
+
+
+def _symlog_ticks(linear: float, span: float) -> list[float]:
+    """Ticks of a symmetric log axis: 0 and, each side, the linear threshold and 1, 3, 10, 30 and 100 percentage
+    points beyond it, up to ``span``.
+
+    >>> [round(100 * t, 3) for t in _symlog_ticks(0.005, 0.35)]
+    [-30.0, -10.0, -3.0, -0.5, 0.0, 0.5, 3.0, 10.0, 30.0]
+    """
+    steps = [linear] + [x for x in (0.01, 0.03, 0.1, 0.3, 1.0) if linear * 2.5 < x <= span]
+    return sorted([-s for s in steps] + [0.0] + steps)
 
 
 def _points_tick(x: float) -> str:
@@ -644,12 +656,12 @@ def plan(summary: dict[str, Any], aggregates: dict[str, Aggregates], comparison:
             f"outcome (no line: no run). The legend gives the share by the last week with its 95% interval, or the "
             f"count of runs when under 1%." + over,
             cumulative_chart, (summary, aggregates, oid)))
-    charts.append(Chart(
-        "rung_reached", "overlays",
+    reached = Chart(
+        "rung_reached", "comparison",
         "Each line is one variant; read across from a rung to the share of runs whose Russia-NATO axis reached that "
         "rung or a higher one at least once within the horizon (log scale; dotted line: one run). A line further "
         "right at the top rungs means a fatter tail of escalation." + over,
-        reached_chart, (summary, aggregates)))
+        reached_chart, (summary, aggregates))
     if comparison is not None:
         others = len(comparison["variants"]) > 1
         charts.append(Chart(
@@ -660,6 +672,7 @@ def plan(summary: dict[str, Any], aggregates: dict[str, Aggregates], comparison:
                "interval that crosses the vertical line at 0 is not told apart from the baseline by this many runs; "
                "the scale is linear near 0 and logarithmic beyond." if others else "") + over,
             comparison_chart, (comparison, summary["title"])))
+    charts.append(reached)
     charts.append(Chart(
         "escalation_fan", "multiples",
         f"One panel per variant, in the scenario's order. Each line is a rung from {FAN_FROM} up: its height in week "

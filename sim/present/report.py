@@ -47,7 +47,7 @@ figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.84em;color:#444;max-width:70em}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:0 1.2em}
 pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.8em}.small{font-size:.85em;color:#555}
-details summary{cursor:pointer;font-weight:600}.wide{overflow-x:auto}
+details summary{cursor:pointer;font-weight:600}details.ref summary h3{display:inline}.wide{overflow-x:auto}
 nav ol{margin:.3em 0;padding:0;font-size:.92em}nav li{display:inline;margin-right:1.1em}.findings li{margin:.35em 0}
 """
 
@@ -306,6 +306,11 @@ def _story_text(told: dict[str, Any] | None) -> str:
             "<details><summary>Week by week</summary>"
             + _table(["week", "NATO axis", "Ukraine axis", "acts (actor -> target: action (rung))", "red lines"], rows,
                      {0, 1, 2}) + "</details>")
+def _folded(heading: str, body: str) -> str:
+    """A reference table under a heading, folded until opened (it is in the page, searchable and printable)."""
+    return f"<details class=\"ref\"><summary><h3>{_e(heading)}</h3></summary>{body}</details>"
+
+
 def _assumptions_section(manifest: dict[str, Any]) -> str:
     doctrine, scenario, same = _doctrine_and_scenario(manifest)
     spec = manifest.get("resolved_scenario", {})
@@ -354,15 +359,15 @@ def _assumptions_section(manifest: dict[str, Any]) -> str:
     rows = [[rl.id, rl.statement, f"{rl.said_by}, {rl.date}", rl.declared_response,
              _dist_text(rl.credibility.model_dump(mode="json")),
              "yes" if rl.persistent else "no", src(rl.source)] for rl in doctrine.red_lines]
-    parts.append("<h3>Red lines</h3>" + _table(["id", "statement", "said by, when", "declared response", "credibility",
-                                                "persistent", "source"], rows, raw_cols={6}))
+    parts.append(_folded("Red lines", _table(["id", "statement", "said by, when", "declared response", "credibility",
+                                              "persistent", "source"], rows, raw_cols={6})))
     rows = [[t.id, t.name, t.provocation, t.exposure, ", ".join(loc.value for loc in t.locations), src(t.source)]
             for t in doctrine.deployment_types]
-    parts.append("<h3>Deployment types</h3>" + _table(["id", "name", "provocation", "exposure", "locations", "source"],
-                                                     rows, {2, 3}, raw_cols={5}))
+    parts.append(_folded("Deployment types", _table(["id", "name", "provocation", "exposure", "locations", "source"],
+                                                   rows, {2, 3}, raw_cols={5})))
     rows = [[r.rung, r.name, r.cameo, r.goldstein, r.mid_hostility, r.severity, src(r.source)] for r in doctrine.ladder]
-    parts.append("<h3>The ladder</h3>" + _table(["rung", "name", "CAMEO", "Goldstein", "MID hostility", "severity",
-                                                 "source"], rows, {0, 3, 4, 5}, raw_cols={6}))
+    parts.append(_folded("The ladder", _table(["rung", "name", "CAMEO", "Goldstein", "MID hostility", "severity",
+                                               "source"], rows, {0, 3, 4, 5}, raw_cols={6})))
     parts.append("<p class=\"small\">Equations, parameters and limits: docs/model.md. Every doctrine item in configs/ "
                  "names its source; the keys in square brackets are entries of docs/sources.md, listed below.</p>")
     return "".join(parts) + _works_cited(cited, entries, unread)

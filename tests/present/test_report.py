@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from sim import NOT_A_FORECAST
+from sim.output.folder import load_results
+from sim.present.text import share
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -37,13 +39,29 @@ def test_report_is_self_contained(html):
     assert "<link" not in html.lower() and "<script" not in html.lower()
 
 
-def test_report_embeds_every_chart(small_results, html):
+def test_report_embeds_every_chart_in_its_section_with_a_caption(small_results, html):
+    from sim.present.charts import SECTIONS, plan
+    from sim.present.publish import story
+    from sim.present.report import _comparison
+
     pngs = sorted(p.stem for p in (small_results / "charts").glob("*.png"))
     imgs = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
     assert sorted(imgs) == pngs
-    assert {"escalation_fan", "rung_occupancy", "outcome_probabilities", "max_rung", "time_to_threshold",
-            "rung_transitions", "variant_comparison"} <= set(pngs)
+    assert not list((small_results / "charts").glob("*.svg"))  # PNG only unless asked
+    manifest, summary, aggs = load_results(small_results)
+    planned = plan(summary, aggs, _comparison(small_results, summary), [story(small_results, replay=False)])
+    assert imgs == [c.name for c in planned]  # in the plan's order, section by section
+    assert {"escalation_fan", "rung_occupancy", "variant_comparison", "rung_reached",
+            "cumulative__nuclear_use"} <= set(pngs)
     assert any(p.startswith("timeline__baseline__run") for p in pngs)
+    import html as html_lib
+
+    for chart in planned:  # a caption that says how to read it, under the chart
+        figure = html[html.index(f'<figure id="chart-{chart.name}"'):]
+        caption = html_lib.unescape(figure[figure.index("<figcaption>") + 12:figure.index("</figcaption>")])
+        assert caption.startswith(chart.caption), chart.name
+    positions = [html.index(f'<h2 id="{sid}">') for sid, _ in SECTIONS]
+    assert positions == sorted(positions)
 
 
 def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(small_results, html, doctrine):
@@ -58,7 +76,7 @@ def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(s
     summary = json.loads((small_results / "summary.json").read_text())
     for oid, o in summary["variants"]["baseline"]["outcomes"].items():
         assert oid in text
-        assert f"{100 * o['probability']:.1f}%" in text
+        assert share(o["count"], summary["runs"], o["ci95"]).split(" (")[0] in text
     manifest = json.loads((small_results / "manifest.json").read_text())
     assert manifest["scenario_hash"] in text  # the manifest is shown
     assert "[seed-001-retaliate-decisively] (Limited Deployment)" in words
@@ -68,7 +86,7 @@ def test_report_states_question_summary_assumptions_and_that_it_is_no_forecast(s
         assert rl.statement in text and rl.source in words, rl.id
     for t in doctrine.deployment_types:
         assert t.name in text and t.source in words, t.id
-    assert "The story of one run" in text and "replayed from the batch's seed" in text
+    assert "The story of the most escalated run" in text and "replayed from the batch's seed" in text
 
 
 def test_report_lists_the_entries_its_sources_cite(html, doctrine):
