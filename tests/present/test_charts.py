@@ -334,3 +334,21 @@ def test_the_distance_check_rejects_the_old_cividis_fill():
     old = ["#{:02x}{:02x}{:02x}".format(*(int(255 * c) for c in cmap(0.08 + 0.92 * r / 15)[:3])) for r in range(16)]
     lab = _lab(_linear(_rgb(old)) @ CVD["deuteranopia"].T)
     assert np.linalg.norm(np.diff(lab, axis=0), axis=1).min() < 12
+
+
+def test_many_variants_draw_a_bounded_set(batch, captured):
+    """300 variants draw as many files as three: small multiples keep the first 12 panels, overlays the first 8,
+    and the captions say so."""
+    summary, aggs, comparison, story = batch
+    names = [f"v{i:03d}" for i in range(300)]
+    many = dict(summary, baseline="v000", variants={v: summary["variants"]["front"] for v in names})
+    many_aggs = {v: aggs["front"] for v in names}
+    planned = charts.plan(many, many_aggs, None, [story])
+    assert len(planned) == len(charts.plan(summary, aggs, None, [story]))
+    assert all("Only the first" in c.caption for c in planned if c.section in ("overlays", "multiples"))
+    charts.fan_chart(many, many_aggs, Path("unused"))
+    panels = [ax for ax in captured.figures["escalation_fan"].axes if ax.get_visible() and ax.get_title()]
+    assert [ax.get_title() for ax in panels] == names[: charts.MAX_PANELS]
+    charts.cumulative_chart(many, many_aggs, "nuclear_signalling", Path("unused"))
+    ax = captured.figures["cumulative__nuclear_signalling"].axes[0]
+    assert len(ax.get_legend().get_texts()) == charts.MAX_OVERLAID
