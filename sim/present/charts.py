@@ -715,9 +715,9 @@ def _drawing_process() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
 
 
-def _draw_planned(i: int) -> list[Path]:
+def _draw_planned(i: int) -> tuple[int, list[Path]]:
     chart, folder, formats = _PLANNED[i]
-    return chart.draw(*chart.args, folder=folder, name=chart.name, formats=formats)
+    return i, chart.draw(*chart.args, folder=folder, name=chart.name, formats=formats)
 
 
 def drawing_workers(requested: int | None = None) -> int:
@@ -739,7 +739,6 @@ def draw_all(summary: dict[str, Any], aggregates: dict[str, Aggregates], folder:
     processes (:func:`drawing_workers`); returns the files written, in the plan's order. ``on_chart(done, total,
     name)`` is told after each chart."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     folder = Path(folder)
     charts = plan(summary, aggregates, comparison, stories)
@@ -754,17 +753,19 @@ def draw_all(summary: dict[str, Any], aggregates: dict[str, Aggregates], folder:
         return [p for i in range(len(charts)) for p in drawn[i]]
     folder.mkdir(parents=True, exist_ok=True)
     _PLANNED[:] = [(c, folder, fmts) for c in charts]
-    pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"), initializer=_drawing_process)
+    pool = multiprocessing.get_context("fork").Pool(n_workers, initializer=_drawing_process)
     try:
         # the slowest charts first, so that no process is left drawing one alone at the end
         order = sorted(range(len(charts)), key=lambda i: charts[i].section not in ("multiples", "comparison"))
-        futures = {pool.submit(_draw_planned, i): i for i in order}
-        for k, future in enumerate(as_completed(futures)):
-            i = futures[future]
-            drawn[i] = future.result()
+        for k, (i, paths) in enumerate(pool.imap_unordered(_draw_planned, order)):
+            drawn[i] = paths
             if on_chart is not None:
                 on_chart(k + 1, len(charts), charts[i].name)
+        pool.close()
+    except BaseException:
+        pool.terminate()  # a stop or an error: the charts being drawn are abandoned at once
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.join()
         _PLANNED.clear()
     return [p for i in range(len(charts)) for p in drawn[i]]
