@@ -147,19 +147,18 @@ def _report(folder: str | Path, on_progress: Progress | None) -> Path:
     return write_report(folder)
 
 
-def publish_comparison(folder: str | Path) -> dict[str, Any]:
+def publish_comparison(folder: str | Path, on_progress: Progress | None = None) -> dict[str, Any]:
     """Draw a finished comparison: a side-by-side folder's chart, or a results folder's charts and report (its
     comparison.json written on the way). Returns the comparison."""
     from sim.present.charts import comparison_chart
-    from sim.present.report import write_report
 
     folder = Path(folder)
     if _is_side_by_side(folder):
         comparison = json.loads((folder / COMPARISON_FILE).read_text(encoding="utf-8"))
         comparison_chart(comparison, comparison["title"], folder / "charts")
         return comparison
-    draw_results(folder)
-    write_report(folder)
+    draw_results(folder, on_chart=_then_report(on_progress))
+    _report(folder, on_progress)
     return json.loads((folder / COMPARISON_FILE).read_text(encoding="utf-8"))
 
 
