@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.common import Configs, fail, names, out, print_json, with_progress
+from sim.cli.plot import drawing_progress
 from sim.cli.tables import difference_table
 from sim.errors import SimError
 
@@ -54,7 +55,8 @@ def compare(scenarios: Scenarios = None, variants: Variants = None, runs: Runs =
         fail(exc)
     folder = with_progress(lambda bar: compare_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                          on_chunk=bar.chunk))
-    comparison = publish_comparison(folder)
+    with drawing_progress() as tell:
+        comparison = publish_comparison(folder, on_progress=tell)
     if as_json:
         print_json(dict(comparison, results=str(folder)))
         return

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sim.cli.common import Configs, fail, names, out, print_json, with_progress
+from sim.cli.plot import drawing_progress, formats
 from sim.cli.tables import summary_table
 from sim.errors import SimError
 
@@ -30,6 +31,7 @@ NoRuns = Annotated[bool, typer.Option("--no-runs", help="Skip the per-run and ev
 Events = Annotated[bool | None, typer.Option(
     "--events/--no-events", help="Write events.parquet (default: on up to 200,000 runs in all).")]
 NoCharts = Annotated[bool, typer.Option("--no-charts", help="Skip drawing charts.")]
+Svg = Annotated[bool, typer.Option("--svg", help="Save every chart as SVG as well as PNG (the report embeds PNG).")]
 Json = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
 Fixed = Annotated[bool, typer.Option(
     "--fixed-parameters", help="Design parameters at their point values (configs/model.yaml) in every run, not "
@@ -42,7 +44,7 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
         chunk_size: ChunkSize = None, variants: Variants = None, executor: Executor = "process",
         address: Address = None, out_dir: Out = Path("results"), no_runs: NoRuns = False, events: Events = None,
         no_charts: NoCharts = False, as_json: Json = False, resume: Resume = None, configs: Configs = None,
-        fixed_parameters: Fixed = False) -> None:
+        fixed_parameters: Fixed = False, svg: Svg = False) -> None:
     """Run a scenario's Monte Carlo batch and write a new results folder (or finish an interrupted one).
 
     Before it starts, the batch's memory and disk needs are estimated; a batch that cannot fit is refused with
@@ -69,7 +71,8 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
         fail(exc)
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                      on_chunk=bar.chunk))
-    charts, report = publish(result.folder, charts=not no_charts)
+    with drawing_progress() as tell:
+        charts, report = publish(result.folder, charts=not no_charts, formats=formats(svg), on_progress=tell)
     if as_json:
         print_json(dict(result.summary, results=str(result.folder), wall_seconds=round(result.outcome.wall_seconds, 3)))
         return

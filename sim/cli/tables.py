@@ -8,13 +8,14 @@ from typing import Any
 
 from rich.table import Table
 
+from sim.present.text import difference, plain, share
 from sim.spec.vocabulary import OUTCOME_IDS
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
     """Outcome probabilities with their 95% CIs, one column per variant."""
-    table = Table(title=f"{summary['title']}\n% of runs (95% CI), {summary['runs']:,} runs per variant, "
-                        f"{summary['horizon_weeks']} weeks", caption=summary["note"] + (
+    table = Table(title=f"{plain(summary['title'])}\n% of runs (95% CI; under 1%: runs of all), {summary['runs']:,} "
+                        f"runs per variant, {summary['horizon_weeks']} weeks", caption=summary["note"] + (
                         f" Parameter uncertainty: {summary['parameter_uncertainty']}."
                         if "parameter_uncertainty" in summary else ""), caption_justify="left")
     table.add_column("outcome")
@@ -25,8 +26,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
         row = [oid]
         for v in variants:
             o = summary["variants"][v]["outcomes"][oid]
-            lo, hi = o["ci95"]
-            row.append(f"{100 * o['probability']:.1f} ({100 * lo:.1f}-{100 * hi:.1f})")
+            row.append(share(o["count"], summary["runs"], o["ci95"]))
         table.add_row(*row)
     return table
 
@@ -35,7 +35,7 @@ def difference_table(comparison: dict[str, Any]) -> Table:
     """Baseline probabilities and each variant's difference to the baseline, in percentage points, with 95% CIs."""
     base = comparison["baseline"]
     others = [v for v in comparison["variants"] if v != base]
-    table = Table(title=f"{comparison['title']}\nDifference to '{base}' in percentage points (95% CI), "
+    table = Table(title=f"{plain(comparison['title'])}\nDifference to '{base}' in percentage points (95% CI), "
                         f"{comparison['runs']:,} runs per variant, seed {comparison['seed']}",
                   caption="Intervals: " + comparison["method_text"], caption_justify="left")
     table.add_column("outcome")
@@ -44,10 +44,10 @@ def difference_table(comparison: dict[str, Any]) -> Table:
         table.add_column(v, justify="right")
     for oid in OUTCOME_IDS:
         o = comparison["outcomes"][oid][base]
-        row = [oid, f"{100 * o['probability']:.1f} ({100 * o['ci95'][0]:.1f}-{100 * o['ci95'][1]:.1f})"]
+        row = [oid, share(o["count"], comparison["runs"], o["ci95"])]
         for v in others:
             d = comparison["differences"][v][oid]
-            row.append(f"{100 * d['difference']:+.1f} ({100 * d['ci95'][0]:+.1f} to {100 * d['ci95'][1]:+.1f})")
+            row.append(difference(d["difference"], d["ci95"]))
         table.add_row(*row)
     return table
 

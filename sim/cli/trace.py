@@ -35,7 +35,7 @@ def trace(scenario: Scenario, run_index: RunIndex, seed: Seed = None, runs: Runs
         story, folder = write_trace(doctrine, spec, run_index, variant, out_dir)
     except SimError as exc:
         fail(exc)
-    charts = timeline_chart(story, folder)
+    charts = timeline_chart(story, folder, formats=("png", "svg"))
     if as_json:
         print_json(dict(story, results=str(folder)))
         return

@@ -9,6 +9,7 @@ is rebuilt from the event table without red-line events.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,45 +91,74 @@ def story(folder: str | Path, replay: bool = True) -> dict[str, Any] | None:
     return _story_from_events(folder, doctrine, scenario, summary, aggs, run)
 
 
-def draw_results(folder: str | Path, replay: bool = True) -> list[Path]:
-    """Draw every chart of a results folder into its ``charts/`` and write ``comparison.json``/``.csv`` when it
-    holds more than one variant; returns the chart files."""
+def comparison_of(folder: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    """The comparison of a results folder's variants (``comparison.json`` written when it holds more than one), or of
+    its one variant with nothing (from the summary alone, not written)."""
     from sim.output import comparison as compare
+
+    if len(summary["variants"]) > 1:
+        comparison = compare.for_results(folder, summary)
+        compare.write(comparison, folder)
+        return comparison
+    return compare.from_summary(summary)
+
+
+#: What a long step tells as it goes: (steps done, steps in all, what is being done).
+Progress = Callable[[int, int, str], None]
+
+
+def draw_results(folder: str | Path, replay: bool = True, formats: Sequence[str] = ("png",),
+                 on_chart: Progress | None = None, workers: int | None = None) -> list[Path]:
+    """Draw the report's charts of a results folder into its ``charts/`` (in each of ``formats``, in ``workers``
+    processes) and write ``comparison.json``/``.csv`` when it holds more than one variant; returns the chart files.
+    ``on_chart(done, total, name)`` is told after each chart."""
     from sim.present.charts import draw_all
 
     folder = check_results_folder(folder)
     manifest, summary, aggs = load_results(folder)
-    comparison = None
-    if len(summary["variants"]) > 1:
-        comparison = compare.for_results(folder, summary)
-        compare.write(comparison, folder)
+    comparison = comparison_of(folder, summary)
     told = story(folder, replay=replay)
-    return draw_all(summary, aggs, folder / "charts", comparison=comparison, stories=[told] if told else [])
+    return draw_all(summary, aggs, folder / "charts", comparison=comparison, stories=[told] if told else [],
+                    formats=formats, on_chart=on_chart, workers=workers)
 
 
 # ------------------------------------------------------------------------------------------ after a batch
-def publish(folder: str | Path, charts: bool = True) -> tuple[list[Path], Path]:
-    """What a finished batch's results folder shows: its charts (unless ``charts`` is False) and report.html.
-    Returns (chart files, report)."""
+def publish(folder: str | Path, charts: bool = True, formats: Sequence[str] = ("png",),
+            on_progress: Progress | None = None, workers: int | None = None) -> tuple[list[Path], Path]:
+    """What a finished batch's results folder shows: its charts (unless ``charts`` is False; in each of
+    ``formats``) and report.html. Returns (chart files, report). ``on_progress`` is told of each chart and of the
+    report."""
+    drawn = draw_results(folder, formats=formats, on_chart=_then_report(on_progress), workers=workers) if charts else []
+    return drawn, _report(folder, on_progress)
+
+
+def _then_report(on_progress: Progress | None) -> Progress | None:
+    """Chart progress counted with one step more: the report written after the charts."""
+    if on_progress is None:
+        return None
+    return lambda done, total, name: on_progress(done, total + 1, name)
+
+
+def _report(folder: str | Path, on_progress: Progress | None) -> Path:
     from sim.present.report import write_report
 
-    drawn = draw_results(folder) if charts else []
-    return drawn, write_report(folder)
+    if on_progress is not None:
+        on_progress(0, 0, "report.html")
+    return write_report(folder)
 
 
-def publish_comparison(folder: str | Path) -> dict[str, Any]:
+def publish_comparison(folder: str | Path, on_progress: Progress | None = None) -> dict[str, Any]:
     """Draw a finished comparison: a side-by-side folder's chart, or a results folder's charts and report (its
     comparison.json written on the way). Returns the comparison."""
     from sim.present.charts import comparison_chart
-    from sim.present.report import write_report
 
     folder = Path(folder)
     if _is_side_by_side(folder):
         comparison = json.loads((folder / COMPARISON_FILE).read_text(encoding="utf-8"))
         comparison_chart(comparison, comparison["title"], folder / "charts")
         return comparison
-    draw_results(folder)
-    write_report(folder)
+    draw_results(folder, on_chart=_then_report(on_progress))
+    _report(folder, on_progress)
     return json.loads((folder / COMPARISON_FILE).read_text(encoding="utf-8"))
 
 
@@ -138,22 +168,24 @@ def _is_side_by_side(folder: Path) -> bool:
             and not (folder / "summary.json").exists())
 
 
-def redraw(folder: str | Path) -> tuple[list[Path], Path | None]:
+def redraw(folder: str | Path, formats: Sequence[str] = ("png",), on_progress: Progress | None = None,
+           workers: int | None = None) -> tuple[list[Path], Path | None]:
     """Redraw every chart of a results or comparison folder (and a results folder's report) from its files,
     without running the model. Returns (chart files, report); a damaged folder is an :class:`InputError`."""
     from sim.output.folder import TableError
     from sim.present.charts import comparison_chart
-    from sim.present.report import write_report
 
     folder = Path(folder)
     if _is_side_by_side(folder):
         try:
             comparison = json.loads((folder / COMPARISON_FILE).read_text(encoding="utf-8"))
-            return comparison_chart(comparison, comparison["title"], folder / "charts"), None
+            return comparison_chart(comparison, comparison["title"], folder / "charts", formats=formats), None
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise InputError(f"comparison.json cannot be read ({exc})", key="RESULTS_DIR", found=str(folder)) from None
     try:
-        return draw_results(folder, replay=False), write_report(folder)
+        drawn = draw_results(folder, replay=False, formats=formats, on_chart=_then_report(on_progress),
+                             workers=workers)
+        return drawn, _report(folder, on_progress)
     except (ValueError, KeyError, TypeError, IndexError, StopIteration, OSError, TableError) as exc:
         # a damaged folder: files present but not what 'escalation run' writes
         raise InputError(f"the results folder is damaged and cannot be drawn ({type(exc).__name__}: {exc})",

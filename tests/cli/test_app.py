@@ -90,7 +90,7 @@ def test_run_writes_a_complete_results_folder(finished):
     events = pq.read_table(folder / "events.parquet")
     assert {"run", "week", "actor", "target", "action", "rung", "cameo", "goldstein"} <= set(events.column_names)
     assert (folder / "charts" / "escalation_fan.png").stat().st_size > 10_000
-    assert (folder / "charts" / "outcome_probabilities.svg").is_file()
+    assert (folder / "charts" / "variant_comparison.png").is_file()
     assert f"results: {folder}" in res.output
     assert "nuclear_signalling" in res.output
 

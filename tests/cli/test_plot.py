@@ -67,3 +67,22 @@ def test_plot_refuses_a_folder_it_cannot_draw(small_results, tmp_path, make, mes
     assert result.exit_code == 2
     assert message.format(p=target) in " ".join(result.stderr.split())
     assert "Traceback" not in result.output
+
+
+def test_plot_draws_svg_on_request_and_png_by_default(small_results, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(small_results, copy)
+    shutil.rmtree(copy / "charts")
+    result = runner.invoke(app, ["plot", str(copy), "--svg", "--chart-workers", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    files = [Path(f) for f in json.loads(result.stdout)["charts"]]
+    pngs = sorted(f.stem for f in files if f.suffix == ".png")
+    assert pngs == sorted(f.stem for f in files if f.suffix == ".svg") == sorted(
+        p.stem for p in (small_results / "charts").glob("*.png"))
+    assert not list((small_results / "charts").glob("*.svg"))
+    import xml.etree.ElementTree as ET
+
+    for f in files:
+        assert f.is_file()
+        if f.suffix == ".svg":
+            ET.parse(f)
