@@ -28,12 +28,13 @@ BASELINE_STYLE, OPTION_STYLE = "--", "-"
 DPI = 90
 
 
-def fan_png(agg: Aggregates, rung_names: Sequence[str], title: str) -> bytes:
-    """The escalation fan of one arm (the project's fan chart)."""
+def fan_png(baseline: Aggregates, option: Aggregates, rung_names: Sequence[str], *, baseline_name: str,
+            option_name: str) -> bytes:
+    """The escalation fan of the baseline and the option side by side (the project's fan chart)."""
+    summary = {"rung_names": list(rung_names), "variants": [baseline_name, option_name], "runs": option.runs}
     with tempfile.TemporaryDirectory(prefix="escalation-app-") as tmp:
-        paths = charts.fan_chart(agg, rung_names, title, Path(tmp), name="fan")
-        png = next(p for p in paths if p.suffix == ".png")
-        return png.read_bytes()
+        paths = charts.fan_chart(summary, {baseline_name: baseline, option_name: option}, Path(tmp), name="fan")
+        return paths[0].read_bytes()
 
 
 def overlay_png(baseline: dict[str, np.ndarray], option: dict[str, np.ndarray], *, baseline_name: str,

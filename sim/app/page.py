@@ -165,7 +165,8 @@ def Charts(result: session.Answer, opened: session.Opened) -> None:
                                       session.cumulative(result.option.aggregates),
                                       baseline_name=result.baseline.name, option_name=session.OPTION,
                                       runs=result.runs, title=result.scenario.title)
-        fan = figures.fan_png(result.option.aggregates, names, f"{result.scenario.title}: the option")
+        fan = figures.fan_png(result.baseline.aggregates, result.option.aggregates, names,
+                              baseline_name=result.baseline.name, option_name=session.OPTION)
         return overlay, fan
 
     drawn = solara.lab.use_task(draw, dependencies=[id(result)], raise_error=False)
