@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine import kernels
 from sim.engine.outcomes import OutcomeTracker
 from sim.engine.streams import Streams
 from sim.spec.doctrine import Doctrine, ResponseOption
@@ -108,6 +109,8 @@ class World:
         self.ctx = ctx
         self.streams = streams
         self.size = R = streams.size
+        #: whether the compiled kernels run (sim/engine/kernels.py), else the numpy reference
+        self.compiled = kernels.engine() == "numba"
         self.params, self.design = design_parameters(ctx, streams)
         self.week = 0
         self.horizon = ctx.scenario.horizon_weeks

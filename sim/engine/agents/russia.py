@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.agents.base import Actor
+from sim.engine.kernels import kernel, per_run
 from sim.engine.red_lines import RedLineRule, compile_red_lines
 from sim.engine.world import World
 from sim.spec.doctrine import ActorSpec
@@ -123,11 +124,23 @@ class Russia(Actor):
         by red lines are left out. Arrays are (options, runs): one contiguous row per option."""
         w, p = self.world, self.p
         width = p["proportionality_width"]
+        nuclear = w.L.has("nuclear")[axis.rung] & (axis.cost > 0)
+        if w.compiled:  # the same arithmetic, fused into two kernels around numpy's exp (sim/engine/kernels.py)
+            weights = np.empty((len(axis.ids), w.size))
+            none = np.empty(w.size, dtype=np.bool_)
+            kernel("russia_weights")(
+                axis.severity, self.desired, per_run(2.0 * width * width, w.size), axis.cost,
+                self._cost_modifiers(axis), self.risk_tolerance, det, nuclear,
+                per_run(p["china_nuclear_norm"] * w.china_leverage, w.size), avail & ~axis.by_red_line[:, None],
+                per_run(p["rationality"], w.size), weights, none)
+            np.exp(weights, out=weights)
+            choice = np.empty(w.size, dtype=np.int64)
+            kernel("draw_columns")(weights, w.streams.uniform(f"russia:choice:{name}", w.week), none, choice)
+            return choice
         diff = axis.severity[:, None] - self.desired[None, :]
         util = -(diff * diff) / (2.0 * width * width)
         cost = axis.cost[:, None] * self._cost_modifiers(axis)
         util -= cost * (1.0 - self.risk_tolerance)[None, :] * det
-        nuclear = w.L.has("nuclear")[axis.rung] & (axis.cost > 0)
         if nuclear.any():  # DOMAIN.md 2.1 China row: 'nuclear weapons must not be used'
             util[nuclear] -= p["china_nuclear_norm"] * w.china_leverage[None, :]
         util = np.where(avail & ~axis.by_red_line[:, None], util * p["rationality"], -np.inf)
