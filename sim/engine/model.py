@@ -18,7 +18,8 @@ from sim.engine.agents.nato import Alliance, Member
 from sim.engine.agents.russia import Russia
 from sim.engine.agents.ukraine import Ukraine
 from sim.engine.aggregates import Aggregates
-from sim.engine.streams import Streams
+from sim.engine.kernels import kernel
+from sim.engine.streams import Streams, inverse_cdf
 from sim.engine.world import BORDERS, Context, World
 from sim.spec.vocabulary import OUTCOME_IDS
 
@@ -157,31 +158,49 @@ class EscalationModel(mesa.Model):
         "spillover": ("ukraine",),                                         # strikes on Ukraine that go astray
     }
 
-    def targets(self, kind: str) -> np.ndarray:
-        """Per run, the member (index into ``world.members``) that this week's Russian act of ``kind`` aims at.
+    def targets(self, kind: str, where: np.ndarray) -> np.ndarray:
+        """Per run, the member (index into ``world.members``) that this week's Russian act of ``kind`` aims at;
+        valid in the runs ``where`` selects (and in those asked for before this week), 0 elsewhere.
 
         ``airspace`` and ``spillover`` fall only on members that border the theatre, weighted by adjacency (a
         launch area in Belarus adds weight to its neighbours); ``hybrid`` reaches any member, weighted by its role
         (a logistics hub, troops in Ukraine, deep-strike weapons supplied); ``territory`` (a deliberate strike) falls
-        on hubs, contributors and suppliers, and on frontline states."""
-        return self._weekly("targets:" + kind, lambda: self.world.streams.categorical(
-            self._target_weights(kind), f"russia:target:{kind}", self.world.week))
+        on hubs, contributors and suppliers, and on frontline states. The draw is keyed by run, so it is made only
+        in the runs that act, with the values they would have in a draw over all runs."""
+        w = self.world
+        out, done = self._weekly("targets:" + kind, lambda: (np.zeros(w.size, dtype=np.int64),
+                                                             np.zeros(w.size, dtype=bool)))
+        need = where & ~done
+        rows = np.flatnonzero(need)
+        if len(rows):
+            weights = self._target_weights(kind, rows)
+            u = w.streams.uniform_at(rows, f"russia:target:{kind}", w.week)
+            if w.compiled:
+                picked = np.empty(len(rows), dtype=np.int64)
+                kernel("inverse_cdf")(weights, u, picked)
+            else:
+                picked = inverse_cdf(weights, u)
+            out[rows] = picked
+            done |= need
+        return out
 
-    def _target_weights(self, kind: str) -> np.ndarray:
-        """Targeting weights of the members for acts of ``kind``, shape (runs, members)."""
+    def _target_weights(self, kind: str, rows: np.ndarray) -> np.ndarray:
+        """Targeting weights of the members for acts of ``kind`` in the runs ``rows``, shape (len(rows), members)."""
         w, p = self.world, self.world.params
         col = {b: i for i, b in enumerate(BORDERS)}
         if kind in self.TARGET_BORDERS:
             base = w.borders[:, [col[b] for b in self.TARGET_BORDERS[kind]]].sum(axis=1).astype(np.float64)
-            weights = np.repeat(base[None, :], w.size, axis=0)
+            weights = np.repeat(base[None, :], len(rows), axis=0)
             if kind == "airspace":  # DOMAIN.md 2.1 Belarus row: some drones entering Poland came from Belarus
-                weights += p["launch_area_weight"] * w.launch_area[:, None] * w.borders[None, :, col["belarus"]]
+                weights += (p["launch_area_weight"] * w.launch_area[rows][:, None]
+                            * w.borders[None, :, col["belarus"]])
             return weights
         role = p["hub_target_weight"] * w.logistics_hub + (w.frontline if kind == "territory" else 1.0)
-        weights = np.repeat(role[None, :].astype(np.float64), w.size, axis=0)
+        weights = np.repeat(role[None, :].astype(np.float64), len(rows), axis=0)
         inside = np.flatnonzero(w.dep_inside)
         if len(inside):
-            contributes = (w.dep_active[:, inside].astype(np.int64) @ w.dep_contributors[inside].astype(np.int64)) > 0
+            standing = w.dep_active[rows][:, inside].astype(np.int64)
+            contributes = (standing @ w.dep_contributors[inside].astype(np.int64)) > 0
             weights += p["contributor_target_weight"] * contributes
         suppliers = self.ctx.levers.policies.deep_strike.suppliers
         if w.deep_strike_authorised and suppliers:

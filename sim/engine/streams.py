@@ -164,6 +164,15 @@ class Streams:
         out += _HALF_INV53
         return out
 
+    def uniform_at(self, rows: np.ndarray, site: str, week: int = 0, k: int = 0) -> np.ndarray:
+        """The uniforms of the runs at positions ``rows`` only (the values ``uniform`` gives them), one per row.
+
+        >>> s = Streams(seed=7, run_ids=np.arange(5))
+        >>> bool(np.array_equal(s.uniform_at(np.array([4, 1]), "demo", 3), s.uniform("demo", 3)[[4, 1]]))
+        True
+        """
+        return _uniform_of(self.keys[rows], self._offset(site, week, k))
+
     def normal(self, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Standard normal draws, one per run (Box-Muller on two keyed uniforms)."""
         radius = np.log(self.uniform(site, week, 2 * k))
@@ -192,7 +201,7 @@ class Streams:
         >>> sorted(set(draws.tolist())), round(float((draws == 2).mean()), 1)
         ([0, 2], 0.8)
         """
-        return _inverse_cdf(probs, self.uniform(site, week, k))
+        return inverse_cdf(probs, self.uniform(site, week, k))
 
     def logit_choice(self, util: np.ndarray, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Per run, an option drawn with probability proportional to ``exp(util)``; ``util`` is (options, runs).
@@ -209,12 +218,12 @@ class Streams:
         top[none] = 0.0
         weights = util - top
         np.exp(weights, out=weights)
-        choice = _inverse_cdf(weights.T, self.uniform(site, week, k))
+        choice = inverse_cdf(weights.T, self.uniform(site, week, k))
         choice[none] = -1
         return choice
 
 
-def _inverse_cdf(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+def inverse_cdf(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Per row of ``weights`` (runs, n), the first index whose running sum exceeds ``u`` times the row's total."""
     runs, n = weights.shape
     cdf = np.empty((n, runs))  # one contiguous row per running sum

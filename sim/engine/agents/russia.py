@@ -253,7 +253,7 @@ class Russia(Actor):
         member_actor = w.member_index
         reach = self._reach[oid]
         if reach is not None:
-            targets = model.targets("hybrid" if reach == "diplomatic" else reach)
+            targets = model.targets("hybrid" if reach == "diplomatic" else reach, mask)
             if reach in _SIGNAL:
                 now[_SIGNAL[reach]][mask] = targets[mask]
             w.act(self.index, member_actor[targets], oid, rung, mask)
@@ -270,7 +270,7 @@ class Russia(Actor):
         if L.has("general_war")[rung]:
             w.at_war |= mask
             free = mask & (now["territory_target"] < 0)
-            now["territory_target"][free] = model.targets("territory")[free]
+            now["territory_target"][free] = model.targets("territory", free)[free]
         if L.has("nuclear_detonation")[rung]:
             w.nuclear_used |= mask
             now["russian_nuclear"] |= mask
@@ -297,7 +297,7 @@ class Russia(Actor):
         rate = p["spillover_rate"] * (1.0 + p["drone_spillover_gain"] * w.drone_supply)
         stray = struck & (self.u("spillover", where=struck) < rate)
         if stray.any():
-            pick = model.targets("spillover")
+            pick = model.targets("spillover", stray)
             w.now["airspace_target"][stray] = pick[stray]
             w.act(self.index, w.member_index[pick], "spillover", w.L.first("military_incident"), stray)
         w.now["strikes_on_ukraine"] |= struck
