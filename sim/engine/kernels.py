@@ -65,6 +65,26 @@ def use_engine(name: str) -> Iterator[None]:
 # Written as plain Python over arrays; compiled by numba on first use (``_compiled``). Every loop body repeats the
 # numpy reference's arithmetic term by term, in its order.
 
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+_HALF_INV53 = 0.5 * _INV53
+
+
+def _uniforms(keys: np.ndarray, offset: np.uint64, out: np.ndarray) -> None:
+    """Keyed uniforms on (0, 1): the SplitMix64 finaliser of ``key + offset``, its top 53 bits, plus half a step.
+    Integer arithmetic modulo 2**64, then exact float steps. Reference: ``streams.Streams.uniform``."""
+    for i in range(keys.size):
+        x = keys[i] + offset
+        x = x ^ (x >> _S30)
+        x = x * _M1
+        x = x ^ (x >> _S27)
+        x = x * _M2
+        x = x ^ (x >> _S31)
+        out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
+
+
 def _inverse_cdf(weights: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
     """Per run r, the first index whose running sum of ``weights[r]`` exceeds ``u[r]`` times the row's total; the
     last index takes whatever is left. ``weights`` is (runs, n). Reference: ``streams._inverse_cdf``."""
@@ -145,6 +165,7 @@ def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
 
 
 _KERNELS: dict[str, Callable[..., Any]] = {
+    "uniforms": _uniforms,
     "inverse_cdf": _inverse_cdf,
     "russia_weights": _russia_weights,
     "draw_columns": _draw_columns,
@@ -166,6 +187,7 @@ def warm_up() -> float:
     """Compile (or load from the cache) every kernel now, on small arguments; returns the seconds it took."""
     t0 = time.perf_counter()
     i64 = np.zeros(2, dtype=np.int64)
+    kernel("uniforms")(np.arange(2, dtype=np.uint64), np.uint64(1), np.empty(2))
     kernel("inverse_cdf")(np.ones((2, 3)), np.full(2, 0.5), i64)
     ones, yes = np.ones((3, 2)), np.zeros(2, dtype=np.bool_)
     kernel("russia_weights")(np.ones(3), np.ones(2), np.ones(2), np.ones(3), ones, np.zeros(2), ones,

@@ -114,6 +114,21 @@ class EscalationModel(mesa.Model):
             self._cache[key] = compute()
         return self._cache[key]
 
+    #: The signals that name the member a Russian act fell on (which it answers the next week).
+    MEMBER_SIGNALS = ("hybrid_target", "airspace_target", "forces_target", "territory_target", "forces_deployment")
+
+    def struck_members(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The runs (positions) where last week's Russian acts fell on some member, and last week's member signals
+        at those runs: the only runs in which members have something to answer (about one run-week in seventy)."""
+        def compute() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            prev = self.world.prev
+            any_target = prev["hybrid_target"] >= 0
+            for key in self.MEMBER_SIGNALS[1:4]:
+                any_target |= prev[key] >= 0
+            rows = np.flatnonzero(any_target)
+            return rows, {key: prev[key][rows] for key in self.MEMBER_SIGNALS}
+        return self._weekly("struck_members", compute)
+
     def member_deterrence(self) -> np.ndarray:
         """Members' deterrence weights, shape (R, members) (sampled once per run, so computed once)."""
         if "member_det" not in self._fixed:

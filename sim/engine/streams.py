@@ -32,6 +32,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from sim.engine import kernels
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -83,8 +85,13 @@ def _nan_array(size: int) -> np.ndarray:
     return out
 
 
-def _uniform_of(keys: np.ndarray, offset: np.uint64) -> np.ndarray:
-    """The uniforms of the given run keys at one counter (the same arithmetic as ``Streams.uniform``)."""
+def _uniform_of(keys: np.ndarray, offset: np.uint64, compiled: bool = False) -> np.ndarray:
+    """The uniforms of the given run keys at one counter (the same arithmetic as ``Streams.uniform``), by the
+    compiled kernel or by numpy."""
+    if compiled:
+        out = np.empty(len(keys))
+        kernels.kernel("uniforms")(keys, offset, out)
+        return out
     x = keys + offset
     _mix_inplace(x, np.empty_like(x))
     np.right_shift(x, _S11, out=x)
@@ -117,6 +124,8 @@ class Streams:
         self.run_ids = np.asarray(run_ids, dtype=np.int64)
         self.keys = run_keys(self.seed, self.run_ids)
         self.size = len(self.keys)
+        #: whether draws run through the compiled kernel (sim/engine/kernels.py)
+        self.compiled = kernels.engine() == "numba"
         self._x = np.empty(self.size, dtype=np.uint64)
         self._tmp = np.empty(self.size, dtype=np.uint64)
         self._nan = _nan_array(self.size)
@@ -137,6 +146,7 @@ class Streams:
         sub.run_ids = self.run_ids[rows]
         sub.keys = self.keys[rows]
         sub.size = len(sub.keys)
+        sub.compiled = self.compiled
         sub._x = np.empty(sub.size, dtype=np.uint64)
         sub._tmp = np.empty(sub.size, dtype=np.uint64)
         sub._nan = _nan_array(sub.size)
@@ -153,8 +163,10 @@ class Streams:
                 return self._nan
             out = np.full(self.size, np.nan)
             rows = np.flatnonzero(where)
-            out[rows] = _uniform_of(self.keys[rows], self._offset(site, week, k))
+            out[rows] = _uniform_of(self.keys[rows], self._offset(site, week, k), self.compiled)
             return out
+        if self.compiled:
+            return _uniform_of(self.keys, self._offset(site, week, k), True)
         x = self._x
         np.add(self.keys, self._offset(site, week, k), out=x)
         _mix_inplace(x, self._tmp)
@@ -171,7 +183,7 @@ class Streams:
         >>> bool(np.array_equal(s.uniform_at(np.array([4, 1]), "demo", 3), s.uniform("demo", 3)[[4, 1]]))
         True
         """
-        return _uniform_of(self.keys[rows], self._offset(site, week, k))
+        return _uniform_of(self.keys[rows], self._offset(site, week, k), self.compiled)
 
     def normal(self, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Standard normal draws, one per run (Box-Muller on two keyed uniforms)."""
