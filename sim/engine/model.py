@@ -129,6 +129,23 @@ class EscalationModel(mesa.Model):
             return rows, {key: prev[key][rows] for key in self.MEMBER_SIGNALS}
         return self._weekly("struck_members", compute)
 
+    def weekly_mediation_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What every mediator reads this week, computed once for all of them: last week's danger (the higher axis'
+        severity over 100; this week's axes are still at their floors), both sides' mean war fatigue, and how
+        little fresh provocation there was (exp(-perceived / provocation_aversion_scale)); docs/model.md 4.12."""
+        def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            w, p = self.world, self.world.params
+            severity = w.ctx.severity
+            danger = np.maximum(severity[w.prev_headline], severity[w.prev_ukraine_axis]) / 100.0
+            fresh = np.exp(-w.perceived / p["provocation_aversion_scale"])
+            return danger, self._fatigue(), fresh
+        return self._weekly("mediation_terms", compute)
+
+    def _fatigue(self) -> np.ndarray:
+        if "fatigue" not in self._fixed:
+            self._fixed["fatigue"] = 0.5 * (self.russia.war_fatigue + self.ukraine.war_fatigue)
+        return self._fixed["fatigue"]
+
     def member_deterrence(self) -> np.ndarray:
         """Members' deterrence weights, shape (R, members) (sampled once per run, so computed once)."""
         if "member_det" not in self._fixed:

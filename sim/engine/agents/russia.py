@@ -183,8 +183,9 @@ class Russia(Actor):
                     continue
                 k = axis.position(rule.declared_response)
                 enforced = rule.enforced(w, self._restraint(axis, k, det)) & avail[k]
-                current = np.where(choice >= 0, axis.rung[np.maximum(choice, 0)], -1)
-                np.copyto(choice, k, where=enforced & (axis.rung[k] > current))
+                if enforced.any():
+                    current = np.where(choice >= 0, axis.rung[np.maximum(choice, 0)], -1)
+                    np.copyto(choice, k, where=enforced & (axis.rung[k] > current))
             choices[name] = (axis, choice)
         # the answers met the tension: discharge the share of the desired severity they carry (DESIGN.md 3)
         answered = np.zeros(w.size)
