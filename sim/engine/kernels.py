@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import InputError
+
 #: The environment variable that selects the engine path.
 ENGINE_ENV = "ESCALATION_ENGINE"
 #: The engine paths, the default first.
@@ -44,7 +46,7 @@ def engine() -> str:
         return _override
     name = os.environ.get(ENGINE_ENV, "").strip().lower() or ENGINES[0]
     if name not in ENGINES:
-        raise ValueError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, found {name!r}")
+        raise InputError(f"unknown engine in ${ENGINE_ENV}", expected=" or ".join(ENGINES), found=name)
     return name
 
 
@@ -53,7 +55,7 @@ def use_engine(name: str) -> Iterator[None]:
     """Run the block with engine path ``name`` (models built inside it use that path)."""
     global _override
     if name not in ENGINES:
-        raise ValueError(f"the engine must be one of {', '.join(ENGINES)}, found {name!r}")
+        raise InputError("unknown engine", expected=" or ".join(ENGINES), found=name)
     before, _override = _override, name
     try:
         yield
