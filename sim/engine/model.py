@@ -20,7 +20,7 @@ from sim.engine.agents.ukraine import Ukraine
 from sim.engine.aggregates import Aggregates
 from sim.engine.kernels import kernel
 from sim.engine.streams import Streams, inverse_cdf
-from sim.engine.world import BORDERS, Context, World
+from sim.engine.world import BORDERS, Context, Events, World
 from sim.spec.vocabulary import OUTCOME_IDS
 
 STAGES = ("perceive", "decide", "act")
@@ -37,7 +37,7 @@ class ChunkResult:
     run_ids: np.ndarray
     aggregates: Aggregates
     runs: dict[str, np.ndarray]
-    events: dict[str, np.ndarray | list] | None
+    events: Events | None
     #: the paths per run and week, None once a batch's worker has dropped them (the aggregates carry what is needed)
     headline: np.ndarray | None
     ukraine: np.ndarray | None
@@ -116,6 +116,13 @@ class EscalationModel(mesa.Model):
 
     #: The signals that name the member a Russian act fell on (which it answers the next week).
     MEMBER_SIGNALS = ("hybrid_target", "airspace_target", "forces_target", "territory_target", "forces_deployment")
+
+    def no_runs(self) -> np.ndarray:
+        """A read-only mask that selects no run (an answer nobody gives this week)."""
+        if "no_runs" not in self._fixed:
+            self._fixed["no_runs"] = np.zeros(self.world.size, dtype=bool)
+            self._fixed["no_runs"].flags.writeable = False
+        return self._fixed["no_runs"]
 
     def struck_members(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The runs (positions) where last week's Russian acts fell on some member, and last week's member signals

@@ -8,6 +8,7 @@ records it as an event row. Nothing here loops over replicates.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -354,11 +355,12 @@ class World:
                                             for runs, week, rl, ev in self._red_line_log for r in runs]
         return sorted(rows, key=lambda row: (row["run"], row["week"]))
 
-    def events(self) -> dict[str, np.ndarray | list]:
-        """The recorded events as columns: run, week, actor, target, action, rung (sorted by run, week)."""
+    def events(self) -> Events:
+        """The recorded events, sorted by run and week, as integer codes (see :class:`Events`)."""
         if not self._events:
-            return {"run": np.zeros(0, np.int64), "week": np.zeros(0, np.int16), "actor": [], "target": [],
-                    "action": [], "rung": np.zeros(0, np.int8)}
+            empty = np.zeros(0, np.int16)
+            return Events(np.zeros(0, np.int64), empty, empty, empty, empty, np.zeros(0, np.int8),
+                          self.ctx.actor_ids, ())
         run = np.concatenate([e[0] for e in self._events])
         week = np.concatenate([np.full(len(e[0]), e[1], dtype=np.int16) for e in self._events])
         actor = np.concatenate([np.full(len(e[0]), e[2], dtype=np.int16) for e in self._events])
@@ -368,13 +370,45 @@ class World:
         action = np.concatenate([np.full(len(e[0]), code[e[4]], dtype=np.int16) for e in self._events])
         rung = np.concatenate([np.full(len(e[0]), e[5], dtype=np.int8) for e in self._events])
         order = np.lexsort((np.arange(len(run)), week, run))
-        ids = np.array(self.ctx.actor_ids)
-        safe_target = np.where(target >= 0, target, self.nato)
-        return {
-            "run": run[order],
-            "week": week[order],
-            "actor": ids[actor[order]].tolist(),
-            "target": ids[safe_target[order]].tolist(),
-            "action": np.array(action_codes)[action[order]].tolist(),
-            "rung": rung[order],
-        }
+        safe_target = np.where(target >= 0, target, self.nato).astype(np.int16)
+        return Events(run[order], week[order], actor[order], safe_target[order], action[order], rung[order],
+                      self.ctx.actor_ids, tuple(action_codes))
+
+
+class Events(Mapping[str, Any]):
+    """A chunk's events, one per act, as columns: run, week, actor, target, action, rung.
+
+    Actors, targets and actions are held as small integer codes into ``actor_ids`` and ``actions`` (a chunk's events
+    cross from a worker to the main process as a few compact arrays instead of lists of strings); reading the column
+    ``actor``, ``target`` or ``action`` gives its text, decoded here, the one place codes become names.
+    :meth:`coded` gives a column's codes and labels as they are.
+
+    >>> ev = Events(np.array([4, 4]), np.array([0, 2], np.int16), np.array([1, 0], np.int16),
+    ...             np.array([0, 1], np.int16), np.array([0, 0], np.int16), np.array([3, 5], np.int8),
+    ...             ("russia", "ukraine"), ("strike",))
+    >>> ev["actor"], ev["action"], list(ev)
+    (['ukraine', 'russia'], ['strike', 'strike'], ['run', 'week', 'actor', 'target', 'action', 'rung'])
+    """
+
+    COLUMNS = ("run", "week", "actor", "target", "action", "rung")
+
+    def __init__(self, run: np.ndarray, week: np.ndarray, actor: np.ndarray, target: np.ndarray,
+                 action: np.ndarray, rung: np.ndarray, actor_ids: tuple[str, ...], actions: tuple[str, ...]) -> None:
+        self._numbers = {"run": run, "week": week, "rung": rung}
+        self._codes = {"actor": (actor, actor_ids), "target": (target, actor_ids), "action": (action, actions)}
+
+    def coded(self, column: str) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The codes of a text column (``actor``, ``target``, ``action``) and the labels they index."""
+        return self._codes[column]
+
+    def __getitem__(self, column: str) -> Any:
+        if column in self._numbers:
+            return self._numbers[column]
+        codes, labels = self._codes[column]
+        return np.asarray(labels, dtype=object)[codes].tolist() if len(codes) else []
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.COLUMNS)

@@ -21,6 +21,9 @@ class Member(Actor):
     Article 4. Its answers and their rungs are the ``side: nato`` rows of configs/responses.yaml; each answers last
     week's act (their lag is one week). Sources: DOMAIN.md 2.1 member rows; DOMAIN.md 3.1."""
 
+    #: A member's national answers, in the order they are posted.
+    ANSWERS = ("expel_diplomats", "shoot_down_intruder", "national_retaliation")
+
     def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.member = self.world.members.index(spec.id)
@@ -41,7 +44,8 @@ class Member(Actor):
         if self.mediation is not None:
             self.mediation.decide()
         w, p = self.world, self.p
-        self._answers = []
+        nothing = self.model.no_runs()
+        self._answers = [(action, nothing) for action in self.ANSWERS]
         rows, prev = self.model.struck_members()
         m = self.member
         mine = (prev["hybrid_target"] == m) | (prev["airspace_target"] == m) | (prev["forces_target"] == m) \
@@ -61,13 +65,13 @@ class Member(Actor):
             return _rows(p[name], at)
 
         hawk, resolve = self.hawkishness[at], self.resolve[at]
-        answers = [
-            ("expel_diplomats", hybrid & (u("expel") < par("expel_rate") * hawk)),
-            ("shoot_down_intruder", airspace & (u("shoot") < par("shootdown_rate") * hawk)),
-            ("national_retaliation", forces & ~w.at_war[at]
-             & (u("retaliate") < par("national_retaliation_rate") * hawk * resolve)),
-        ]
-        self._answers = [(action, _scatter(w.size, at[sel])) for action, sel in answers if sel.any()]
+        answers = (
+            hybrid & (u("expel") < par("expel_rate") * hawk),
+            airspace & (u("shoot") < par("shootdown_rate") * hawk),
+            forces & ~w.at_war[at] & (u("retaliate") < par("national_retaliation_rate") * hawk * resolve),
+        )
+        self._answers = [(action, _scatter(w.size, at[sel]) if sel.any() else nothing)
+                         for action, sel in zip(self.ANSWERS, answers, strict=True)]
         prop = self.article4_propensity[at]
         struck = forces | territory
         request = (
