@@ -395,7 +395,8 @@ class Events(Mapping[str, Any]):
     def __init__(self, run: np.ndarray, week: np.ndarray, actor: np.ndarray, target: np.ndarray,
                  action: np.ndarray, rung: np.ndarray, actor_ids: tuple[str, ...], actions: tuple[str, ...]) -> None:
         self._numbers = {"run": run, "week": week, "rung": rung}
-        self._codes = {"actor": (actor, actor_ids), "target": (target, actor_ids), "action": (action, actions)}
+        self._codes = {"actor": (_small(actor, actor_ids), actor_ids), "target": (_small(target, actor_ids), actor_ids),
+                       "action": (_small(action, actions), actions)}
 
     def coded(self, column: str) -> tuple[np.ndarray, tuple[str, ...]]:
         """The codes of a text column (``actor``, ``target``, ``action``) and the labels they index."""
@@ -412,3 +413,8 @@ class Events(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.COLUMNS)
+
+
+def _small(codes: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Codes in one byte each when there are few enough labels (as there are actors and actions)."""
+    return codes.astype(np.int8) if len(labels) <= 127 else codes.astype(np.int16)
