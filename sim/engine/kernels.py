@@ -110,11 +110,11 @@ def _russia_weights(severity: np.ndarray, desired: np.ndarray, denom: np.ndarray
                     risk_tolerance: np.ndarray, det: np.ndarray, nuclear: np.ndarray, norm_lev: np.ndarray,
                     allowed: np.ndarray, rationality: np.ndarray, out: np.ndarray, none: np.ndarray) -> None:
     """Russia's scaled utilities less their largest per run, (options, runs), ready for ``exp``:
-    U = -(S_k - D)^2 / (2 w^2) - c_k m_k (1 - risk_tolerance) d_k - n_k, times the rationality where the option is
-    allowed, -inf elsewhere. ``denom`` is 2 w^2 and ``rationality`` lambda per run; ``norm_lev`` China's norm times its leverage per run, taken from
-    the options flagged in ``nuclear``; ``none`` marks the runs with no allowed option. Reference:
-    ``Russia._choose`` and the first half of ``Streams.logit_choice``. (``exp`` itself stays numpy's: its
-    vectorised exp and the C library's differ in the last bit for some arguments.)"""
+    U = -(S_k - D)^2 / (2 w^2) - c_k m_k (1 - risk_tolerance) d_k - n_k, times the rationality lambda where the
+    option is allowed, -inf elsewhere. ``denom`` is 2 w^2 and ``rationality`` lambda, per run; ``norm_lev`` is
+    China's norm times its leverage per run, taken from the options flagged in ``nuclear``; ``none`` marks the runs
+    with no allowed option. Reference: ``Russia._choose`` and the first half of ``Streams.logit_choice``. (``exp``
+    itself stays numpy's: numpy's vectorised exp and the C library's differ in the last bit for some arguments.)"""
     n, runs = out.shape
     for r in range(runs):
         d = desired[r]

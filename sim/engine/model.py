@@ -8,7 +8,9 @@ replay of one run and the batch never disagree, because every draw is keyed by r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
@@ -20,7 +22,7 @@ from sim.engine.agents.ukraine import Ukraine
 from sim.engine.aggregates import Aggregates
 from sim.engine.kernels import kernel
 from sim.engine.streams import Streams, inverse_cdf
-from sim.engine.world import BORDERS, Context, Events, World
+from sim.engine.world import BORDERS, Context, World
 from sim.spec.vocabulary import OUTCOME_IDS
 
 STAGES = ("perceive", "decide", "act")
@@ -37,7 +39,7 @@ class ChunkResult:
     run_ids: np.ndarray
     aggregates: Aggregates
     runs: dict[str, np.ndarray]
-    events: Events | None
+    events: Mapping[str, Any] | None  # an Events (sim/engine/world.py): integer codes, text when read
     #: the paths per run and week, None once a batch's worker has dropped them (the aggregates carry what is needed)
     headline: np.ndarray | None
     ukraine: np.ndarray | None

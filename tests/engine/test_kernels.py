@@ -126,9 +126,8 @@ def test_engine_selection(monkeypatch):
     monkeypatch.setenv(ENGINE_ENV, "fortran")
     with pytest.raises(InputError, match="expected numba or numpy; found 'fortran'"):
         engine()
-    with pytest.raises(InputError):
-        with use_engine("c"):
-            pass
+    with pytest.raises(InputError), use_engine("c"):
+        pass
 
 
 def test_warm_up_reports_seconds():
