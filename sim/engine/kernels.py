@@ -87,6 +87,25 @@ def _uniforms(keys: np.ndarray, offset: np.uint64, out: np.ndarray) -> None:
         out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
 
 
+def _uniforms_where(keys: np.ndarray, offset: np.uint64, where: np.ndarray, out: np.ndarray) -> int:
+    """``_uniforms`` in the runs ``where`` selects, NaN in the others; returns how many were drawn. Reference: the
+    masked branch of ``streams.Streams.uniform``."""
+    drawn = 0
+    for i in range(keys.size):
+        if not where[i]:
+            out[i] = np.nan
+            continue
+        drawn += 1
+        x = keys[i] + offset
+        x = x ^ (x >> _S30)
+        x = x * _M1
+        x = x ^ (x >> _S27)
+        x = x * _M2
+        x = x ^ (x >> _S31)
+        out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
+    return drawn
+
+
 def _inverse_cdf(weights: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
     """Per run r, the first index whose running sum of ``weights[r]`` exceeds ``u[r]`` times the row's total; the
     last index takes whatever is left. ``weights`` is (runs, n). Reference: ``streams._inverse_cdf``."""
@@ -163,11 +182,14 @@ def _draw_columns(weights: np.ndarray, u: np.ndarray, none: np.ndarray, out: np.
 def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
     """A parameter as a contiguous float array over ``size`` runs (a point value repeated, or its per-run draws):
     kernels take one signature whether a parameter is fixed or calibrated per run."""
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=np.float64), (size,)))
+    out = np.empty(size)
+    out[...] = value
+    return out
 
 
 _KERNELS: dict[str, Callable[..., Any]] = {
     "uniforms": _uniforms,
+    "uniforms_where": _uniforms_where,
     "inverse_cdf": _inverse_cdf,
     "russia_weights": _russia_weights,
     "draw_columns": _draw_columns,
@@ -190,6 +212,7 @@ def warm_up() -> float:
     t0 = time.perf_counter()
     i64 = np.zeros(2, dtype=np.int64)
     kernel("uniforms")(np.arange(2, dtype=np.uint64), np.uint64(1), np.empty(2))
+    kernel("uniforms_where")(np.arange(2, dtype=np.uint64), np.uint64(1), np.ones(2, dtype=np.bool_), np.empty(2))
     kernel("inverse_cdf")(np.ones((2, 3)), np.full(2, 0.5), i64)
     ones, yes = np.ones((3, 2)), np.zeros(2, dtype=np.bool_)
     kernel("russia_weights")(np.ones(3), np.ones(2), np.ones(2), np.ones(3), ones, np.zeros(2), ones,

@@ -158,6 +158,11 @@ class Streams:
         With a boolean mask ``where``, only the runs it selects are drawn (with the values they would have anyway)
         and the others hold NaN: the cost follows the number of runs that need the draw, not the chunk size.
         """
+        if where is not None and self.compiled:
+            out = np.empty(self.size)
+            if not kernels.kernel("uniforms_where")(self.keys, self._offset(site, week, k), where, out):
+                return self._nan
+            return out
         if where is not None:
             if not np.count_nonzero(where):
                 return self._nan

@@ -70,6 +70,11 @@ def test_uniform_kernel_matches_numpy():
     for week in (-1, 0, 51):
         assert np.array_equal(s.uniform("site", week, 2), ref.uniform("site", week, 2))
         assert np.array_equal(s.uniform_at(rows, "site", week), ref.uniform_at(rows, "site", week))
+        where = np.zeros(50_000, dtype=bool)
+        where[rows] = True
+        got, want = s.uniform("site", week, 1, where=where), ref.uniform("site", week, 1, where=where)
+        assert np.array_equal(got, want, equal_nan=True) and np.isnan(got).sum() == 50_000 - len(rows)
+        assert np.isnan(s.uniform("site", week, where=np.zeros(50_000, dtype=bool))).all()
 
 
 def test_inverse_cdf_kernel_matches_numpy():
