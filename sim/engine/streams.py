@@ -208,6 +208,19 @@ class Streams:
         span = np.asarray(high) - low + 1
         return low + np.minimum((self.uniform(site, week, k) * span).astype(np.int64), span - 1)
 
+    def integers_at(self, rows: np.ndarray, low: np.ndarray | int, high: np.ndarray | int, site: str,
+                    week: int = 0, k: int = 0) -> np.ndarray:
+        """``integers`` for the runs at positions ``rows`` only (``low`` and ``high`` given per row).
+
+        >>> s = Streams(seed=7, run_ids=np.arange(6))
+        >>> rows = np.array([5, 2])
+        >>> bool(np.array_equal(s.integers_at(rows, 1, 3, "lag"), s.take(rows).integers(1, 3, "lag")))
+        True
+        """
+        low = np.asarray(low)
+        span = np.asarray(high) - low + 1
+        return low + np.minimum((self.uniform_at(rows, site, week, k) * span).astype(np.int64), span - 1)
+
     def categorical(self, probs: np.ndarray, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Index drawn from each row of ``probs`` (shape (runs, n), non-negative rows) by inverse CDF.
 

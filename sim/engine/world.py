@@ -8,7 +8,7 @@ records it as an event row. Nothing here loops over replicates.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,6 +185,7 @@ class World:
         self._fresh_signals()
         self.prev = self._signals
         self.article4_request = np.zeros(R, dtype=bool)
+        self._derived: dict[str, np.ndarray] = {}
 
         self.outcomes = OutcomeTracker(R, self.horizon, self.L.marks())
         self.record_events = record_events
@@ -284,6 +285,7 @@ class World:
             if self.dep_inside[i]:
                 self.provocation += np.where(active & ~starting, ongoing * self.dep_provocation[i], 0.0)
             self.dep_active[:, i] = active
+        self._derived = {}  # the standing deployments are set for the week: derived state is computed afresh
 
 
     def end_week(self) -> None:
@@ -294,8 +296,19 @@ class World:
         self.prev_ukraine_axis = self.ukraine_axis.copy()
 
     # ------------------------------------------------------------------ derived state
+    def _memo(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A state derived from the week's standing deployments, computed once a week (read-only)."""
+        out = self._derived.get(name)
+        if out is None:
+            out = self._derived[name] = compute()
+            out.flags.writeable = False
+        return out
+
     def forces_in_ukraine(self) -> np.ndarray:
         """True where NATO forces of any deployment stand inside Ukraine."""
+        return self._memo("forces_in_ukraine", self._forces_in_ukraine)
+
+    def _forces_in_ukraine(self) -> np.ndarray:
         out = np.zeros(self.size, dtype=bool)
         for d in np.flatnonzero(self.dep_inside):  # a loop over deployments: row-wise any() is slow
             out |= self.dep_active[:, d]
@@ -303,6 +316,9 @@ class World:
 
     def exposure(self) -> np.ndarray:
         """Total exposure of the NATO forces standing inside Ukraine."""
+        return self._memo("exposure", self._exposure)
+
+    def _exposure(self) -> np.ndarray:
         out = np.zeros(self.size)
         for d in np.flatnonzero(self.dep_inside):
             out += np.where(self.dep_active[:, d], self.dep_exposure[d], 0.0)

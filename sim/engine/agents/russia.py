@@ -204,7 +204,7 @@ class Russia(Actor):
             return
         rows = np.flatnonzero(act)
         c = choice[rows]
-        lag = w.streams.take(rows).integers(axis.lag_lo[c], axis.lag_hi[c], f"russia:lag:{name}", w.week)
+        lag = w.streams.integers_at(rows, axis.lag_lo[c], axis.lag_hi[c], f"russia:lag:{name}", w.week)
         slot = (w.week + lag) % axis.pending.shape[1]
         current = axis.pending[rows, slot]
         cur_rung = np.where(current >= 0, axis.rung[np.maximum(current, 0)], -1)
