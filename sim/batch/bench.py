@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,22 @@ def _tree(root: int) -> tuple[int, dict[int, int]]:
     return total, {pid: ticks[pid] for pid in tree if pid in ticks}
 
 
+def _proportional(pids: Iterable[int]) -> int:
+    """The proportional set size of these processes in bytes (Linux ``smaps_rollup``): each page shared by n
+    processes counts 1/n to each, so workers forked from one server are not counted again for what they share."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 class TreeMemory:
     """Samples the resident memory of this process and its descendants in a background thread; keeps the peak of
     their sum, and the CPU time they used meanwhile (to within one sampling interval per process).
@@ -128,6 +144,7 @@ class TreeMemory:
         self.interval = interval
         self.root = root  # the process whose tree is sampled (default: this one)
         self.peak = 0
+        self.peak_pss = 0  # the same tree's peak proportional set size (shared pages split between sharers)
         self.cpu_seconds = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -140,6 +157,7 @@ class TreeMemory:
         while True:
             rss, ticks = _tree(pid)
             self.peak = max(self.peak, rss)
+            self.peak_pss = max(self.peak_pss, _proportional(ticks))
             for p, t in ticks.items():
                 self._start.setdefault(p, t if p == pid else 0)
                 self._ticks[p] = max(self._ticks.get(p, 0), t)
@@ -251,7 +269,7 @@ def measure_batch(doctrine: Doctrine, scenario: ScenarioSpec, runs: int, workers
             "workers": workers, "seconds": outcome.wall_seconds, "runs_per_second": runs / outcome.wall_seconds,
             "cpu_seconds": cpu, "runs_per_cpu_second": runs / cpu if cpu else None,
             "us_per_run_week": 1e6 * (cpu or workers * outcome.wall_seconds) / (runs * spec.horizon_weeks),
-            "peak_rss_mib": mem.peak / MIB, "merged_runs": agg.runs}
+            "peak_rss_mib": mem.peak / MIB, "peak_pss_mib": mem.peak_pss / MIB, "merged_runs": agg.runs}
 
 
 def measure_engines(ctx: Context, runs: int, chunk: int, rounds: int) -> dict[str, Any]:
@@ -377,7 +395,8 @@ def measure_command(args: list[str]) -> dict[str, Any]:
         _, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"escalation {' '.join(args)} failed with status {proc.returncode}: {err.strip()}")
-    return {"seconds": time.perf_counter() - t0, "cpu_seconds": mem.cpu_seconds, "peak_rss_mib": mem.peak / MIB}
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": mem.cpu_seconds, "peak_rss_mib": mem.peak / MIB,
+            "peak_pss_mib": mem.peak_pss / MIB}
 
 
 def measure_tables(scenario_path: Path, runs: int, workers: int, chunk_size: int,
@@ -473,8 +492,11 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
         "compile_seconds": compile_cost["cold_seconds"],
         "floor_runs_per_cpu_second": floor["runs_per_cpu_second"],
         "times_the_floor": floor["times_the_floor"],
+        "peak_pss_mib": batch["peak_pss_mib"],
         "peak_rss_mib_aggregates_only": tables["aggregates_only"]["peak_rss_mib"],
         "peak_rss_mib_with_tables": tables["with_tables"]["peak_rss_mib"],
+        "peak_pss_mib_aggregates_only": tables["aggregates_only"]["peak_pss_mib"],
+        "peak_pss_mib_with_tables": tables["with_tables"]["peak_pss_mib"],
         "tables_cpu_cost": tables["tables_cpu_cost"],
         "process_max_rss_mib": max_rss_mib(),
         "engines": engines,

@@ -60,10 +60,13 @@ def _engines_table(r: dict[str, Any]) -> Table:
         ("state per run (bytes)", f"{f['state_bytes_per_run']:,.0f}"),
         ("memory floor, runs per CPU-second", f"{f['runs_per_cpu_second']:,.0f}"),
         ("engine over the floor", f"{f['times_the_floor']:.1f}x"),
-        (f"{t['runs']:,} runs, aggregates only: peak / CPU",
-         f"{t['aggregates_only']['peak_rss_mib']:,.0f} MiB / {t['aggregates_only']['cpu_seconds']:.1f} s"),
-        (f"{t['runs']:,} runs with tables and events: peak / CPU",
-         f"{t['with_tables']['peak_rss_mib']:,.0f} MiB / {t['with_tables']['cpu_seconds']:.1f} s"),
+        ("the batch's peak proportional memory (shared pages split)", f"{r['peak_pss_mib']:,.0f} MiB"),
+        (f"{t['runs']:,} runs, aggregates only: peak resident (proportional) / CPU",
+         f"{t['aggregates_only']['peak_rss_mib']:,.0f} ({t['aggregates_only']['peak_pss_mib']:,.0f}) MiB / "
+         f"{t['aggregates_only']['cpu_seconds']:.1f} s"),
+        (f"{t['runs']:,} runs with tables and events: peak resident (proportional) / CPU",
+         f"{t['with_tables']['peak_rss_mib']:,.0f} ({t['with_tables']['peak_pss_mib']:,.0f}) MiB / "
+         f"{t['with_tables']['cpu_seconds']:.1f} s"),
         ("what the tables add in CPU", f"{100 * (t['tables_cpu_cost'] or 0):.0f}%"),
     ]
     for name, value in rows:

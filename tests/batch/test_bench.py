@@ -66,6 +66,7 @@ def test_tree_memory_counts_this_process():
         block = np.ones(40 * 1024 * 1024 // 8)  # 40 MiB, touched
         block.sum()
     assert mem.peak > 40 * 1024 * 1024
+    assert 40 * 1024 * 1024 < mem.peak_pss <= mem.peak  # proportional: shared pages split, never above resident
 
 
 def test_engine_paths_side_by_side(doctrine):
