@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from support import ROOT, run_model
 
 from sim.engine import kernels
 from sim.engine.kernels import ENGINE_ENV, engine, kernel, use_engine
@@ -11,7 +16,6 @@ from sim.engine.model import ChunkResult
 from sim.engine.streams import Streams, inverse_cdf
 from sim.errors import InputError
 from sim.spec.loading import default_scenarios_dir, load_scenario
-from tests.support import run_model
 
 
 def _both(doctrine, scenario, variant: str, run_ids) -> tuple[ChunkResult, ChunkResult]:
@@ -137,3 +141,14 @@ def test_engine_selection(monkeypatch):
 
 def test_warm_up_reports_seconds():
     assert kernels.warm_up() >= 0.0
+
+
+def test_command_line_refuses_an_unknown_engine_before_starting(tmp_path):
+    env = dict(os.environ, ESCALATION_ENGINE="fortran", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "sim", "run", str(ROOT / "scenarios" / "limited_deployment.yaml"),
+                           "--runs", "100", "--no-charts", "--out", str(tmp_path)], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: unknown engine in $ESCALATION_ENGINE; expected numba or numpy; found 'fortran'"]
+    assert not list(tmp_path.iterdir()), "nothing written"
