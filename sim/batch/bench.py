@@ -9,7 +9,15 @@ It measures, on one scenario's baseline (by default ``scenarios/limited_deployme
 - a full batch through the real runner on the process pool with aggregates only (as ``--no-runs``), its runs per
   second and the peak resident memory of the main process plus its workers;
 - a scaling table: runs (through the runner), weeks (26, 52, 104) and actors (the roster, and a doubled roster in
-  which every NATO member has a twin under a new id).
+  which every NATO member has a twin under a new id);
+- both engine paths side by side (``engines``): the plain numpy reference and the compiled kernels
+  (sim/engine/kernels.py), in this process, chunk for chunk in alternation, as runs per CPU-second (robust to a
+  loaded machine), their ratio, and what compiling the kernels costs (cold, on an empty cache, and loaded from it);
+- the memory floor (``floor``): the bytes of per-run state the engine holds, times weeks, at this machine's copy
+  bandwidth: how fast a run could go if each week only read and wrote its state once; and the engine's distance
+  from it;
+- tables (``tables``): the same ``escalation run`` with aggregates only and with per-run tables and events, each
+  in a fresh process: peak memory of its processes, CPU-seconds, and what the tables add.
 
 Numbers depend on the machine; ``benchmarks/RESULTS.md`` records them with the commands that produced them.
 """
@@ -20,11 +28,13 @@ import contextlib
 import os
 import platform
 import resource
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +43,8 @@ import numpy as np
 
 from sim.batch.chunks import Batch
 from sim.batch.executors import default_workers, execute
-from sim.engine.model import simulate
+from sim.engine import kernels
+from sim.engine.model import EscalationModel, simulate
 from sim.engine.world import Context
 from sim.spec.doctrine import ActorSpec, Doctrine
 from sim.spec.loading import with_overrides
@@ -53,6 +64,8 @@ class Plan:
     runs_scale: tuple[int, ...]
     weeks_scale: tuple[int, ...]
     scale_runs: int
+    engine_rounds: int = 3
+    tables_runs: int = 200_000
 
     @classmethod
     def full(cls) -> Plan:
@@ -64,7 +77,8 @@ class Plan:
     def quick(cls) -> Plan:
         """Every part, small (seconds): for tests and a first look."""
         return cls(lockstep_runs=5_000, lockstep_chunk=5_000, loop_runs=10, batch_runs=10_000,
-                   runs_scale=(1_000,), weeks_scale=(26, 52, 104), scale_runs=2_000)
+                   runs_scale=(1_000,), weeks_scale=(26, 52, 104), scale_runs=2_000, engine_rounds=2,
+                   tables_runs=4_000)
 
 
 # ------------------------------------------------------------------------------------------------ memory
@@ -102,6 +116,22 @@ def _tree(root: int) -> tuple[int, dict[int, int]]:
     return total, {pid: ticks[pid] for pid in tree if pid in ticks}
 
 
+def _proportional(pids: Iterable[int]) -> int:
+    """The proportional set size of these processes in bytes (Linux ``smaps_rollup``): each page shared by n
+    processes counts 1/n to each, so workers forked from one server are not counted again for what they share."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 class TreeMemory:
     """Samples the resident memory of this process and its descendants in a background thread; keeps the peak of
     their sum, and the CPU time they used meanwhile (to within one sampling interval per process).
@@ -110,9 +140,11 @@ class TreeMemory:
     reports no CPU time.
     """
 
-    def __init__(self, interval: float = 0.1) -> None:
+    def __init__(self, interval: float = 0.1, root: int | None = None) -> None:
         self.interval = interval
+        self.root = root  # the process whose tree is sampled (default: this one)
         self.peak = 0
+        self.peak_pss = 0  # the same tree's peak proportional set size (shared pages split between sharers)
         self.cpu_seconds = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -121,10 +153,11 @@ class TreeMemory:
         self._start: dict[int, int] = {}
 
     def _sample(self) -> None:
-        pid = os.getpid()
+        pid = self.root if self.root is not None else os.getpid()
         while True:
             rss, ticks = _tree(pid)
             self.peak = max(self.peak, rss)
+            self.peak_pss = max(self.peak_pss, _proportional(ticks))
             for p, t in ticks.items():
                 self._start.setdefault(p, t if p == pid else 0)
                 self._ticks[p] = max(self._ticks.get(p, 0), t)
@@ -236,7 +269,150 @@ def measure_batch(doctrine: Doctrine, scenario: ScenarioSpec, runs: int, workers
             "workers": workers, "seconds": outcome.wall_seconds, "runs_per_second": runs / outcome.wall_seconds,
             "cpu_seconds": cpu, "runs_per_cpu_second": runs / cpu if cpu else None,
             "us_per_run_week": 1e6 * (cpu or workers * outcome.wall_seconds) / (runs * spec.horizon_weeks),
-            "peak_rss_mib": mem.peak / MIB, "merged_runs": agg.runs}
+            "peak_rss_mib": mem.peak / MIB, "peak_pss_mib": mem.peak_pss / MIB, "merged_runs": agg.runs}
+
+
+def measure_engines(ctx: Context, runs: int, chunk: int, rounds: int) -> dict[str, Any]:
+    """Both engine paths over the same chunks in this process, alternating chunk by chunk so that a change in the
+    machine's load falls on both alike: runs per CPU-second of each, and their ratio (numba over numpy)."""
+    cpu = {name: 0.0 for name in kernels.ENGINES}
+    wall = {name: 0.0 for name in kernels.ENGINES}
+    for name in kernels.ENGINES:  # warm: imports, caches, the kernels loaded
+        with kernels.use_engine(name):
+            simulate(ctx, np.arange(min(chunk, 100)), "bench")
+    for _ in range(rounds):
+        for start in range(0, runs, chunk):
+            ids = np.arange(start, min(start + chunk, runs))
+            for name in kernels.ENGINES:
+                with kernels.use_engine(name):
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    simulate(ctx, ids, "bench")
+                    wall[name] += time.perf_counter() - t0
+                    cpu[name] += time.process_time() - c0
+    total = runs * rounds
+    out: dict[str, Any] = {"runs": total, "chunk": chunk, "rounds": rounds}
+    for name in kernels.ENGINES:
+        out[name] = {"cpu_seconds": cpu[name], "seconds": wall[name], "runs_per_cpu_second": total / cpu[name],
+                     "runs_per_second": total / wall[name]}
+    out["ratio"] = out["numba"]["runs_per_cpu_second"] / out["numpy"]["runs_per_cpu_second"]
+    return out
+
+
+_COMPILE = "from sim.engine import kernels; print(kernels.warm_up())"
+#: The folder that holds this ``sim`` package: fresh processes import the same code whatever the working directory.
+_ROOT = Path(kernels.__file__).resolve().parents[2]
+
+
+def _fresh_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, **extra)
+    env["PYTHONPATH"] = os.pathsep.join([str(_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
+
+
+def measure_compile() -> dict[str, Any]:
+    """Seconds to make the kernels ready in a fresh process: compiled on an empty numba cache (a machine's first
+    use), then loaded from that cache (every later process; workers forked from a process that has them pay
+    nothing), and in this process (what its first chunk paid)."""
+    here = kernels.warm_up()
+    with tempfile.TemporaryDirectory(prefix="escalation-numba-") as cache:
+        env = _fresh_env(NUMBA_CACHE_DIR=cache)
+        runs = []
+        for _ in range(2):
+            done = subprocess.run([sys.executable, "-c", _COMPILE], env=env, cwd=_ROOT, capture_output=True,
+                                  text=True, check=True)
+            runs.append(float(done.stdout.split()[-1]))
+    return {"cold_seconds": runs[0], "cached_seconds": runs[1], "this_process_seconds": here}
+
+
+def _per_run_bytes(value: Any, size: int, weeks: int, seen: set[int]) -> float:
+    """Bytes per run of the per-run arrays reachable from ``value`` (an array over the weeks counts one week)."""
+    if id(value) in seen:
+        return 0.0
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        if size not in value.shape:
+            return 0.0
+        per_run = value.nbytes / size
+        return per_run / weeks if weeks in value.shape and value.ndim > 1 and weeks != size else per_run
+    if isinstance(value, (list, tuple)):
+        return sum(_per_run_bytes(v, size, weeks, seen) for v in value)
+    if isinstance(value, dict):
+        return sum(_per_run_bytes(v, size, weeks, seen) for v in value.values())
+    if type(value).__module__.startswith("sim.engine") and hasattr(value, "__dict__"):
+        return sum(_per_run_bytes(v, size, weeks, seen) for k, v in vars(value).items()
+                   if k not in ("streams", "ctx", "model", "world"))
+    return 0.0
+
+
+def state_bytes_per_run(ctx: Context, chunk: int = 1000) -> float:
+    """The per-run state of the engine in bytes: every array over runs that the world and its agents hold after a
+    week (signals, deployments, Russia's pending answers and campaigns, sampled attributes, the week's row of the
+    outcome paths), each counted once; the random streams' keys count, their scratch space does not."""
+    model = EscalationModel(ctx, np.arange(chunk, dtype=np.int64))
+    model.step()
+    seen: set[int] = set()
+    weeks = ctx.scenario.horizon_weeks
+    total = _per_run_bytes(model.world, chunk, weeks, seen) + model.world.streams.keys.nbytes / chunk
+    for agent in list(model.agents):
+        total += _per_run_bytes(agent, chunk, weeks, seen)
+    return total
+
+
+def copy_bandwidth(nbytes: int, repeats: int = 20) -> float:
+    """Bytes per second one core copies from one array of ``nbytes`` to another (best of ``repeats``; each byte is
+    read once and written once)."""
+    src = np.ones(max(nbytes, MIB) // 8)
+    dst = np.empty_like(src)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - t0)
+    return src.nbytes / best
+
+
+def memory_floor(ctx: Context, engine_runs_per_cpu_second: float, chunk: int) -> dict[str, Any]:
+    """The memory floor: each week every run's state is read and written once, at the rate one core copies the
+    state of a chunk of ``chunk`` runs (the engine's working set); and how many times that floor the engine takes
+    (its CPU-seconds per run over the floor's)."""
+    state = state_bytes_per_run(ctx)
+    bandwidth = copy_bandwidth(int(state * chunk))
+    weeks = ctx.scenario.horizon_weeks
+    floor_rate = bandwidth / (state * weeks)
+    return {"state_bytes_per_run": state, "bytes_per_actor_run_week": state / len(ctx.actor_ids), "chunk": chunk,
+            "copy_bytes_per_second": bandwidth, "runs_per_cpu_second": floor_rate,
+            "seconds_per_million_runs": 1e6 / floor_rate,
+            "times_the_floor": floor_rate / engine_runs_per_cpu_second}
+
+
+def measure_command(args: list[str]) -> dict[str, Any]:
+    """One ``escalation`` command in a fresh process: its wall time, the CPU-seconds and peak resident memory of it
+    and all its descendants (workers, fork server)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, env=_fresh_env(), cwd=_ROOT)
+    with TreeMemory(root=proc.pid) as mem:
+        _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"escalation {' '.join(args)} failed with status {proc.returncode}: {err.strip()}")
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": mem.cpu_seconds, "peak_rss_mib": mem.peak / MIB,
+            "peak_pss_mib": mem.peak_pss / MIB}
+
+
+def measure_tables(scenario_path: Path, runs: int, workers: int, chunk_size: int,
+                   configs: Path | None = None) -> dict[str, Any]:
+    """``escalation run`` of the scenario's baseline with aggregates only and with per-run tables and events
+    (written to a temporary folder): peak memory and CPU-seconds of each, and what the tables add."""
+    base = ["run", str(Path(scenario_path).resolve()), "--runs", str(runs), "--variants", "baseline", "--no-charts",
+            "--workers", str(workers), "--chunk-size", str(chunk_size)]
+    if configs is not None:
+        base += ["--configs", str(Path(configs).resolve())]
+    with tempfile.TemporaryDirectory(prefix="escalation-bench-") as out:
+        without = measure_command([*base, "--no-runs", "--out", out])
+        with_tables = measure_command([*base, "--events", "--out", out])
+    return {"runs": runs, "aggregates_only": without, "with_tables": with_tables,
+            "tables_cpu_cost": with_tables["cpu_seconds"] / without["cpu_seconds"] - 1.0
+            if without["cpu_seconds"] else None}
 
 
 def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None = None,
@@ -279,6 +455,16 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
         row["roster"] = label
         scaling["actors"].append(row)
 
+    progress("compiling the kernels: on an empty cache, then from it")
+    compile_cost = measure_compile()
+    progress(f"engine paths side by side: numpy and numba over {plan.lockstep_runs:,} runs, {plan.engine_rounds} "
+             "rounds")
+    engines = measure_engines(ctx, plan.lockstep_runs, scenario.chunk_size, plan.engine_rounds)
+    engines["compile"] = compile_cost
+    floor = memory_floor(ctx, engines[kernels.engine()]["runs_per_cpu_second"], scenario.chunk_size)
+    progress(f"tables: {plan.tables_runs:,} runs with aggregates only, then with per-run tables and events")
+    tables = measure_tables(scenario_path, plan.tables_runs, workers, scenario.chunk_size, configs)
+
     return {
         "scenario": str(scenario_path),
         "variant": scenario.baseline_name,
@@ -299,7 +485,23 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
         "speedup": lockstep["runs_per_second"] / loop["runs_per_second"],
         "batch_speedup": batch["runs_per_second"] / loop["runs_per_second"],
         "loop_rows_equal_lockstep": loop["rows_equal_lockstep"],
+        "engine": kernels.engine(),
+        "numpy_runs_per_cpu_second": engines["numpy"]["runs_per_cpu_second"],
+        "numba_runs_per_cpu_second": engines["numba"]["runs_per_cpu_second"],
+        "numba_over_numpy": engines["ratio"],
+        "compile_seconds": compile_cost["cold_seconds"],
+        "floor_runs_per_cpu_second": floor["runs_per_cpu_second"],
+        "times_the_floor": floor["times_the_floor"],
+        "peak_pss_mib": batch["peak_pss_mib"],
+        "peak_rss_mib_aggregates_only": tables["aggregates_only"]["peak_rss_mib"],
+        "peak_rss_mib_with_tables": tables["with_tables"]["peak_rss_mib"],
+        "peak_pss_mib_aggregates_only": tables["aggregates_only"]["peak_pss_mib"],
+        "peak_pss_mib_with_tables": tables["with_tables"]["peak_pss_mib"],
+        "tables_cpu_cost": tables["tables_cpu_cost"],
         "process_max_rss_mib": max_rss_mib(),
+        "engines": engines,
+        "floor": floor,
+        "tables": tables,
         "lockstep": lockstep,
         "per_run_loop": loop,
         "batch": batch,

@@ -56,7 +56,7 @@ def _mp_context():
         ctx = multiprocessing.get_context("forkserver")
         # the fork server imports the model once; each worker (a replacement for a dead one too) starts as a fork
         # of it in milliseconds instead of importing everything again. Set when a pool is made, never on import.
-        ctx.set_forkserver_preload(["sim.batch.executors"])
+        ctx.set_forkserver_preload(["sim.batch.preload"])  # the model, and its compiled kernels loaded
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from sim.cli import bench, calibrate, compare, inspect, plot, run, serve, trace
 from sim.cli.common import err
+from sim.engine.kernels import engine
 from sim.errors import SimError
 
 app = typer.Typer(
@@ -38,7 +39,8 @@ app.command("app")(serve.app)
 def main() -> None:
     """Entry point of the ``escalation`` script and of ``python -m sim``."""
     try:
+        engine()  # a bad $ESCALATION_ENGINE is refused before any command starts (sim/engine/kernels.py)
         app()
     except SimError as exc:  # a user error that escaped a command: still no traceback
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from sim.cli.common import Configs, err, fail, out, print_json
 from sim.cli.tables import bench_table, scaling_table
@@ -37,5 +38,37 @@ def bench(scenario: Scenario = None, quick: Quick = False, workers: Workers = No
         print_json(result)
         return
     out.print(bench_table(result))
+    out.print(_engines_table(result))
     for dim in ("runs", "weeks", "actors"):
         out.print(scaling_table(result, dim))
+
+
+def _engines_table(r: dict[str, Any]) -> Table:
+    """Both engine paths side by side, the memory floor, and what per-run tables cost."""
+    e, f, t = r["engines"], r["floor"], r["tables"]
+    table = Table(title=f"engine paths (in force: {r['engine']}; ESCALATION_ENGINE=numpy|numba), the memory floor "
+                        "and the tables")
+    table.add_column("measurement")
+    table.add_column("value", justify="right")
+    c = e["compile"]
+    rows = [
+        ("numpy path, runs per CPU-second", f"{e['numpy']['runs_per_cpu_second']:,.0f}"),
+        ("numba path, runs per CPU-second", f"{e['numba']['runs_per_cpu_second']:,.0f}"),
+        ("numba over numpy", f"{e['ratio']:.2f}x"),
+        ("kernels compiled (empty cache) / loaded from the cache",
+         f"{c['cold_seconds']:.1f} s / {c['cached_seconds']:.1f} s"),
+        ("state per run (bytes)", f"{f['state_bytes_per_run']:,.0f}"),
+        ("memory floor, runs per CPU-second", f"{f['runs_per_cpu_second']:,.0f}"),
+        ("engine over the floor", f"{f['times_the_floor']:.1f}x"),
+        ("the batch's peak proportional memory (shared pages split)", f"{r['peak_pss_mib']:,.0f} MiB"),
+        (f"{t['runs']:,} runs, aggregates only: peak resident (proportional) / CPU",
+         f"{t['aggregates_only']['peak_rss_mib']:,.0f} ({t['aggregates_only']['peak_pss_mib']:,.0f}) MiB / "
+         f"{t['aggregates_only']['cpu_seconds']:.1f} s"),
+        (f"{t['runs']:,} runs with tables and events: peak resident (proportional) / CPU",
+         f"{t['with_tables']['peak_rss_mib']:,.0f} ({t['with_tables']['peak_pss_mib']:,.0f}) MiB / "
+         f"{t['with_tables']['cpu_seconds']:.1f} s"),
+        ("what the tables add in CPU", f"{100 * (t['tables_cpu_cost'] or 0):.0f}%"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table

@@ -8,7 +8,9 @@ replay of one run and the batch never disagree, because every draw is keyed by r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
@@ -18,7 +20,8 @@ from sim.engine.agents.nato import Alliance, Member
 from sim.engine.agents.russia import Russia
 from sim.engine.agents.ukraine import Ukraine
 from sim.engine.aggregates import Aggregates
-from sim.engine.streams import Streams
+from sim.engine.kernels import kernel
+from sim.engine.streams import Streams, inverse_cdf
 from sim.engine.world import BORDERS, Context, World
 from sim.spec.vocabulary import OUTCOME_IDS
 
@@ -36,7 +39,7 @@ class ChunkResult:
     run_ids: np.ndarray
     aggregates: Aggregates
     runs: dict[str, np.ndarray]
-    events: dict[str, np.ndarray | list] | None
+    events: Mapping[str, Any] | None  # an Events (sim/engine/world.py): integer codes, text when read
     #: the paths per run and week, None once a batch's worker has dropped them (the aggregates carry what is needed)
     headline: np.ndarray | None
     ukraine: np.ndarray | None
@@ -113,6 +116,45 @@ class EscalationModel(mesa.Model):
             self._cache[key] = compute()
         return self._cache[key]
 
+    #: The signals that name the member a Russian act fell on (which it answers the next week).
+    MEMBER_SIGNALS = ("hybrid_target", "airspace_target", "forces_target", "territory_target", "forces_deployment")
+
+    def no_runs(self) -> np.ndarray:
+        """A read-only mask that selects no run (an answer nobody gives this week)."""
+        if "no_runs" not in self._fixed:
+            self._fixed["no_runs"] = np.zeros(self.world.size, dtype=bool)
+            self._fixed["no_runs"].flags.writeable = False
+        return self._fixed["no_runs"]
+
+    def struck_members(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The runs (positions) where last week's Russian acts fell on some member, and last week's member signals
+        at those runs: the only runs in which members have something to answer (about one run-week in seventy)."""
+        def compute() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            prev = self.world.prev
+            any_target = prev["hybrid_target"] >= 0
+            for key in self.MEMBER_SIGNALS[1:4]:
+                any_target |= prev[key] >= 0
+            rows = np.flatnonzero(any_target)
+            return rows, {key: prev[key][rows] for key in self.MEMBER_SIGNALS}
+        return self._weekly("struck_members", compute)
+
+    def weekly_mediation_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What every mediator reads this week, computed once for all of them: last week's danger (the higher axis'
+        severity over 100; this week's axes are still at their floors), both sides' mean war fatigue, and how
+        little fresh provocation there was (exp(-perceived / provocation_aversion_scale)); docs/model.md 4.12."""
+        def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            w, p = self.world, self.world.params
+            severity = w.ctx.severity
+            danger = np.maximum(severity[w.prev_headline], severity[w.prev_ukraine_axis]) / 100.0
+            fresh = np.exp(-w.perceived / p["provocation_aversion_scale"])
+            return danger, self._fatigue(), fresh
+        return self._weekly("mediation_terms", compute)
+
+    def _fatigue(self) -> np.ndarray:
+        if "fatigue" not in self._fixed:
+            self._fixed["fatigue"] = 0.5 * (self.russia.war_fatigue + self.ukraine.war_fatigue)
+        return self._fixed["fatigue"]
+
     def member_deterrence(self) -> np.ndarray:
         """Members' deterrence weights, shape (R, members) (sampled once per run, so computed once)."""
         if "member_det" not in self._fixed:
@@ -157,31 +199,49 @@ class EscalationModel(mesa.Model):
         "spillover": ("ukraine",),                                         # strikes on Ukraine that go astray
     }
 
-    def targets(self, kind: str) -> np.ndarray:
-        """Per run, the member (index into ``world.members``) that this week's Russian act of ``kind`` aims at.
+    def targets(self, kind: str, where: np.ndarray) -> np.ndarray:
+        """Per run, the member (index into ``world.members``) that this week's Russian act of ``kind`` aims at;
+        valid in the runs ``where`` selects (and in those asked for before this week), 0 elsewhere.
 
         ``airspace`` and ``spillover`` fall only on members that border the theatre, weighted by adjacency (a
         launch area in Belarus adds weight to its neighbours); ``hybrid`` reaches any member, weighted by its role
         (a logistics hub, troops in Ukraine, deep-strike weapons supplied); ``territory`` (a deliberate strike) falls
-        on hubs, contributors and suppliers, and on frontline states."""
-        return self._weekly("targets:" + kind, lambda: self.world.streams.categorical(
-            self._target_weights(kind), f"russia:target:{kind}", self.world.week))
+        on hubs, contributors and suppliers, and on frontline states. The draw is keyed by run, so it is made only
+        in the runs that act, with the values they would have in a draw over all runs."""
+        w = self.world
+        out, done = self._weekly("targets:" + kind, lambda: (np.zeros(w.size, dtype=np.int64),
+                                                             np.zeros(w.size, dtype=bool)))
+        need = where & ~done
+        rows = np.flatnonzero(need)
+        if len(rows):
+            weights = self._target_weights(kind, rows)
+            u = w.streams.uniform_at(rows, f"russia:target:{kind}", w.week)
+            if w.compiled:
+                picked = np.empty(len(rows), dtype=np.int64)
+                kernel("inverse_cdf")(weights, u, picked)
+            else:
+                picked = inverse_cdf(weights, u)
+            out[rows] = picked
+            done |= need
+        return out
 
-    def _target_weights(self, kind: str) -> np.ndarray:
-        """Targeting weights of the members for acts of ``kind``, shape (runs, members)."""
+    def _target_weights(self, kind: str, rows: np.ndarray) -> np.ndarray:
+        """Targeting weights of the members for acts of ``kind`` in the runs ``rows``, shape (len(rows), members)."""
         w, p = self.world, self.world.params
         col = {b: i for i, b in enumerate(BORDERS)}
         if kind in self.TARGET_BORDERS:
             base = w.borders[:, [col[b] for b in self.TARGET_BORDERS[kind]]].sum(axis=1).astype(np.float64)
-            weights = np.repeat(base[None, :], w.size, axis=0)
+            weights = np.repeat(base[None, :], len(rows), axis=0)
             if kind == "airspace":  # DOMAIN.md 2.1 Belarus row: some drones entering Poland came from Belarus
-                weights += p["launch_area_weight"] * w.launch_area[:, None] * w.borders[None, :, col["belarus"]]
+                weights += (p["launch_area_weight"] * w.launch_area[rows][:, None]
+                            * w.borders[None, :, col["belarus"]])
             return weights
         role = p["hub_target_weight"] * w.logistics_hub + (w.frontline if kind == "territory" else 1.0)
-        weights = np.repeat(role[None, :].astype(np.float64), w.size, axis=0)
+        weights = np.repeat(role[None, :].astype(np.float64), len(rows), axis=0)
         inside = np.flatnonzero(w.dep_inside)
         if len(inside):
-            contributes = (w.dep_active[:, inside].astype(np.int64) @ w.dep_contributors[inside].astype(np.int64)) > 0
+            standing = w.dep_active[rows][:, inside].astype(np.int64)
+            contributes = (standing @ w.dep_contributors[inside].astype(np.int64)) > 0
             weights += p["contributor_target_weight"] * contributes
         suppliers = self.ctx.levers.policies.deep_strike.suppliers
         if w.deep_strike_authorised and suppliers:

@@ -32,6 +32,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from sim.engine import kernels
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -83,8 +85,13 @@ def _nan_array(size: int) -> np.ndarray:
     return out
 
 
-def _uniform_of(keys: np.ndarray, offset: np.uint64) -> np.ndarray:
-    """The uniforms of the given run keys at one counter (the same arithmetic as ``Streams.uniform``)."""
+def _uniform_of(keys: np.ndarray, offset: np.uint64, compiled: bool = False) -> np.ndarray:
+    """The uniforms of the given run keys at one counter (the same arithmetic as ``Streams.uniform``), by the
+    compiled kernel or by numpy."""
+    if compiled:
+        out = np.empty(len(keys))
+        kernels.kernel("uniforms")(keys, offset, out)
+        return out
     x = keys + offset
     _mix_inplace(x, np.empty_like(x))
     np.right_shift(x, _S11, out=x)
@@ -117,6 +124,8 @@ class Streams:
         self.run_ids = np.asarray(run_ids, dtype=np.int64)
         self.keys = run_keys(self.seed, self.run_ids)
         self.size = len(self.keys)
+        #: whether draws run through the compiled kernel (sim/engine/kernels.py)
+        self.compiled = kernels.engine() == "numba"
         self._x = np.empty(self.size, dtype=np.uint64)
         self._tmp = np.empty(self.size, dtype=np.uint64)
         self._nan = _nan_array(self.size)
@@ -137,6 +146,7 @@ class Streams:
         sub.run_ids = self.run_ids[rows]
         sub.keys = self.keys[rows]
         sub.size = len(sub.keys)
+        sub.compiled = self.compiled
         sub._x = np.empty(sub.size, dtype=np.uint64)
         sub._tmp = np.empty(sub.size, dtype=np.uint64)
         sub._nan = _nan_array(sub.size)
@@ -148,13 +158,20 @@ class Streams:
         With a boolean mask ``where``, only the runs it selects are drawn (with the values they would have anyway)
         and the others hold NaN: the cost follows the number of runs that need the draw, not the chunk size.
         """
+        if where is not None and self.compiled:
+            out = np.empty(self.size)
+            if not kernels.kernel("uniforms_where")(self.keys, self._offset(site, week, k), where, out):
+                return self._nan
+            return out
         if where is not None:
             if not np.count_nonzero(where):
                 return self._nan
             out = np.full(self.size, np.nan)
             rows = np.flatnonzero(where)
-            out[rows] = _uniform_of(self.keys[rows], self._offset(site, week, k))
+            out[rows] = _uniform_of(self.keys[rows], self._offset(site, week, k), self.compiled)
             return out
+        if self.compiled:
+            return _uniform_of(self.keys, self._offset(site, week, k), True)
         x = self._x
         np.add(self.keys, self._offset(site, week, k), out=x)
         _mix_inplace(x, self._tmp)
@@ -163,6 +180,15 @@ class Streams:
         out = np.multiply(x.view(np.int64), _INV53)
         out += _HALF_INV53
         return out
+
+    def uniform_at(self, rows: np.ndarray, site: str, week: int = 0, k: int = 0) -> np.ndarray:
+        """The uniforms of the runs at positions ``rows`` only (the values ``uniform`` gives them), one per row.
+
+        >>> s = Streams(seed=7, run_ids=np.arange(5))
+        >>> bool(np.array_equal(s.uniform_at(np.array([4, 1]), "demo", 3), s.uniform("demo", 3)[[4, 1]]))
+        True
+        """
+        return _uniform_of(self.keys[rows], self._offset(site, week, k), self.compiled)
 
     def normal(self, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Standard normal draws, one per run (Box-Muller on two keyed uniforms)."""
@@ -182,6 +208,19 @@ class Streams:
         span = np.asarray(high) - low + 1
         return low + np.minimum((self.uniform(site, week, k) * span).astype(np.int64), span - 1)
 
+    def integers_at(self, rows: np.ndarray, low: np.ndarray | int, high: np.ndarray | int, site: str,
+                    week: int = 0, k: int = 0) -> np.ndarray:
+        """``integers`` for the runs at positions ``rows`` only (``low`` and ``high`` given per row).
+
+        >>> s = Streams(seed=7, run_ids=np.arange(6))
+        >>> rows = np.array([5, 2])
+        >>> bool(np.array_equal(s.integers_at(rows, 1, 3, "lag"), s.take(rows).integers(1, 3, "lag")))
+        True
+        """
+        low = np.asarray(low)
+        span = np.asarray(high) - low + 1
+        return low + np.minimum((self.uniform_at(rows, site, week, k) * span).astype(np.int64), span - 1)
+
     def categorical(self, probs: np.ndarray, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Index drawn from each row of ``probs`` (shape (runs, n), non-negative rows) by inverse CDF.
 
@@ -192,7 +231,7 @@ class Streams:
         >>> sorted(set(draws.tolist())), round(float((draws == 2).mean()), 1)
         ([0, 2], 0.8)
         """
-        return _inverse_cdf(probs, self.uniform(site, week, k))
+        return inverse_cdf(probs, self.uniform(site, week, k))
 
     def logit_choice(self, util: np.ndarray, site: str, week: int = 0, k: int = 0) -> np.ndarray:
         """Per run, an option drawn with probability proportional to ``exp(util)``; ``util`` is (options, runs).
@@ -209,12 +248,12 @@ class Streams:
         top[none] = 0.0
         weights = util - top
         np.exp(weights, out=weights)
-        choice = _inverse_cdf(weights.T, self.uniform(site, week, k))
+        choice = inverse_cdf(weights.T, self.uniform(site, week, k))
         choice[none] = -1
         return choice
 
 
-def _inverse_cdf(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+def inverse_cdf(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Per row of ``weights`` (runs, n), the first index whose running sum exceeds ``u`` times the row's total."""
     runs, n = weights.shape
     cdf = np.empty((n, runs))  # one contiguous row per running sum

@@ -8,11 +8,13 @@ records it as an event row. Nothing here loops over replicates.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sim.engine import kernels
 from sim.engine.outcomes import OutcomeTracker
 from sim.engine.streams import Streams
 from sim.spec.doctrine import Doctrine, ResponseOption
@@ -108,6 +110,8 @@ class World:
         self.ctx = ctx
         self.streams = streams
         self.size = R = streams.size
+        #: whether the compiled kernels run (sim/engine/kernels.py), else the numpy reference
+        self.compiled = kernels.engine() == "numba"
         self.params, self.design = design_parameters(ctx, streams)
         self.week = 0
         self.horizon = ctx.scenario.horizon_weeks
@@ -181,6 +185,7 @@ class World:
         self._fresh_signals()
         self.prev = self._signals
         self.article4_request = np.zeros(R, dtype=bool)
+        self._derived: dict[str, np.ndarray] = {}
 
         self.outcomes = OutcomeTracker(R, self.horizon, self.L.marks())
         self.record_events = record_events
@@ -280,6 +285,7 @@ class World:
             if self.dep_inside[i]:
                 self.provocation += np.where(active & ~starting, ongoing * self.dep_provocation[i], 0.0)
             self.dep_active[:, i] = active
+        self._derived = {}  # the standing deployments are set for the week: derived state is computed afresh
 
 
     def end_week(self) -> None:
@@ -290,8 +296,19 @@ class World:
         self.prev_ukraine_axis = self.ukraine_axis.copy()
 
     # ------------------------------------------------------------------ derived state
+    def _memo(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A state derived from the week's standing deployments, computed once a week (read-only)."""
+        out = self._derived.get(name)
+        if out is None:
+            out = self._derived[name] = compute()
+            out.flags.writeable = False
+        return out
+
     def forces_in_ukraine(self) -> np.ndarray:
         """True where NATO forces of any deployment stand inside Ukraine."""
+        return self._memo("forces_in_ukraine", self._forces_in_ukraine)
+
+    def _forces_in_ukraine(self) -> np.ndarray:
         out = np.zeros(self.size, dtype=bool)
         for d in np.flatnonzero(self.dep_inside):  # a loop over deployments: row-wise any() is slow
             out |= self.dep_active[:, d]
@@ -299,6 +316,9 @@ class World:
 
     def exposure(self) -> np.ndarray:
         """Total exposure of the NATO forces standing inside Ukraine."""
+        return self._memo("exposure", self._exposure)
+
+    def _exposure(self) -> np.ndarray:
         out = np.zeros(self.size)
         for d in np.flatnonzero(self.dep_inside):
             out += np.where(self.dep_active[:, d], self.dep_exposure[d], 0.0)
@@ -351,11 +371,12 @@ class World:
                                             for runs, week, rl, ev in self._red_line_log for r in runs]
         return sorted(rows, key=lambda row: (row["run"], row["week"]))
 
-    def events(self) -> dict[str, np.ndarray | list]:
-        """The recorded events as columns: run, week, actor, target, action, rung (sorted by run, week)."""
+    def events(self) -> Events:
+        """The recorded events, sorted by run and week, as integer codes (see :class:`Events`)."""
         if not self._events:
-            return {"run": np.zeros(0, np.int64), "week": np.zeros(0, np.int16), "actor": [], "target": [],
-                    "action": [], "rung": np.zeros(0, np.int8)}
+            empty = np.zeros(0, np.int16)
+            return Events(np.zeros(0, np.int64), empty, empty, empty, empty, np.zeros(0, np.int8),
+                          self.ctx.actor_ids, ())
         run = np.concatenate([e[0] for e in self._events])
         week = np.concatenate([np.full(len(e[0]), e[1], dtype=np.int16) for e in self._events])
         actor = np.concatenate([np.full(len(e[0]), e[2], dtype=np.int16) for e in self._events])
@@ -365,13 +386,51 @@ class World:
         action = np.concatenate([np.full(len(e[0]), code[e[4]], dtype=np.int16) for e in self._events])
         rung = np.concatenate([np.full(len(e[0]), e[5], dtype=np.int8) for e in self._events])
         order = np.lexsort((np.arange(len(run)), week, run))
-        ids = np.array(self.ctx.actor_ids)
-        safe_target = np.where(target >= 0, target, self.nato)
-        return {
-            "run": run[order],
-            "week": week[order],
-            "actor": ids[actor[order]].tolist(),
-            "target": ids[safe_target[order]].tolist(),
-            "action": np.array(action_codes)[action[order]].tolist(),
-            "rung": rung[order],
-        }
+        safe_target = np.where(target >= 0, target, self.nato).astype(np.int16)
+        return Events(run[order], week[order], actor[order], safe_target[order], action[order], rung[order],
+                      self.ctx.actor_ids, tuple(action_codes))
+
+
+class Events(Mapping[str, Any]):
+    """A chunk's events, one per act, as columns: run, week, actor, target, action, rung.
+
+    Actors, targets and actions are held as small integer codes into ``actor_ids`` and ``actions`` (a chunk's events
+    cross from a worker to the main process as a few compact arrays instead of lists of strings); reading the column
+    ``actor``, ``target`` or ``action`` gives its text, decoded here, the one place codes become names.
+    :meth:`coded` gives a column's codes and labels as they are.
+
+    >>> ev = Events(np.array([4, 4]), np.array([0, 2], np.int16), np.array([1, 0], np.int16),
+    ...             np.array([0, 1], np.int16), np.array([0, 0], np.int16), np.array([3, 5], np.int8),
+    ...             ("russia", "ukraine"), ("strike",))
+    >>> ev["actor"], ev["action"], list(ev)
+    (['ukraine', 'russia'], ['strike', 'strike'], ['run', 'week', 'actor', 'target', 'action', 'rung'])
+    """
+
+    COLUMNS = ("run", "week", "actor", "target", "action", "rung")
+
+    def __init__(self, run: np.ndarray, week: np.ndarray, actor: np.ndarray, target: np.ndarray,
+                 action: np.ndarray, rung: np.ndarray, actor_ids: tuple[str, ...], actions: tuple[str, ...]) -> None:
+        self._numbers = {"run": run, "week": week, "rung": rung}
+        self._codes = {"actor": (_small(actor, actor_ids), actor_ids), "target": (_small(target, actor_ids), actor_ids),
+                       "action": (_small(action, actions), actions)}
+
+    def coded(self, column: str) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The codes of a text column (``actor``, ``target``, ``action``) and the labels they index."""
+        return self._codes[column]
+
+    def __getitem__(self, column: str) -> Any:
+        if column in self._numbers:
+            return self._numbers[column]
+        codes, labels = self._codes[column]
+        return np.asarray(labels, dtype=object)[codes].tolist() if len(codes) else []
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.COLUMNS)
+
+
+def _small(codes: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Codes in one byte each when there are few enough labels (as there are actors and actions)."""
+    return codes.astype(np.int8) if len(labels) <= 127 else codes.astype(np.int16)

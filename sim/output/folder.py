@@ -323,13 +323,19 @@ class ResultsWriter:
         cameo = np.array([self._ladder[r].cameo for r in range(16)])
         gold = np.array([self._ladder[r].goldstein for r in range(16)], dtype=np.float32)
         text = lambda values: pa.array(values, pa.string()).dictionary_encode()  # noqa: E731
+
+        def coded(column: str) -> pa.Array:  # the engine's codes and labels as they are, without decoding
+            if not hasattr(e, "coded"):
+                return text(e[column])
+            codes, labels = e.coded(column)
+            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(labels, pa.string()))
         return pa.table({
             "run": pa.array(e["run"], pa.int64()),
             "variant": text([res.variant] * len(rung)),
             "week": pa.array(e["week"], pa.int16()),
-            "actor": text(e["actor"]),
-            "target": text(e["target"]),
-            "action": text(e["action"]),
+            "actor": coded("actor"),
+            "target": coded("target"),
+            "action": coded("action"),
             "rung": pa.array(rung, pa.int8()),
             "cameo": text(cameo[rung].tolist() if len(rung) else []),
             "goldstein": pa.array(gold[rung] if len(rung) else [], pa.float32()),

@@ -10,7 +10,17 @@ import numpy as np
 import pytest
 from support import ROOT
 
-from sim.batch.bench import TreeMemory, doubled_roster, measure_batch, with_horizon
+from sim.batch.bench import (
+    TreeMemory,
+    doubled_roster,
+    measure_batch,
+    measure_compile,
+    measure_engines,
+    measure_tables,
+    memory_floor,
+    state_bytes_per_run,
+    with_horizon,
+)
 from sim.engine.model import simulate
 from sim.engine.world import Context
 from sim.spec.loading import load_scenario
@@ -56,3 +66,43 @@ def test_tree_memory_counts_this_process():
         block = np.ones(40 * 1024 * 1024 // 8)  # 40 MiB, touched
         block.sum()
     assert mem.peak > 40 * 1024 * 1024
+    assert 40 * 1024 * 1024 < mem.peak_pss <= mem.peak  # proportional: shared pages split, never above resident
+
+
+def test_engine_paths_side_by_side(doctrine):
+    spec = load_scenario(SCENARIO, doctrine)
+    ctx = Context.build(doctrine, spec, spec.levers()[0])
+    row = measure_engines(ctx, runs=600, chunk=300, rounds=1)
+    assert row["runs"] == 600
+    for name in ("numpy", "numba"):
+        assert row[name]["runs_per_cpu_second"] > 0 and row[name]["cpu_seconds"] > 0
+    assert row["ratio"] == row["numba"]["runs_per_cpu_second"] / row["numpy"]["runs_per_cpu_second"]
+
+
+def test_state_bytes_grow_with_the_roster_and_the_floor_follows(doctrine):
+    """The per-run state is about a kilobyte and a half and grows with the members; the floor's rate is the copy
+    bandwidth over state times weeks."""
+    spec = load_scenario(SCENARIO, doctrine)
+    state = state_bytes_per_run(Context.build(doctrine, spec, spec.levers()[0]), chunk=200)
+    twins = doubled_roster(doctrine)
+    doubled = state_bytes_per_run(Context.build(twins, spec, spec.levers()[0]), chunk=200)
+    assert 500 < state < 5000 and doubled > state + 12 * 8
+    floor = memory_floor(Context.build(doctrine, spec, spec.levers()[0]), 10_000.0, chunk=1000)
+    assert floor["runs_per_cpu_second"] == pytest.approx(
+        floor["copy_bytes_per_second"] / (floor["state_bytes_per_run"] * spec.horizon_weeks))
+    assert floor["times_the_floor"] == pytest.approx(floor["runs_per_cpu_second"] / 10_000.0)
+
+
+def test_compile_cost_is_measured_cold_and_cached():
+    cost = measure_compile()
+    assert cost["cold_seconds"] > 0 and cost["cached_seconds"] > 0 and cost["this_process_seconds"] >= 0
+
+
+def test_tables_measured_in_fresh_processes(tmp_path):
+    row = measure_tables(SCENARIO, runs=1_000, workers=1, chunk_size=500)
+    for kind in ("aggregates_only", "with_tables"):
+        assert 20 < row[kind]["peak_rss_mib"] < 4096 and row[kind]["cpu_seconds"] > 0
+    assert row["tables_cpu_cost"] == pytest.approx(
+        row["with_tables"]["cpu_seconds"] / row["aggregates_only"]["cpu_seconds"] - 1.0)
+    with pytest.raises(RuntimeError, match="failed with status 2"):
+        measure_tables(tmp_path / "missing.yaml", runs=10, workers=1, chunk_size=10)

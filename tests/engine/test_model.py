@@ -134,11 +134,12 @@ def test_targets_follow_geography_and_roles(doctrine):
     w = model.world
     geo = {g.member: g for g in doctrine.geography}
     members = w.members
+    everyone = np.ones(w.size, dtype=bool)
     for kind, allowed in (("airspace", {"russia", "belarus", "kaliningrad", "black_sea"}), ("spillover", {"ukraine"})):
-        hit = {members[i] for i in np.unique(model.targets(kind))}
+        hit = {members[i] for i in np.unique(model.targets(kind, everyone))}
         assert hit == {m for m in members if allowed & set(geo[m].borders)}, kind
-    weights = model._target_weights("hybrid")
-    share = np.bincount(model.targets("hybrid"), minlength=len(members)) / w.size
+    weights = model._target_weights("hybrid", np.arange(w.size))
+    share = np.bincount(model.targets("hybrid", everyone), minlength=len(members)) / w.size
     assert np.allclose(share, (weights / weights.sum(axis=1, keepdims=True)).mean(axis=0), atol=0.01)
     assert share[members.index("france")] > share[members.index("italy")]
     assert share[members.index("uk")] > share[members.index("italy")]

@@ -34,15 +34,12 @@ class Mediation:
         w, p, model = a.world, a.p, a.model
         if not self.active:
             return
-        # what the mediator sees is last week's war: this week's axes are still at their floors
-        danger = np.maximum(w.ctx.severity[w.prev_headline], w.ctx.severity[w.prev_ukraine_axis]) / 100.0
+        danger, fatigue, fresh = model.weekly_mediation_terms()
         # a proposal on the table is talks under way: it raises the attempts and the ceasefire hazard alike
         proposal = 1.0 + p["proposal_boost"] * (w.proposal_weeks_left > 0)
         attempt = w.fighting & (a.u("mediation_attempt")
                                 < self.propensity * (1.0 + p["mediation_danger_gain"] * danger) * proposal)
         lift = w.dialogue_lift * self.leverage
-        fatigue = 0.5 * (model.russia.war_fatigue + model.ukraine.war_fatigue)
-        fresh = np.exp(-w.perceived / p["provocation_aversion_scale"])
         hazard = p["ceasefire_rate"] * lift * fatigue * (1.0 + p["escalation_cost_gain"] * danger) * proposal * fresh
         self.deal = attempt & (a.u("mediation_deal", where=attempt) < p["partial_deal_rate"] * lift)
         self.ceasefire = attempt & (a.u("mediation_ceasefire", where=attempt) < hazard)

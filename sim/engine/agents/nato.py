@@ -21,6 +21,9 @@ class Member(Actor):
     Article 4. Its answers and their rungs are the ``side: nato`` rows of configs/responses.yaml; each answers last
     week's act (their lag is one week). Sources: DOMAIN.md 2.1 member rows; DOMAIN.md 3.1."""
 
+    #: A member's national answers, in the order they are posted.
+    ANSWERS = ("expel_diplomats", "shoot_down_intruder", "national_retaliation")
+
     def __init__(self, model: EscalationModel, spec: ActorSpec) -> None:
         super().__init__(model, spec)
         self.member = self.world.members.index(spec.id)
@@ -35,33 +38,53 @@ class Member(Actor):
         self._answers: list[tuple[str, np.ndarray]] = []
 
     def decide(self) -> None:
+        """Answer last week's acts on this member, in the runs where it was a target only: the rules below read as
+        over all runs, but each mask and draw is taken at those rows (``model.struck_members()``), and the draws are
+        keyed by run, so the values are those of a draw over all runs."""
         if self.mediation is not None:
             self.mediation.decide()
         w, p = self.world, self.p
-        prev, m = w.prev, self.member
-        hybrid = prev["hybrid_target"] == m
-        airspace = prev["airspace_target"] == m
-        forces = prev["forces_target"] == m
-        territory = prev["territory_target"] == m
-        hawk = self.hawkishness
-        self._answers = [
-            ("expel_diplomats", hybrid & (self.u("expel", where=hybrid) < p["expel_rate"] * hawk)),
-            ("shoot_down_intruder", airspace & (self.u("shoot", where=airspace) < p["shootdown_rate"] * hawk)),
-            ("national_retaliation", forces & ~w.at_war
-             & (self.u("retaliate", where=forces) < p["national_retaliation_rate"] * hawk * self.resolve)),
-        ]
-        prop = self.article4_propensity
-        struck = forces | territory
-        w.article4_request |= (
-            (hybrid & (self.u("a4_hybrid", where=hybrid) < p["hybrid_article4_factor"] * prop))
-            | (airspace & (self.u("a4_airspace", where=airspace) < p["airspace_article4_factor"] * prop))
-            | (struck & (self.u("a4_strike", where=struck) < p["strike_article4_factor"] * prop))
+        nothing = self.model.no_runs()
+        self._answers = [(action, nothing) for action in self.ANSWERS]
+        rows, prev = self.model.struck_members()
+        m = self.member
+        mine = (prev["hybrid_target"] == m) | (prev["airspace_target"] == m) | (prev["forces_target"] == m) \
+            | (prev["territory_target"] == m)
+        if not mine.any():
+            return
+        at = rows[mine]  # the runs (positions) where this member was a target last week
+        hybrid = prev["hybrid_target"][mine] == m
+        airspace = prev["airspace_target"][mine] == m
+        forces = prev["forces_target"][mine] == m
+        territory = prev["territory_target"][mine] == m
+
+        def u(site: str) -> np.ndarray:
+            return w.streams.uniform_at(at, f"{self.actor_id}:{site}", w.week)
+
+        def par(name: str) -> np.ndarray | float:
+            return _rows(p[name], at)
+
+        hawk, resolve = self.hawkishness[at], self.resolve[at]
+        answers = (
+            hybrid & (u("expel") < par("expel_rate") * hawk),
+            airspace & (u("shoot") < par("shootdown_rate") * hawk),
+            forces & ~w.at_war[at] & (u("retaliate") < par("national_retaliation_rate") * hawk * resolve),
         )
+        self._answers = [(action, _scatter(w.size, at[sel]) if sel.any() else nothing)
+                         for action, sel in zip(self.ANSWERS, answers, strict=True)]
+        prop = self.article4_propensity[at]
+        struck = forces | territory
+        request = (
+            (hybrid & (u("a4_hybrid") < par("hybrid_article4_factor") * prop))
+            | (airspace & (u("a4_airspace") < par("airspace_article4_factor") * prop))
+            | (struck & (u("a4_strike") < par("strike_article4_factor") * prop))
+        )
+        w.article4_request[at[request]] = True
         if forces.any() and len(w.deployments):
-            leads = np.flatnonzero(w.dep_lead == m)
-            withdraw = forces & (self.u("withdraw", where=forces) < p["withdrawal_rate"] * (1.0 - self.resolve))
-            for d in leads:
-                w.withdrawn[:, d] |= withdraw & (prev["forces_deployment"] == d)
+            withdraw = forces & (u("withdraw") < par("withdrawal_rate") * (1.0 - resolve))
+            deployment = prev["forces_deployment"][mine]
+            for d in np.flatnonzero(w.dep_lead == m):
+                w.withdrawn[at[withdraw & (deployment == d)], d] = True
 
     def act(self) -> None:
         if self.mediation is not None:
@@ -89,6 +112,18 @@ class Member(Actor):
             if not w.dep_inside[d]:
                 free = engaged & (w.now["airspace_target"] < 0)
                 w.now["airspace_target"][free] = self.member
+
+
+def _rows(value: np.ndarray | float, rows: np.ndarray) -> np.ndarray | float:
+    """A parameter at the runs ``rows``: its per-run values there when it is calibrated per run, else itself."""
+    return value[rows] if isinstance(value, np.ndarray) and value.ndim else value
+
+
+def _scatter(size: int, rows: np.ndarray) -> np.ndarray:
+    """A mask over ``size`` runs that holds at ``rows``."""
+    out = np.zeros(size, dtype=bool)
+    out[rows] = True
+    return out
 
 
 def post_answers(actor: Actor, answers: list[tuple[str, np.ndarray]]) -> None:
@@ -133,10 +168,14 @@ class Alliance(Actor):
         article4 = w.article4_request.copy()
         struck = (prev["territory_target"] >= 0) & ~w.article5
         yes = np.zeros(w.size)
-        if struck.any():
+        if struck.any():  # the vote is taken only where a member was struck, by the same keyed draws
+            at = np.flatnonzero(struck)
+            votes = np.zeros(len(at))
+            exponent = 1.0 / self.cohesion[at]
             for k, member in enumerate(model.members):
-                backing = member.article5_support ** (1.0 / self.cohesion)
-                yes += backing > self.u("article5_vote", k, where=struck)
+                backing = member.article5_support[at] ** exponent
+                votes += backing > w.streams.uniform_at(at, f"{self.actor_id}:article5_vote", w.week, k)
+            yes[at] = votes
         article5 = struck & (yes / len(model.members) >= p["article5_threshold"])
         w.article5 |= article5
         retaliate = article5 & (self.u("retaliate", where=article5) < p["alliance_retaliation_rate"] * self.resolve)

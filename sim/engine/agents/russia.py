@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.agents.base import Actor
+from sim.engine.kernels import kernel, per_run
 from sim.engine.red_lines import RedLineRule, compile_red_lines
 from sim.engine.world import World
 from sim.spec.doctrine import ActorSpec
@@ -123,11 +124,23 @@ class Russia(Actor):
         by red lines are left out. Arrays are (options, runs): one contiguous row per option."""
         w, p = self.world, self.p
         width = p["proportionality_width"]
+        nuclear = w.L.has("nuclear")[axis.rung] & (axis.cost > 0)
+        if w.compiled:  # the same arithmetic, fused into two kernels around numpy's exp (sim/engine/kernels.py)
+            weights = np.empty((len(axis.ids), w.size))
+            none = np.empty(w.size, dtype=np.bool_)
+            kernel("russia_weights")(
+                axis.severity, self.desired, per_run(2.0 * width * width, w.size), axis.cost,
+                self._cost_modifiers(axis), self.risk_tolerance, det, nuclear,
+                per_run(p["china_nuclear_norm"] * w.china_leverage, w.size), avail & ~axis.by_red_line[:, None],
+                per_run(p["rationality"], w.size), weights, none)
+            np.exp(weights, out=weights)
+            choice = np.empty(w.size, dtype=np.int64)
+            kernel("draw_columns")(weights, w.streams.uniform(f"russia:choice:{name}", w.week), none, choice)
+            return choice
         diff = axis.severity[:, None] - self.desired[None, :]
         util = -(diff * diff) / (2.0 * width * width)
         cost = axis.cost[:, None] * self._cost_modifiers(axis)
         util -= cost * (1.0 - self.risk_tolerance)[None, :] * det
-        nuclear = w.L.has("nuclear")[axis.rung] & (axis.cost > 0)
         if nuclear.any():  # DOMAIN.md 2.1 China row: 'nuclear weapons must not be used'
             util[nuclear] -= p["china_nuclear_norm"] * w.china_leverage[None, :]
         util = np.where(avail & ~axis.by_red_line[:, None], util * p["rationality"], -np.inf)
@@ -170,8 +183,9 @@ class Russia(Actor):
                     continue
                 k = axis.position(rule.declared_response)
                 enforced = rule.enforced(w, self._restraint(axis, k, det)) & avail[k]
-                current = np.where(choice >= 0, axis.rung[np.maximum(choice, 0)], -1)
-                np.copyto(choice, k, where=enforced & (axis.rung[k] > current))
+                if enforced.any():
+                    current = np.where(choice >= 0, axis.rung[np.maximum(choice, 0)], -1)
+                    np.copyto(choice, k, where=enforced & (axis.rung[k] > current))
             choices[name] = (axis, choice)
         # the answers met the tension: discharge the share of the desired severity they carry (DESIGN.md 3)
         answered = np.zeros(w.size)
@@ -190,7 +204,7 @@ class Russia(Actor):
             return
         rows = np.flatnonzero(act)
         c = choice[rows]
-        lag = w.streams.take(rows).integers(axis.lag_lo[c], axis.lag_hi[c], f"russia:lag:{name}", w.week)
+        lag = w.streams.integers_at(rows, axis.lag_lo[c], axis.lag_hi[c], f"russia:lag:{name}", w.week)
         slot = (w.week + lag) % axis.pending.shape[1]
         current = axis.pending[rows, slot]
         cur_rung = np.where(current >= 0, axis.rung[np.maximum(current, 0)], -1)
@@ -240,7 +254,7 @@ class Russia(Actor):
         member_actor = w.member_index
         reach = self._reach[oid]
         if reach is not None:
-            targets = model.targets("hybrid" if reach == "diplomatic" else reach)
+            targets = model.targets("hybrid" if reach == "diplomatic" else reach, mask)
             if reach in _SIGNAL:
                 now[_SIGNAL[reach]][mask] = targets[mask]
             w.act(self.index, member_actor[targets], oid, rung, mask)
@@ -257,7 +271,7 @@ class Russia(Actor):
         if L.has("general_war")[rung]:
             w.at_war |= mask
             free = mask & (now["territory_target"] < 0)
-            now["territory_target"][free] = model.targets("territory")[free]
+            now["territory_target"][free] = model.targets("territory", free)[free]
         if L.has("nuclear_detonation")[rung]:
             w.nuclear_used |= mask
             now["russian_nuclear"] |= mask
@@ -284,7 +298,7 @@ class Russia(Actor):
         rate = p["spillover_rate"] * (1.0 + p["drone_spillover_gain"] * w.drone_supply)
         stray = struck & (self.u("spillover", where=struck) < rate)
         if stray.any():
-            pick = model.targets("spillover")
+            pick = model.targets("spillover", stray)
             w.now["airspace_target"][stray] = pick[stray]
             w.act(self.index, w.member_index[pick], "spillover", w.L.first("military_incident"), stray)
         w.now["strikes_on_ukraine"] |= struck

@@ -207,8 +207,18 @@ def _instrument(model: EscalationModel, rec: Recording) -> None:
         _merge(rec.draws.setdefault(current[0], {}), (site, int(week), int(k)), out)
         return out
 
+    draw_at = world.streams.uniform_at
+
+    def uniform_at(rows, site, week=0, k=0):
+        out = draw_at(rows, site, week, k)
+        full = np.full(world.size, np.nan)
+        full[rows] = out
+        _merge(rec.draws.setdefault(current[0], {}), (site, int(week), int(k)), full)
+        return out
+
     world.act = act
     world.streams.uniform = uniform
+    world.streams.uniform_at = uniform_at
 
     def staged(agent: Actor, stage: str):
         method = getattr(agent, stage)

@@ -1,0 +1,222 @@
+"""Compiled kernels of the engine's hot paths, and the choice between them and the plain numpy reference.
+
+The engine has two paths that give the same numbers to the last bit:
+
+- ``numpy``: the reference, plain array code (each rule reads as in docs/model.md);
+- ``numba``: the same arithmetic in the same order compiled by numba into one loop over runs per kernel, so that
+  the dozens of temporary arrays and numpy calls a rule costs per week become one pass over memory.
+
+Each kernel below is a small named function that does exactly what the numpy code beside it does (same operations,
+same order, no fast-math, so rounding is the same). ``tests/engine/test_kernels.py`` checks that both paths give
+identical aggregates, per-run rows and events on several scenarios and seeds.
+
+The path is chosen by the environment variable ``ESCALATION_ENGINE`` (``numba``, the default, or ``numpy``), read
+when a model is built, or within a block by :func:`use_engine`. Compiled code is cached on disk (``cache=True``):
+the first use on a machine compiles (a few seconds, reported by ``escalation bench``), later processes load it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from sim.errors import InputError
+
+#: The environment variable that selects the engine path.
+ENGINE_ENV = "ESCALATION_ENGINE"
+#: The engine paths, the default first.
+ENGINES = ("numba", "numpy")
+
+_override: str | None = None
+
+
+def engine() -> str:
+    """The engine path in force: the :func:`use_engine` block's, else ``$ESCALATION_ENGINE``, else ``numba``.
+
+    >>> with use_engine("numpy"):
+    ...     engine()
+    'numpy'
+    """
+    if _override is not None:
+        return _override
+    name = os.environ.get(ENGINE_ENV, "").strip().lower() or ENGINES[0]
+    if name not in ENGINES:
+        raise InputError(f"unknown engine in ${ENGINE_ENV}", expected=" or ".join(ENGINES), found=name)
+    return name
+
+
+@contextmanager
+def use_engine(name: str) -> Iterator[None]:
+    """Run the block with engine path ``name`` (models built inside it use that path)."""
+    global _override
+    if name not in ENGINES:
+        raise InputError("unknown engine", expected=" or ".join(ENGINES), found=name)
+    before, _override = _override, name
+    try:
+        yield
+    finally:
+        _override = before
+
+
+# --------------------------------------------------------------------------------------------- the kernels
+# Written as plain Python over arrays; compiled by numba on first use (``_compiled``). Every loop body repeats the
+# numpy reference's arithmetic term by term, in its order.
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+_HALF_INV53 = 0.5 * _INV53
+
+
+def _uniforms(keys: np.ndarray, offset: np.uint64, out: np.ndarray) -> None:
+    """Keyed uniforms on (0, 1): the SplitMix64 finaliser of ``key + offset``, its top 53 bits, plus half a step.
+    Integer arithmetic modulo 2**64, then exact float steps. Reference: ``streams.Streams.uniform``."""
+    for i in range(keys.size):
+        x = keys[i] + offset
+        x = x ^ (x >> _S30)
+        x = x * _M1
+        x = x ^ (x >> _S27)
+        x = x * _M2
+        x = x ^ (x >> _S31)
+        out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
+
+
+def _uniforms_where(keys: np.ndarray, offset: np.uint64, where: np.ndarray, out: np.ndarray) -> int:
+    """``_uniforms`` in the runs ``where`` selects, NaN in the others; returns how many were drawn. Reference: the
+    masked branch of ``streams.Streams.uniform``."""
+    drawn = 0
+    for i in range(keys.size):
+        if not where[i]:
+            out[i] = np.nan
+            continue
+        drawn += 1
+        x = keys[i] + offset
+        x = x ^ (x >> _S30)
+        x = x * _M1
+        x = x ^ (x >> _S27)
+        x = x * _M2
+        x = x ^ (x >> _S31)
+        out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
+    return drawn
+
+
+def _inverse_cdf(weights: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
+    """Per run r, the first index whose running sum of ``weights[r]`` exceeds ``u[r]`` times the row's total; the
+    last index takes whatever is left. ``weights`` is (runs, n). Reference: ``streams._inverse_cdf``."""
+    runs, n = weights.shape
+    cdf = np.empty(n)
+    for r in range(runs):
+        acc = weights[r, 0]
+        cdf[0] = acc
+        for j in range(1, n):
+            acc = acc + weights[r, j]
+            cdf[j] = acc
+        target = u[r] * cdf[n - 1]
+        idx = 0
+        for j in range(n - 1):
+            if target >= cdf[j]:
+                idx += 1
+        out[r] = idx
+
+
+def _russia_weights(severity: np.ndarray, desired: np.ndarray, denom: np.ndarray, cost: np.ndarray, mod: np.ndarray,
+                    risk_tolerance: np.ndarray, det: np.ndarray, nuclear: np.ndarray, norm_lev: np.ndarray,
+                    allowed: np.ndarray, rationality: np.ndarray, out: np.ndarray, none: np.ndarray) -> None:
+    """Russia's scaled utilities less their largest per run, (options, runs), ready for ``exp``:
+    U = -(S_k - D)^2 / (2 w^2) - c_k m_k (1 - risk_tolerance) d_k - n_k, times the rationality lambda where the
+    option is allowed, -inf elsewhere. ``denom`` is 2 w^2 and ``rationality`` lambda, per run; ``norm_lev`` is
+    China's norm times its leverage per run, taken from the options flagged in ``nuclear``; ``none`` marks the runs
+    with no allowed option. Reference: ``Russia._choose`` and the first half of ``Streams.logit_choice``. (``exp``
+    itself stays numpy's: numpy's vectorised exp and the C library's differ in the last bit for some arguments.)"""
+    n, runs = out.shape
+    for r in range(runs):
+        d = desired[r]
+        keep = 1.0 - risk_tolerance[r]
+        top = -np.inf
+        for k in range(n):
+            if allowed[k, r]:
+                diff = severity[k] - d
+                util = -(diff * diff) / denom[r]
+                util = util - cost[k] * mod[k, r] * keep * det[k, r]
+                if nuclear[k]:
+                    util = util - norm_lev[r]
+                util = util * rationality[r]
+            else:
+                util = -np.inf
+            out[k, r] = util
+            if k == 0 or util > top or np.isnan(util):
+                top = util
+        none[r] = top == -np.inf
+        if none[r]:
+            top = 0.0
+        for k in range(n):
+            out[k, r] = out[k, r] - top
+
+
+def _draw_columns(weights: np.ndarray, u: np.ndarray, none: np.ndarray, out: np.ndarray) -> None:
+    """Per run r, the first option whose running sum of ``weights[:, r]`` exceeds ``u[r]`` times the column's
+    total (the last option takes what is left), -1 where ``none``; ``weights`` is (options, runs). Reference: the
+    second half of ``Streams.logit_choice``."""
+    n, runs = weights.shape
+    cdf = np.empty(n)
+    for r in range(runs):
+        acc = weights[0, r]
+        cdf[0] = acc
+        for k in range(1, n):
+            acc = acc + weights[k, r]
+            cdf[k] = acc
+        target = u[r] * cdf[n - 1]
+        idx = 0
+        for k in range(n - 1):
+            if target >= cdf[k]:
+                idx += 1
+        out[r] = -1 if none[r] else idx
+
+
+def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
+    """A parameter as a contiguous float array over ``size`` runs (a point value repeated, or its per-run draws):
+    kernels take one signature whether a parameter is fixed or calibrated per run."""
+    out = np.empty(size)
+    out[...] = value
+    return out
+
+
+_KERNELS: dict[str, Callable[..., Any]] = {
+    "uniforms": _uniforms,
+    "uniforms_where": _uniforms_where,
+    "inverse_cdf": _inverse_cdf,
+    "russia_weights": _russia_weights,
+    "draw_columns": _draw_columns,
+}
+_compiled: dict[str, Callable[..., Any]] = {}
+
+
+def kernel(name: str) -> Callable[..., Any]:
+    """The compiled kernel ``name`` (compiled, or loaded from numba's cache, on first use in this process)."""
+    fn = _compiled.get(name)
+    if fn is None:
+        import numba  # only the compiled path pays numba's import
+
+        fn = _compiled[name] = numba.njit(cache=True, nogil=True)(_KERNELS[name])
+    return fn
+
+
+def warm_up() -> float:
+    """Compile (or load from the cache) every kernel now, on small arguments; returns the seconds it took."""
+    t0 = time.perf_counter()
+    i64 = np.zeros(2, dtype=np.int64)
+    kernel("uniforms")(np.arange(2, dtype=np.uint64), np.uint64(1), np.empty(2))
+    kernel("uniforms_where")(np.arange(2, dtype=np.uint64), np.uint64(1), np.ones(2, dtype=np.bool_), np.empty(2))
+    kernel("inverse_cdf")(np.ones((2, 3)), np.full(2, 0.5), i64)
+    ones, yes = np.ones((3, 2)), np.zeros(2, dtype=np.bool_)
+    kernel("russia_weights")(np.ones(3), np.ones(2), np.ones(2), np.ones(3), ones, np.zeros(2), ones,
+                             np.zeros(3, dtype=np.bool_), np.zeros(2), np.ones((3, 2), dtype=np.bool_), np.ones(2),
+                             np.empty((3, 2)), yes)
+    kernel("draw_columns")(ones, np.full(2, 0.5), yes, i64)
+    return time.perf_counter() - t0

@@ -1,0 +1,154 @@
+"""The compiled kernels and the numpy reference path give the same numbers to the last bit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from support import ROOT, run_model
+
+from sim.engine import kernels
+from sim.engine.kernels import ENGINE_ENV, engine, kernel, use_engine
+from sim.engine.model import ChunkResult
+from sim.engine.streams import Streams, inverse_cdf
+from sim.errors import InputError
+from sim.spec.loading import default_scenarios_dir, load_scenario
+
+
+def _both(doctrine, scenario, variant: str, run_ids) -> tuple[ChunkResult, ChunkResult]:
+    out = []
+    for name in ("numpy", "numba"):
+        with use_engine(name):
+            out.append(run_model(doctrine, scenario, run_ids, variant, record_events=True))
+    return out[0], out[1]
+
+
+def _assert_identical(a: ChunkResult, b: ChunkResult) -> None:
+    assert a.runs.keys() == b.runs.keys()
+    for col in a.runs:
+        assert np.array_equal(a.runs[col], b.runs[col]), col
+    assert np.array_equal(a.headline, b.headline) and np.array_equal(a.ukraine, b.ukraine)
+    da, db = a.aggregates.to_dict(), b.aggregates.to_dict()
+    assert da.keys() == db.keys()
+    for key in da:
+        assert np.array_equal(np.asarray(da[key]), np.asarray(db[key])) if not isinstance(da[key], dict) \
+            else da[key] == db[key], key
+    assert a.events is not None and b.events is not None and a.events.keys() == b.events.keys()
+    for col in a.events:
+        assert np.array_equal(np.asarray(a.events[col]), np.asarray(b.events[col])), col
+    assert len(a.events["run"]) > 0
+
+
+@pytest.mark.parametrize(("name", "seed"), [
+    ("limited_deployment", None), ("full_military_involvement", 11), ("long_range_strikes", 2024),
+    ("backtest_2022_2024", None), ("air_defence_western_ukraine", 5), ("negotiated_pause", 99),
+])
+def test_paths_identical_on_scenarios_and_seeds(doctrine, name, seed):
+    scenario = load_scenario(default_scenarios_dir() / f"{name}.yaml", doctrine)
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": seed})
+    variants = [lv.name for lv in scenario.levers()]
+    for variant in variants[:2]:
+        a, b = _both(doctrine, scenario, variant, np.arange(1500, 3000))
+        _assert_identical(a, b)
+        assert a.aggregates.outcome_counts.sum() > 0  # something happened to compare
+
+
+def test_single_run_identical(doctrine):
+    """R = 1 (a replay) takes the same kernels over one run."""
+    scenario = load_scenario(default_scenarios_dir() / "full_military_involvement.yaml", doctrine)
+    for run in (0, 17, 401):
+        a, b = _both(doctrine, scenario, scenario.baseline_name, [run])
+        assert np.array_equal(a.headline, b.headline) and a.events["action"] == b.events["action"]
+
+
+def test_uniform_kernel_matches_numpy():
+    s = Streams(seed=12345, run_ids=np.arange(50_000))
+    rows = np.array([3, 49_999, 0, 12_000])
+    with use_engine("numpy"):
+        ref = Streams(seed=12345, run_ids=np.arange(50_000))
+    assert s.compiled and not ref.compiled
+    for week in (-1, 0, 51):
+        assert np.array_equal(s.uniform("site", week, 2), ref.uniform("site", week, 2))
+        assert np.array_equal(s.uniform_at(rows, "site", week), ref.uniform_at(rows, "site", week))
+        where = np.zeros(50_000, dtype=bool)
+        where[rows] = True
+        got, want = s.uniform("site", week, 1, where=where), ref.uniform("site", week, 1, where=where)
+        assert np.array_equal(got, want, equal_nan=True) and np.isnan(got).sum() == 50_000 - len(rows)
+        assert np.isnan(s.uniform("site", week, where=np.zeros(50_000, dtype=bool))).all()
+
+
+def test_inverse_cdf_kernel_matches_numpy():
+    rng = np.random.default_rng(3)
+    weights = rng.random((20_000, 13)) * (rng.random((20_000, 13)) < 0.6)
+    weights[:5] = 0.0  # rows with nothing to choose take the last index, as the reference
+    u = rng.random(20_000)
+    got = np.empty(20_000, dtype=np.int64)
+    kernel("inverse_cdf")(weights, u, got)
+    assert np.array_equal(got, inverse_cdf(weights, u))
+
+
+def test_logit_kernels_match_numpy():
+    """Russia's utilities and the draw, compiled around numpy's exp, equal the numpy formula of ``Russia._choose``
+    followed by ``Streams.logit_choice``, on random inputs with per-run parameters and runs with no option."""
+    rng = np.random.default_rng(8)
+    k, runs = 12, 30_000
+    severity, cost = rng.uniform(0, 100, k), rng.uniform(0, 40, k)
+    desired, risk = rng.uniform(0, 100, runs), rng.uniform(0, 1, runs)
+    mod, det = rng.uniform(0.5, 1.0, (k, runs)), rng.uniform(1.0, 2.0, (k, runs))
+    width, rationality = rng.uniform(3, 50, runs), rng.uniform(3, 9, runs)
+    nuclear = np.arange(k) >= 9
+    norm_lev = rng.uniform(0, 20, runs)
+    allowed = rng.random((k, runs)) < 0.7
+    allowed[:, :10] = False  # no option at all: -1
+    diff = severity[:, None] - desired[None, :]
+    util = -(diff * diff) / (2.0 * width * width)
+    util -= cost[:, None] * mod * (1.0 - risk)[None, :] * det
+    util[nuclear] -= norm_lev[None, :]
+    util = np.where(allowed, util * rationality, -np.inf)
+    s = Streams(seed=1, run_ids=np.arange(runs))
+    with use_engine("numpy"):
+        ref = Streams(seed=1, run_ids=np.arange(runs)).logit_choice(util, "c", 4)
+    weights, none = np.empty((k, runs)), np.empty(runs, dtype=np.bool_)
+    kernel("russia_weights")(severity, desired, 2.0 * width * width, cost, mod, risk, det, nuclear, norm_lev,
+                             allowed, rationality, weights, none)
+    assert none[:10].all() and not none[10:].any()
+    top = np.where(none, 0.0, util.max(axis=0))
+    assert np.array_equal(weights, util - top)
+    np.exp(weights, out=weights)
+    got = np.empty(runs, dtype=np.int64)
+    kernel("draw_columns")(weights, s.uniform("c", 4), none, got)
+    assert np.array_equal(got, ref) and (got[:10] == -1).all() and len(np.unique(got[10:])) > 5
+
+
+def test_engine_selection(monkeypatch):
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    assert engine() == "numba"
+    monkeypatch.setenv(ENGINE_ENV, "NumPy ")
+    assert engine() == "numpy"
+    with use_engine("numba"):
+        assert engine() == "numba"
+    assert engine() == "numpy"
+    monkeypatch.setenv(ENGINE_ENV, "fortran")
+    with pytest.raises(InputError, match="expected numba or numpy; found 'fortran'"):
+        engine()
+    with pytest.raises(InputError), use_engine("c"):
+        pass
+
+
+def test_warm_up_reports_seconds():
+    assert kernels.warm_up() >= 0.0
+
+
+def test_command_line_refuses_an_unknown_engine_before_starting(tmp_path):
+    env = dict(os.environ, ESCALATION_ENGINE="fortran", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "sim", "run", str(ROOT / "scenarios" / "limited_deployment.yaml"),
+                           "--runs", "100", "--no-charts", "--out", str(tmp_path)], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: unknown engine in $ESCALATION_ENGINE; expected numba or numpy; found 'fortran'"]
+    assert not list(tmp_path.iterdir()), "nothing written"
