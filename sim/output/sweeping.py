@@ -20,8 +20,8 @@ from sim.errors import InputError
 from sim.output.comparison import for_results
 from sim.output.folder import _write_json, load_results, read_manifest
 from sim.output.plans import BatchPlan, refuse_settings
-from sim.spec.levers import point_names, resolve_grid, sweep_scenario
 from sim.spec.levers import expand as expand_grid
+from sim.spec.levers import point_names, resolve_grid, sweep_scenario
 from sim.spec.loading import load_doctrine, load_scenario, with_overrides
 from sim.spec.vocabulary import OUTCOME_IDS
 

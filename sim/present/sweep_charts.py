@@ -15,20 +15,21 @@ import numpy as np  # noqa: E402
 
 from sim.present.charts import OUTCOME_RUNG, RUNG_PALETTE, _save  # noqa: E402
 
-#: Most outcome panels drawn in one chart (those that happen most often somewhere in the grid).
+#: Most outcome panels drawn in one chart (those the levers move most).
 MAX_PANELS = 6
 #: Most lines in one panel (combinations of the other levers); past it, the other levers' first values only.
 MAX_LINES = 8
 
 
 def _outcomes(table: dict[str, Any], outcomes: list[str] | None = None) -> list[str]:
-    """The outcomes to draw: those named, else those that happen anywhere in the grid, most frequent first."""
+    """The outcomes to draw: those named, else those whose probability the levers move most over the grid."""
     if outcomes:
         return outcomes
-    top = {oid: max(p["outcomes"][oid]["probability"] for p in table["points"])
-           for oid in table["points"][0]["outcomes"]}
-    seen = [oid for oid, p in sorted(top.items(), key=lambda kv: -kv[1]) if p > 0]
-    return seen[:MAX_PANELS] or list(top)[:1]
+    probs = {oid: [p["outcomes"][oid]["probability"] for p in table["points"]]
+             for oid in table["points"][0]["outcomes"]}
+    spread = {oid: max(v) - min(v) for oid, v in probs.items()}
+    moved = [oid for oid, s in sorted(spread.items(), key=lambda kv: -kv[1]) if s > 0]
+    return moved[:MAX_PANELS] or list(probs)[:1]
 
 
 def _numeric(values: list[Any]) -> bool:
@@ -56,7 +57,8 @@ def response_curves(table: dict[str, Any], folder: Path, lever: str | None = Non
     chosen = _outcomes(table, outcomes)
     cols = min(3, len(chosen))
     rows = -(-len(chosen) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False,
+                             layout="constrained")
     styles = ["-", "--", ":", "-."]
     for ax, oid in zip(axes.flat, chosen, strict=False):
         colour = RUNG_PALETTE[OUTCOME_RUNG.get(oid, 9)]
@@ -101,7 +103,8 @@ def heat_maps(table: dict[str, Any], folder: Path, outcomes: list[str] | None = 
     chosen = _outcomes(table, outcomes)
     cols = min(3, len(chosen))
     rows = -(-len(chosen) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 0.5 * len(va) + 2.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, (0.5 * len(va) + 2.4) * rows),
+                             squeeze=False, layout="constrained")
     for ax, oid in zip(axes.flat, chosen, strict=False):
         grid = np.full((len(va), len(vb)), np.nan)
         for p in table["points"]:

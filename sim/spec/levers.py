@@ -59,10 +59,18 @@ class LeverKind:
         return self.kind in ("int", "float")
 
 
+def _plain(annotation: Any) -> Any:
+    """The type inside ``Annotated[...]``."""
+    return typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
+
+
 def _strip_optional(annotation: Any) -> tuple[Any, bool]:
+    """The type without ``None`` and ``Annotated``, and whether ``None`` was allowed."""
+    annotation = _plain(annotation)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return (args[0] if len(args) == 1 else annotation), len(args) < len(typing.get_args(annotation))
+        optional = len(args) < len(typing.get_args(annotation))
+        return (_plain(args[0]) if len(args) == 1 else annotation), optional
     return annotation, False
 
 
