@@ -36,6 +36,7 @@ HELP = {
     "explain": ("--json",),
     "bench": ("--quick", "--json", "--workers"),
     "calibrate": ("--candidates", "--runs", "--seed", "--workers", "--out", "--json"),
+    "sweep": ("--lever", "--runs", "--seed", "--workers", "--out", "--json", "--resume"),
 }
 
 
