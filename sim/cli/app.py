@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from sim.cli import bench, calibrate, compare, inspect, plot, run, sweep, trace
+from sim.cli import bench, calibrate, compare, inspect, plot, run, runs, sweep, trace
 from sim.cli.common import err
 from sim.errors import SimError
 
@@ -33,6 +33,7 @@ app.command()(bench.bench)
 app.command()(calibrate.calibrate)
 app.command()(inspect.explain)
 app.command()(sweep.sweep)
+app.command()(runs.runs)
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ Layout of ``<out>/<scenario>/<UTC time>-<hash>/``::
     summary.json     per variant: outcome probabilities with 95% Wilson CIs and first-week statistics, the
                      probability of reaching each rung, per week the share of runs at or above each rung
     aggregates.json  the merged sums the summary and the charts are drawn from
-    runs.parquet     one row per run and variant: sampled parameters, highest rungs, first week of each outcome
+    runs.parquet     one row per run and variant: sampled parameters, highest rungs (and the week the headline
+                     first reached its highest), first week of each outcome; a sweep's lever values (lever.<path>)
     events.parquet   one row per act: run, variant, week, actor, target, action, rung, CAMEO code, Goldstein value
     charts/          PNG and SVG charts; report.html
 
@@ -318,6 +319,8 @@ class ResultsWriter:
                 cols[k] = pa.array(v, pa.int16(), mask=v < 0)
             elif k.startswith("max_"):
                 cols[k] = pa.array(v, pa.int8())
+            elif k.startswith("week_of_"):
+                cols[k] = pa.array(v, pa.int16())
             else:
                 cols[k] = pa.array(v, pa.float32())
         for path, value in self._points.get(res.variant, {}).items():  # a sweep point's levers, one column each

@@ -82,12 +82,12 @@ def story(folder: str | Path, replay: bool = True) -> dict[str, Any] | None:
     if doctrine is None or scenario is None:
         return None
     base = _reference(summary)
-    run = trace.most_escalated(aggs[base].sample_paths)
-    if replay and same:
+    if replay and same:  # the most escalated run of the whole batch, replayed
+        run = trace.story_run(folder, base, aggs[base].sample_paths)
         told = trace.replay(doctrine, scenario, run, base)
         saved.write_text(json.dumps(told, indent=1) + "\n", encoding="utf-8")
         return told
-    return _story_from_events(folder, doctrine, scenario, summary, aggs, run)
+    return _story_from_events(folder, doctrine, scenario, summary, aggs, trace.most_escalated(aggs[base].sample_paths))
 
 
 def draw_results(folder: str | Path, replay: bool = True) -> list[Path]:
