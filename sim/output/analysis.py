@@ -14,7 +14,8 @@ happened in the run.
   implementation, standalone), on the inputs that rank highest by S1 (PRIM's cost grows with the number of inputs).
   It peels the input space toward the runs where the outcome happened; every step is a box with its *coverage*
   (share of the outcome's runs inside) and *density* (share of runs inside that have the outcome). The box reported
-  is the one of the peeling trajectory with the largest coverage x density, with each restriction's quasi-p value.
+  is the densest of the peeling trajectory that still covers half of the outcome's runs, with each restriction's
+  quasi-p value (a restriction with one above 0.05 may be chance).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ MIN_CASES = 10
 PRIM_INPUTS = 12
 #: Bootstrap resamples of each index's interval.
 RESAMPLES = 50
+#: The box reported is the densest of the peeling trajectory that keeps at least this share of the outcome's runs.
+MIN_COVERAGE = 0.5
 #: A restriction of a PRIM box counts as found when its quasi-p value is below this (else it may be chance).
 QP_LEVEL = 0.05
 #: RBD-FAST harmonics.
@@ -110,7 +113,7 @@ def sensitivity(x: np.ndarray, y: np.ndarray, names: list[str], seed: int = 0) -
 def prim_box(x: np.ndarray, y: np.ndarray, names: list[str], coded: dict[str, list[Any]] | None = None
              ) -> dict[str, Any]:
     """The PRIM box where ``y`` concentrates: its coverage, density, mass and restrictions (each input's limits
-    and quasi-p value), and the peeling trajectory it was chosen from (largest coverage x density)."""
+    and quasi-p value), and the peeling trajectory it was chosen from (the densest box covering at least :data:`MIN_COVERAGE`)."""
     import pandas as pd
     from prim import Prim
 
@@ -120,8 +123,9 @@ def prim_box(x: np.ndarray, y: np.ndarray, names: list[str], coded: dict[str, li
         finder = Prim(frame, np.asarray(y, dtype=bool))
         box = finder.find_box()
         trajectory = box.peeling_trajectory
-        score = (trajectory["coverage"] * trajectory["density"]).to_numpy(dtype=np.float64)
-        chosen = int(np.argmax(score))
+        coverage = trajectory["coverage"].to_numpy(dtype=np.float64)
+        density = trajectory["density"].to_numpy(dtype=np.float64)
+        chosen = int(np.argmax(np.where(coverage >= MIN_COVERAGE, density, -1.0)))
         box.select(chosen)
         limits = box.limits
     point = trajectory.iloc[chosen]
@@ -177,4 +181,5 @@ def analyse(folder: str | Path, outcomes: list[str] | None = None, seed: int = 0
             "method": {"sensitivity": "first-order index S1 by RBD-FAST on the given sample (SALib), bootstrap 95% "
                                       f"interval over {RESAMPLES} resamples",
                        "discovery": f"PRIM (prim package) on the {PRIM_INPUTS} inputs of highest S1 and every "
-                                    "lever; the box of the peeling trajectory with the largest coverage x density"}}
+                                    "lever; the densest box of the peeling trajectory that covers at least "
+                                    f"{MIN_COVERAGE:.0%} of the outcome's runs"}}

@@ -46,9 +46,10 @@ def test_prim_finds_a_planted_box():
     box = prim_box(x, y, names)
     found = {r["input"]: r for r in box["restrictions"] if r["significant"]}
     assert set(found) == {"helper", "idle_b"}
-    assert found["helper"]["min"] == pytest.approx(0.6, abs=0.05) and found["helper"]["max"] > 0.95
-    assert found["idle_b"]["max"] == pytest.approx(0.4, abs=0.05) and found["idle_b"]["min"] < 0.05
-    assert box["density"] > 0.8 and box["coverage"] > 0.7
+    # the densest box still covering half of the cases lies inside the planted one, near its edges
+    assert 0.58 <= found["helper"]["min"] <= 0.75 and found["helper"]["max"] > 0.95
+    assert 0.25 <= found["idle_b"]["max"] <= 0.42 and found["idle_b"]["min"] < 0.05
+    assert box["density"] > 0.85 and box["coverage"] >= 0.5
     assert box["base_density"] == pytest.approx(y.mean())
     assert len(box["trajectory"]) > 5
 
