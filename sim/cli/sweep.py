@@ -43,7 +43,7 @@ def sweep(scenario: Scenario = None, lever: Lever = None, runs: Runs = None, see
     from sim.output.running import run_to_folder
     from sim.output.sweeping import brief, plan_sweep, plan_sweep_resume, write_sweep
     from sim.present.publish import publish
-    from sim.present.sweep_charts import draw_sweep
+    from sim.present.sweep_charts import draw_sweep, write_sweep_page
 
     try:
         how = execution(executor, workers)
@@ -58,6 +58,7 @@ def sweep(scenario: Scenario = None, lever: Lever = None, runs: Runs = None, see
                                                      on_chunk=bar.chunk))
     table = write_sweep(result.folder)
     charts = draw_sweep(table, result.folder / "charts")
+    page = write_sweep_page(table, charts, result.folder)
     publish(result.folder)
     if as_json:
         print_json(dict(brief(table), results=str(result.folder),
@@ -70,6 +71,7 @@ def sweep(scenario: Scenario = None, lever: Lever = None, runs: Runs = None, see
     out.print(f"results: {result.folder}")
     out.print(f"table:   {result.folder / 'sweep.csv'}")
     out.print(f"charts:  {', '.join(p.name for p in charts if p.suffix == '.png')}")
+    out.print(f"page:    {page}")
 
 
 def points_table(table: dict[str, Any]) -> Table:

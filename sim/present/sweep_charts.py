@@ -3,6 +3,8 @@ heat maps of each outcome over the grid. Drawn from ``sweep.json`` alone (matplo
 
 from __future__ import annotations
 
+import base64
+import html
 import itertools
 from pathlib import Path
 from typing import Any
@@ -136,3 +138,50 @@ def draw_sweep(table: dict[str, Any], folder: Path) -> list[Path]:
     if len(table["levers"]) == 2 and all(len(_values(table, lv)) > 1 for lv in table["levers"]):
         paths += heat_maps(table, folder)
     return paths
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}" style="max-width:100%">'
+
+
+def write_sweep_page(table: dict[str, Any], charts: list[Path], folder: Path) -> Path:
+    """``sweep.html``: the grid's table and its charts, each with a sentence on what it shows; one file."""
+    shown = _outcomes(table)
+    head = "".join(f"<th>{html.escape(_short(lv))}</th>" for lv in table["levers"])
+    head += "".join(f"<th>{html.escape(o)}</th>" for o in shown)
+    rows = []
+    for p in table["points"]:
+        cells = "".join(f"<td>{html.escape(str(p['levers'][lv]))}</td>" for lv in table["levers"])
+        for oid in shown:
+            o = p["outcomes"][oid]
+            diff = "" if p["variant"] == table["reference"] else (
+                f"<br>{100 * o['difference']:+.1f} [{100 * o['difference_ci95'][0]:+.1f}, "
+                f"{100 * o['difference_ci95'][1]:+.1f}]")
+            cells += (f"<td>{100 * o['probability']:.1f}% [{100 * o['ci95'][0]:.1f}, {100 * o['ci95'][1]:.1f}]"
+                      f"{diff}</td>")
+        rows.append(f"<tr>{cells}</tr>")
+    body = [f"<h1>{html.escape(table['title'])}: a sweep of {len(table['points'])} points</h1>",
+            f"<p>{html.escape(table['note'])}</p>",
+            f"<p>{table['runs']:,} runs per point, every point on the same random numbers. Each cell is the "
+            "outcome's probability with its 95% interval and, below it, the difference to the first point with its "
+            f"paired 95% interval ({html.escape(table['method_text'])}). All outcomes are in sweep.csv.</p>",
+            f"<table><tr>{head}</tr>{''.join(rows)}</table>"]
+    for path in charts:
+        if path.suffix != ".png":
+            continue
+        if path.stem.startswith("sweep_heatmap"):
+            body.append("<p>The heat maps show each outcome's probability in every cell of the two-lever grid: "
+                        "where the risk concentrates.</p>")
+        else:
+            body.append("<p>The response curves show how each outcome the levers move most changes along one lever, "
+                        "one line per value of the others, with the 95% interval as a band.</p>")
+        body.append(_img(path))
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Sweep</title><style>body{font-family:"
+            "sans-serif;max-width:70em;margin:auto}td,th{padding:2px 6px;text-align:left;font-size:small}</style>"
+            "</head><body>" + "\n".join(body) + "</body></html>\n")
+    out = folder / "sweep.html"
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)
+    return out

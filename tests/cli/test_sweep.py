@@ -53,7 +53,9 @@ def test_json_grid_and_files(tmp_path):
     assert set(o) >= {"probability", "ci95"} and o["ci95"][0] <= o["probability"] <= o["ci95"][1]
     assert set(data["points"][0]["outcomes"]) == set(OUTCOME_IDS)
     folder = Path(data["results"])
-    for name in ("sweep.json", "sweep.csv", "runs.parquet", "report.html", "charts/sweep_heatmap.png",
+    page = (folder / "sweep.html").read_text()
+    assert "The response curves show" in page and "The heat maps show" in page
+    for name in ("sweep.json", "sweep.csv", "sweep.html", "runs.parquet", "report.html", "charts/sweep_heatmap.png",
                  "charts/sweep_response_eng_size.png", "charts/sweep_response_eng_location.svg"):
         assert (folder / name).is_file(), name
 
