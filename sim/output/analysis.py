@@ -113,7 +113,8 @@ def sensitivity(x: np.ndarray, y: np.ndarray, names: list[str], seed: int = 0) -
 def prim_box(x: np.ndarray, y: np.ndarray, names: list[str], coded: dict[str, list[Any]] | None = None
              ) -> dict[str, Any]:
     """The PRIM box where ``y`` concentrates: its coverage, density, mass and restrictions (each input's limits
-    and quasi-p value), and the peeling trajectory it was chosen from (the densest box covering at least :data:`MIN_COVERAGE`)."""
+    and quasi-p value), and the peeling trajectory it was chosen from (the densest box covering at least
+    :data:`MIN_COVERAGE`)."""
     import pandas as pd
     from prim import Prim
 
