@@ -36,7 +36,7 @@ def tornado(outcome: str, result: dict[str, Any], folder: Path) -> list[Path]:
     ax.set_xlabel("first-order index S1 (share of the outcome's variance explained alone), 95% interval", fontsize=8)
     ax.set_title(f"What drives {outcome} (P = {100 * result['probability']:.1f}% over {result['runs']:,} runs; "
                  "red: levers)", fontsize=9)
-    return _save(fig, folder, f"tornado_{outcome}")
+    return _drawn(fig, folder, f"tornado_{outcome}")
 
 
 def tradeoff(outcome: str, result: dict[str, Any], folder: Path) -> list[Path]:
@@ -55,7 +55,13 @@ def tradeoff(outcome: str, result: dict[str, Any], folder: Path) -> list[Path]:
     ax.set_ylabel("density (share of the box's runs with the outcome)", fontsize=8)
     ax.set_title(f"PRIM trade-off for {outcome}", fontsize=9)
     ax.legend(fontsize=7, loc="lower left")
-    return _save(fig, folder, f"prim_tradeoff_{outcome}")
+    return _drawn(fig, folder, f"prim_tradeoff_{outcome}")
+
+
+def _drawn(fig: Any, folder: Path, name: str) -> list[Path]:
+    """Save a figure laid out by the constrained layout: drawn once first, so its tight box holds every label."""
+    fig.canvas.draw()
+    return _save(fig, folder, name)
 
 
 def _img(path: Path) -> str:

@@ -92,7 +92,7 @@ def response_curves(table: dict[str, Any], folder: Path, lever: str | None = Non
         ax.axis("off")
     fig.suptitle(f"{table['title']}: response to {_short(lever)} ({table['runs']:,} runs per point; bands: 95% "
                  "intervals)", fontsize=10)
-    return _save(fig, folder, name or f"sweep_response_{_short(lever).replace('.', '_')}")
+    return _drawn(fig, folder, name or f"sweep_response_{_short(lever).replace('.', '_')}")
 
 
 def heat_maps(table: dict[str, Any], folder: Path, outcomes: list[str] | None = None,
@@ -126,7 +126,7 @@ def heat_maps(table: dict[str, Any], folder: Path, outcomes: list[str] | None = 
     for ax in list(axes.flat)[len(chosen):]:
         ax.axis("off")
     fig.suptitle(f"{table['title']}: probability over the grid ({table['runs']:,} runs per point)", fontsize=10)
-    return _save(fig, folder, name)
+    return _drawn(fig, folder, name)
 
 
 def draw_sweep(table: dict[str, Any], folder: Path) -> list[Path]:
@@ -138,6 +138,12 @@ def draw_sweep(table: dict[str, Any], folder: Path) -> list[Path]:
     if len(table["levers"]) == 2 and all(len(_values(table, lv)) > 1 for lv in table["levers"]):
         paths += heat_maps(table, folder)
     return paths
+
+
+def _drawn(fig: Any, folder: Path, name: str) -> list[Path]:
+    """Save a figure laid out by the constrained layout: drawn once first, so its tight box holds every label."""
+    fig.canvas.draw()
+    return _save(fig, folder, name)
 
 
 def _img(path: Path) -> str:
