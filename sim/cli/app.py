@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from sim.cli import bench, calibrate, compare, inspect, plot, run, serve, trace
+from sim.cli import analyse, bench, calibrate, compare, inspect, plot, run, runs, serve, sweep, trace
 from sim.cli.common import err
 from sim.engine.kernels import engine
 from sim.errors import SimError
@@ -34,6 +34,9 @@ app.command()(bench.bench)
 app.command()(calibrate.calibrate)
 app.command()(inspect.explain)
 app.command("app")(serve.app)
+app.command()(sweep.sweep)
+app.command()(runs.runs)
+app.command()(analyse.analyse)
 
 
 def main() -> None:

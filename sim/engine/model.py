@@ -273,6 +273,8 @@ class EscalationModel(mesa.Model):
         for key in sorted(self.sampled):
             runs["param." + key] = self.sampled[key].astype(np.float32)
         runs["max_rung"] = tr.headline.max(axis=1)
+        # the week the headline first reached its peak: with the peak, how high and how soon a run climbed
+        runs["week_of_max_rung"] = np.argmax(tr.headline == runs["max_rung"][:, None], axis=1).astype(np.int16)
         runs["max_ukraine_rung"] = tr.ukraine.max(axis=1)
         for i, oid in enumerate(OUTCOME_IDS):
             runs["first_week." + oid] = tr.first[:, i].copy()

@@ -67,7 +67,7 @@ class Context:
     @classmethod
     def build(cls, doctrine: Doctrine, scenario: ScenarioSpec, levers: Levers) -> Context:
         params = {k: p.value for k, p in doctrine.parameters.items()}
-        params.update(scenario.overrides)
+        params.update(levers.overrides)
         severity = np.array([r.severity for r in doctrine.ladder], dtype=np.float64)
         return cls(doctrine, scenario, levers, params, tuple(doctrine.ids("actors")), severity, Ladder(doctrine))
 
@@ -92,7 +92,7 @@ def design_parameters(ctx: Context, streams: Streams) -> tuple[dict[str, Any], d
     pick = np.minimum((streams.uniform("param:calibration", week=-1) * len(sets)).astype(np.int64), len(sets) - 1)
     drawn = {"set": pick.astype(np.float64)}
     for j, name in enumerate(cal.parameters):
-        if name not in ctx.scenario.overrides:
+        if name not in ctx.levers.overrides:
             params[name] = drawn[name] = sets[pick, j]
     return params, drawn
 

@@ -7,7 +7,8 @@ Layout of ``<out>/<scenario>/<UTC time>-<hash>/``::
     summary.json     per variant: outcome probabilities with 95% Wilson CIs and first-week statistics, the
                      probability of reaching each rung, per week the share of runs at or above each rung
     aggregates.json  the merged sums the summary and the charts are drawn from
-    runs.parquet     one row per run and variant: sampled parameters, highest rungs, first week of each outcome
+    runs.parquet     one row per run and variant: sampled parameters, highest rungs (and the week the headline
+                     first reached its highest), first week of each outcome; a sweep's lever values (lever.<path>)
     events.parquet   one row per act: run, variant, week, actor, target, action, rung, CAMEO code, Goldstein value
     charts/          PNG and SVG charts; report.html
 
@@ -40,6 +41,7 @@ from sim.engine.model import ChunkResult
 from sim.errors import InputError
 from sim.output.summary import summarise
 from sim.spec.doctrine import Doctrine
+from sim.spec.levers import sweep_points
 from sim.spec.loading import canonical_hash
 from sim.spec.scenario import ScenarioSpec
 
@@ -169,6 +171,9 @@ class ResultsWriter:
             "resolved_scenario": scenario.model_dump(mode="json"),
             "note": NOT_A_FORECAST,
         }
+        points = sweep_points(scenario, doctrine)
+        if points:  # a sweep: each point's lever values, also columns of runs.parquet
+            manifest["sweep"] = {"levers": list(next(iter(points.values()))), "points": points}
         try:
             _write_json(folder / "manifest.json", manifest)
         except OSError as exc:
@@ -187,6 +192,9 @@ class ResultsWriter:
         self.record_events = bool(manifest["record_events"])
         self.done = done
         self._ladder = {r.rung: r for r in doctrine.ladder}
+        self._points = sweep_points(scenario, doctrine)
+        self._lever_types = {path: _lever_type([p[path] for p in self._points.values()])
+                             for path in next(iter(self._points.values()), {})}
         self._lock()
 
     # ---------------------------------------------------------------- opening
@@ -311,8 +319,12 @@ class ResultsWriter:
                 cols[k] = pa.array(v, pa.int16(), mask=v < 0)
             elif k.startswith("max_"):
                 cols[k] = pa.array(v, pa.int8())
+            elif k.startswith("week_of_"):
+                cols[k] = pa.array(v, pa.int16())
             else:
                 cols[k] = pa.array(v, pa.float32())
+        for path, value in self._points.get(res.variant, {}).items():  # a sweep point's levers, one column each
+            cols["lever." + path] = pa.array([value] * len(res.runs["run"]), self._lever_types[path])
         return pa.table(cols)
 
     def _events_table(self, res: ChunkResult) -> pa.Table:
@@ -408,6 +420,18 @@ class ResultsWriter:
             _write_json(self.folder / "manifest.json", self.manifest)
         self._unlock()
         return summary
+
+
+def _lever_type(values: list[Any]) -> pa.DataType:
+    """The column type of a lever from its values at every point: integer, float, bool or text."""
+    given = [v for v in values if v is not None]
+    if given and all(isinstance(v, bool) for v in given):
+        return pa.bool_()
+    if given and all(isinstance(v, int) and not isinstance(v, bool) for v in given):
+        return pa.int64()
+    if given and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given):
+        return pa.float64()
+    return pa.string()
 
 
 def _now() -> str:

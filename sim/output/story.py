@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 
 from sim import NOT_A_FORECAST
-from sim.engine.model import EscalationModel
+from sim.batch.chunks import plan_chunks
+from sim.engine.model import EscalationModel, simulate
 from sim.engine.world import Context
 from sim.errors import InputError
 from sim.output.folder import safe_name
+from sim.output.ranking import escalation_order, most_escalated_run
 from sim.spec.doctrine import Doctrine
 from sim.spec.scenario import ScenarioSpec
 from sim.spec.vocabulary import OUTCOME_IDS
@@ -155,6 +157,28 @@ def most_escalated(sample_paths: dict[int, list[int]]) -> int:
         top = max(path)
         return (-top, path.index(top), run)
     return min(sample_paths.items(), key=key)[0]
+
+
+def story_run(folder: str | Path, variant: str, sample_paths: dict[int, list[int]]) -> int:
+    """The run a results folder's story tells: the most escalated run of ``variant`` in the whole batch (highest
+    peak, soonest), from its per-run table; without one, the most escalated of the runs whose paths were kept."""
+    run = most_escalated_run(folder, variant)
+    return run if run is not None else most_escalated(sample_paths)
+
+
+def worst_run(doctrine: Doctrine, scenario: ScenarioSpec, variant: str | None = None) -> int:
+    """The most escalated run of the scenario's batch (one variant, default the baseline), found by stepping the
+    batch chunk by chunk in this process, without writing anything: the run ``trace --worst`` replays."""
+    lv = _levers(scenario, variant)
+    ctx = Context.build(doctrine, scenario, lv)
+    best: tuple[int, int, int] | None = None
+    for chunk in plan_chunks(scenario.runs, scenario.chunk_size):
+        res = simulate(ctx, np.arange(chunk.start, chunk.stop, dtype=np.int64), lv.name)
+        peak, week, run = res.runs["max_rung"], res.runs["week_of_max_rung"], res.runs["run"]
+        i = int(escalation_order(peak, week, run)[0])
+        cand = (-int(peak[i]), int(week[i]), int(run[i]))
+        best = cand if best is None or cand < best else best
+    return best[2] if best is not None else 0
 
 
 def story_lines(story: dict[str, Any], quiet_weeks: bool = False) -> list[str]:

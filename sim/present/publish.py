@@ -83,12 +83,15 @@ def story(folder: str | Path, replay: bool = True) -> dict[str, Any] | None:
     if doctrine is None or scenario is None:
         return None
     base = _reference(summary)
-    run = trace.most_escalated(aggs[base].sample_paths)
+    paths = aggs[base].sample_paths
+    run = trace.story_run(folder, base, paths)  # the most escalated run of the whole batch
     if replay and same:
         told = trace.replay(doctrine, scenario, run, base)
         saved.write_text(json.dumps(told, indent=1) + "\n", encoding="utf-8")
         return told
-    return _story_from_events(folder, doctrine, scenario, summary, aggs, run)
+    # rebuilt from the event table, which needs the run's path: the most escalated run whose path was kept
+    return _story_from_events(folder, doctrine, scenario, summary, aggs,
+                              run if run in paths else trace.most_escalated(paths))
 
 
 def comparison_of(folder: Path, summary: dict[str, Any]) -> dict[str, Any]:

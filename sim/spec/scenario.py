@@ -17,6 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sim.spec.distributions import Distribution
 from sim.spec.doctrine import Doctrine
 from sim.spec.frozen import Frozen, Identifier, Week
+from sim.spec.sweep import SweepSpec
 from sim.spec.vocabulary import Bloc, Location, Role
 
 
@@ -150,8 +151,15 @@ class Variant(Frozen):
     policies: Policies | None = None
     timeline: list[TimelineMove] | None = None
     mediators: list[Identifier] | None = None
+    #: Parameter values of configs/model.yaml for this variant, over the scenario's own overrides.
+    overrides: dict[str, float] | None = None
 
     _mediators = field_validator("mediators")(_check_mediators)
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_overrides(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
+        return None if v is None else _check_overrides(v, info)
 
 
 class Levers(Frozen):
@@ -163,6 +171,23 @@ class Levers(Frozen):
     policies: Policies
     timeline: list[TimelineMove]
     mediators: list[Identifier] | None
+    #: The scenario's overrides with the variant's over them.
+    overrides: dict[str, float] = {}
+
+
+def _check_overrides(v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+    doctrine = _doctrine(info)
+    for key, value in v.items():
+        if not math.isfinite(value):
+            raise ValueError(f"override '{key}' must be a finite number, found {value}")
+        if doctrine is not None:
+            if key not in doctrine.parameters:
+                raise ValueError(f"unknown parameter '{key}'; expected one of: "
+                                 f"{_choices(sorted(doctrine.parameters))}")
+            p = doctrine.parameters[key]
+            if not p.low <= value <= p.high:
+                raise ValueError(f"override '{key}' = {value} is outside its range [{p.low}, {p.high}]")
+    return v
 
 
 class ScenarioSpec(Frozen):
@@ -189,6 +214,8 @@ class ScenarioSpec(Frozen):
     #: record leaves open; ``fixed``: every run uses the point values of configs/model.yaml (pure Monte Carlo).
     design_parameters: Literal["calibrated", "fixed"] = "calibrated"
     variants: list[Variant] = []
+    #: A sweep over lever values kept with the scenario (``escalation sweep`` runs it).
+    sweep: SweepSpec | None = None
 
     _mediators = field_validator("mediators")(_check_mediators)
 
@@ -211,18 +238,7 @@ class ScenarioSpec(Frozen):
     @field_validator("overrides")
     @classmethod
     def _known_overrides(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
-        doctrine = _doctrine(info)
-        for key, value in v.items():
-            if not math.isfinite(value):
-                raise ValueError(f"override '{key}' must be a finite number, found {value}")
-            if doctrine is not None:
-                if key not in doctrine.parameters:
-                    raise ValueError(f"unknown parameter '{key}'; expected one of: "
-                                     f"{_choices(sorted(doctrine.parameters))}")
-                p = doctrine.parameters[key]
-                if not p.low <= value <= p.high:
-                    raise ValueError(f"override '{key}' = {value} is outside its range [{p.low}, {p.high}]")
-        return v
+        return _check_overrides(v, info)
 
     @model_validator(mode="after")
     def _weeks_within_horizon(self) -> ScenarioSpec:
@@ -257,6 +273,7 @@ class ScenarioSpec(Frozen):
             policies=self.policies,
             timeline=self.timeline,
             mediators=self.mediators,
+            overrides=self.overrides,
         )
         out = [base]
         for v in self.variants:
@@ -268,6 +285,7 @@ class ScenarioSpec(Frozen):
                     policies=v.policies if v.policies is not None else self.policies,
                     timeline=v.timeline if v.timeline is not None else self.timeline,
                     mediators=v.mediators if v.mediators is not None else self.mediators,
+                    overrides={**self.overrides, **(v.overrides or {})},
                 )
             )
         return out

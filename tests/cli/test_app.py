@@ -28,7 +28,7 @@ HELP = {
     "run": ("--runs", "--seed", "--workers", "--out", "--json", "--no-runs", "--executor", "--address", "--resume",
             "--fixed-parameters"),
     "compare": ("--variants", "--runs", "--seed", "--out", "--json"),
-    "trace": ("--run", "--variant", "--json", "--seed"),
+    "trace": ("--run", "--worst", "--variant", "--json", "--seed"),
     "plot": ("RESULTS_DIR", "--json"),
     "validate": (),
     "schema": ("--out",),
@@ -37,6 +37,9 @@ HELP = {
     "bench": ("--quick", "--json", "--workers"),
     "calibrate": ("--candidates", "--runs", "--seed", "--workers", "--out", "--json"),
     "app": ("--port", "--host", "--runs", "--out"),
+    "analyse": ("RESULTS_DIR", "--outcome", "--json"),
+    "runs": ("RESULTS_DIR", "--where", "--worst", "--variant", "--json"),
+    "sweep": ("--lever", "--runs", "--seed", "--workers", "--out", "--json", "--resume"),
 }
 
 

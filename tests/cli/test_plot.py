@@ -37,8 +37,13 @@ def test_plot_redraws_every_chart_without_running_the_model(small_results, monke
 def test_plot_tells_the_story_from_the_event_table_when_no_replay_was_saved(small_results, monkeypatch, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(small_results, copy)
-    replayed = json.loads((copy / "story.json").read_text())
     (copy / "story.json").unlink()
+    # the replayed story is the batch's most escalated run; rebuilt from the event table, the story needs the run's
+    # path, so it tells the most escalated of the runs whose paths the aggregates keep
+    from sim.output.story import most_escalated
+    kept = json.loads((copy / "aggregates.json").read_text())["baseline"]["sample_paths"]
+    paths = {int(k): v for k, v in kept.items()}
+    replayed = {"run": most_escalated(paths)}
     monkeypatch.setattr("sim.engine.model.EscalationModel.run_model", _no_run)
     result = runner.invoke(app, ["plot", str(copy), "--json"])
     assert result.exit_code == 0, result.output

@@ -185,7 +185,7 @@ def test_trace_bad_input_exits_2_with_a_message(scenario_file, tmp_path, args, m
 def test_trace_needs_a_run(scenario_file):
     result = runner.invoke(app, ["trace", str(scenario_file)])
     assert result.exit_code == 2
-    assert "Missing option '--run'" in result.output
+    assert "--run: give the run to replay; expected --run K or --worst (one of them)" in result.output
 
 
 # ------------------------------------------------------------------------------------------ event export

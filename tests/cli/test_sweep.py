@@ -1,0 +1,91 @@
+"""``escalation sweep``: the grid's JSON, its files and charts, the sweep: block, and exact refusals (exit 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sim.cli.app import app
+from sim.spec.vocabulary import OUTCOME_IDS
+
+runner = CliRunner()
+
+SCENARIO = """\
+name: sweep_cli
+title: "Sweep CLI test"
+question: "Does size matter?"
+horizon_weeks: 12
+runs: 30
+seed: 4
+chunk_size: 15
+deployments:
+  - {id: eng, contributors: [france, poland], type: non_combat, size: 2000, location: western, start_week: 1}
+"""
+
+
+def _file(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "sweep_cli.yaml"
+    path.write_text(SCENARIO + extra)
+    return path
+
+
+def test_help():
+    result = runner.invoke(app, ["sweep", "--help"])
+    assert result.exit_code == 0
+    assert "--lever" in result.output
+
+
+def test_json_grid_and_files(tmp_path):
+    result = runner.invoke(app, ["sweep", str(_file(tmp_path)), "--lever", "deployments.eng.size=1000..4000:2",
+                                 "--lever", "deployments.eng.location=western,frontline", "--executor", "serial",
+                                 "--out", str(tmp_path / "r"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["levers"] == ["deployments.eng.size", "deployments.eng.location"]
+    assert [p["levers"] for p in data["points"]] == [
+        {"deployments.eng.size": 1000, "deployments.eng.location": "western"},
+        {"deployments.eng.size": 1000, "deployments.eng.location": "frontline"},
+        {"deployments.eng.size": 4000, "deployments.eng.location": "western"},
+        {"deployments.eng.size": 4000, "deployments.eng.location": "frontline"}]
+    o = data["points"][0]["outcomes"]["strike_on_nato_forces_in_ukraine"]
+    assert set(o) >= {"probability", "ci95"} and o["ci95"][0] <= o["probability"] <= o["ci95"][1]
+    assert set(data["points"][0]["outcomes"]) == set(OUTCOME_IDS)
+    folder = Path(data["results"])
+    page = (folder / "sweep.html").read_text()
+    assert "The response curves show" in page and "The heat maps show" in page
+    for name in ("sweep.json", "sweep.csv", "sweep.html", "runs.parquet", "report.html", "charts/sweep_heatmap.png",
+                 "charts/sweep_response_eng_size.png", "charts/sweep_response_eng_location.svg"):
+        assert (folder / name).is_file(), name
+
+
+def test_sweep_block_runs_without_levers(tmp_path):
+    path = _file(tmp_path, "sweep:\n  levers:\n    policies.deep_strike.authorised: [false, true]\n")
+    result = runner.invoke(app, ["sweep", str(path), "--executor", "serial", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "2 points, 30 runs each" in result.output
+
+
+def test_refusals_are_one_line_with_exit_2(tmp_path):
+    path = _file(tmp_path)
+    cases = [
+        (["--lever", "deployments.eng.sise=1,2"], "--lever: unknown lever 'deployments.eng.sise'; expected one of: "
+                                                  "deployments.eng.contributors, deployments.eng.type"),
+        (["--lever", "deployments.eng.size=abc"], "--lever deployments.eng.size: lever 'deployments.eng.size' takes "
+                                                  "numbers; expected int values; found 'abc'"),
+        (["--lever", "deployments.eng.size"], "--lever: a lever is PATH=VALUES"),
+        ([], "no levers to sweep"),
+        (["--lever", "deployments.eng.size=1", "--lever", "deployments.eng.size=2"],
+         "--lever: lever 'deployments.eng.size' is given twice"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["sweep", str(path), *args, "--out", str(tmp_path / "r")])
+        assert result.exit_code == 2, (args, result.output)
+        text = " ".join(result.stderr.split())
+        assert message in text, (args, text)
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "r").exists()
+    bad = _file(tmp_path, "sweep:\n  levers: {}\n")
+    result = runner.invoke(app, ["sweep", str(bad)])
+    assert result.exit_code == 2 and "sweep.levers" in result.stderr
