@@ -56,7 +56,7 @@ def test_json_grid_and_files(tmp_path):
     page = (folder / "sweep.html").read_text()
     assert "The response curves show" in page and "The heat maps show" in page
     for name in ("sweep.json", "sweep.csv", "sweep.html", "runs.parquet", "report.html", "charts/sweep_heatmap.png",
-                 "charts/sweep_response_eng_size.png", "charts/sweep_response_eng_location.svg"):
+                 "charts/sweep_response_eng_size.png", "charts/sweep_response_eng_location.png"):
         assert (folder / name).is_file(), name
 
 

@@ -91,7 +91,7 @@ def test_analyse_a_sweep(sweep_folder):
     assert 0 < box["coverage"] <= 1 and box["density"] > box["base_density"]
     folder = sweep_folder / "analysis"
     for name in ("analysis.json", "analysis.html", "charts/tornado_strike_on_nato_forces_in_ukraine.png",
-                 "charts/prim_tradeoff_strike_on_nato_forces_in_ukraine.svg"):
+                 "charts/prim_tradeoff_strike_on_nato_forces_in_ukraine.png"):
         assert (folder / name).is_file(), name
     page = (folder / "analysis.html").read_text()
     assert "The tornado ranks the inputs" in page and "The trade-off chart follows PRIM" in page
