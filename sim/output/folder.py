@@ -372,6 +372,15 @@ class ResultsWriter:
                 writer.close()
         os.replace(tmp, self.folder / f"{kind}.parquet")
 
+    def tidy(self) -> None:
+        """Remove what a complete folder no longer needs: the chunk parts, the partial aggregates, temporary files
+        left by a write cut short, and the lock. Safe to call again after a stop cut it short."""
+        shutil.rmtree(self.folder / PARTS, ignore_errors=True)
+        (self.folder / PARTIAL).unlink(missing_ok=True)
+        for stale in self.folder.glob("*.tmp"):  # left by a write cut short before a resume
+            stale.unlink(missing_ok=True)
+        self._unlock()
+
     def finish(self, aggregates: dict[str, Aggregates], wall_seconds: float, status: str = "complete",
                reason: str | None = None) -> dict[str, Any]:
         """End the batch: complete (tables joined, summary.json and aggregates.json written) or ``interrupted``.
@@ -392,10 +401,7 @@ class ResultsWriter:
             self.manifest.update(status="complete", finished=_now(), chunks_done=sorted(self.done))
             self.manifest.pop("stopped", None)
             _write_json(self.folder / "manifest.json", self.manifest)
-            shutil.rmtree(self.folder / PARTS, ignore_errors=True)
-            (self.folder / PARTIAL).unlink(missing_ok=True)
-            for stale in self.folder.glob("*.tmp"):  # left by a write cut short before a resume
-                stale.unlink(missing_ok=True)
+            self.tidy()
         else:
             self.manifest.update(status="interrupted", finished=None, chunks_done=sorted(self.done),
                                  stopped={"at": _now(), "reason": reason or status})

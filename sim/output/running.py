@@ -17,7 +17,7 @@ from typing import Any
 from sim.batch import guard
 from sim.batch.chunks import Batch, Chunk, plan_chunks
 from sim.batch.executors import BatchOutcome, Execution, WorkerLost, execute
-from sim.batch.stopping import ctrl_c_ignored, stop_signals
+from sim.batch.stopping import ctrl_c_ignored, holding_stops, raise_if_stopped, stop_signals
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
 from sim.errors import SimError
@@ -28,10 +28,15 @@ from sim.output.plans import RESUME_RUN, BatchPlan
 class BatchStopped(SimError):
     """A batch stopped before it was complete; its folder is marked interrupted and can be resumed."""
 
-    def __init__(self, message: str, folder: Path, exit_code: int = 1, resume_command: str = RESUME_RUN) -> None:
+    def __init__(self, message: str, folder: Path, exit_code: int = 1, resume_command: str = RESUME_RUN, *,
+                 complete: bool = False) -> None:
         self.reason = message
         self.folder = folder
         self.exit_code = exit_code
+        if complete:  # stopped after the results were whole: nothing to resume
+            super().__init__(f"{message}; the results are complete in {folder} (draw its charts with: escalation "
+                             f"plot {folder})")
+            return
         super().__init__(f"{message}; finished chunks are kept in {folder}. Resume with: {resume_command} {folder}")
 
 
@@ -65,6 +70,7 @@ def run_batch(
     reason, code = None, 1
     with stop_signals():
         try:
+            raise_if_stopped()  # one that came while the folder was being opened
             outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,
                               aggregates=state, on_finished=save)
             outcome.wall_seconds = time.perf_counter() - t0
@@ -79,7 +85,9 @@ def run_batch(
         except Exception as exc:  # a failure of the model itself: still keep what is finished
             reason = f"the batch failed ({type(exc).__name__}: {exc})"
     if writer.manifest["status"] == "complete":  # stopped while tidying up: the results are whole
-        raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code, resume_command)
+        with ctrl_c_ignored():
+            writer.tidy()
+        raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code, complete=True)
     with ctrl_c_ignored():  # a second Ctrl-C must not cut the manifest short
         writer.finish(state, time.perf_counter() - t0, status="interrupted", reason=reason)
     total = len(plan_chunks(batch.runs, batch.scenario.chunk_size))
@@ -164,11 +172,6 @@ def run_to_folder(
     """
     execution = execution or Execution()
     est = check_resources(plan, execution)
-    writer, aggregates = open_folder(plan, execution, command)
-    done = plan.runs_done(writer.done)
-    if on_start is not None:
-        on_start(BatchStart(plan.scenario.name, writer.folder, plan.scenario.runs, done, len(plan.variants), est,
-                            resume_folder or writer.folder))
     computed = [0]
 
     def chunk_done(chunk: Chunk) -> None:
@@ -176,7 +179,21 @@ def run_to_folder(
         if on_chunk is not None:
             on_chunk(chunk)
 
-    summary, outcome = run_batch(plan.batch(), writer, executor=execution.executor, workers=execution.workers,
-                                 address=execution.address, aggregates=aggregates, on_chunk=chunk_done,
-                                 resume_command=plan.resume_command)
+    with stop_signals():
+        with holding_stops():  # a stop while the folder is being made waits until it is whole, then stops the batch
+            writer, aggregates = open_folder(plan, execution, command)
+            done = plan.runs_done(writer.done)
+            if on_start is not None:
+                on_start(BatchStart(plan.scenario.name, writer.folder, plan.scenario.runs, done, len(plan.variants),
+                                    est, resume_folder or writer.folder))
+        try:
+            summary, outcome = run_batch(plan.batch(), writer, executor=execution.executor,
+                                         workers=execution.workers, address=execution.address,
+                                         aggregates=aggregates, on_chunk=chunk_done,
+                                         resume_command=plan.resume_command)
+        except KeyboardInterrupt:  # a stop in the instant before the batch's own handling began, or a second one
+            if writer.manifest["status"] != "complete":
+                with ctrl_c_ignored():
+                    writer.finish({}, 0.0, status="interrupted", reason="interrupted")
+            raise BatchStopped("interrupted", writer.folder, 130, plan.resume_command) from None
     return FolderRun(writer.folder, summary, outcome, computed[0], len(plan.variants), execution)
