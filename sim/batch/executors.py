@@ -58,9 +58,11 @@ def _mp_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        # the fork server imports the model once; each worker (a replacement for a dead one too) starts as a fork
-        # of it in milliseconds instead of importing everything again. Set when a pool is made, never on import.
-        ctx.set_forkserver_preload(["sim.batch.executors"])
+        # the fork server preloads nothing: starting a worker makes this process wait until the server answers, and
+        # a server busy importing the model (seconds on a loaded machine) kept a stop waiting that long. Each
+        # worker imports the model itself, after it is forked, while this process stays free to stop it. Set when
+        # a pool is made, never on import.
+        ctx.set_forkserver_preload([])
         _start_fork_server()
         return ctx
     return multiprocessing.get_context("spawn")

@@ -6,22 +6,40 @@ ends it with exit status 130 (see :mod:`sim.batch.stopping`), never with a trace
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from typing import Any
 
 
 def main() -> None:
-    """Entry point of the ``escalation`` script and of ``python -m sim``."""
+    """Entry point of the ``escalation`` script and of ``python -m sim``.
+
+    The process ends here, with ``os._exit`` once its output is flushed: the interpreter's own teardown would put
+    the default action back on Ctrl-C and SIGTERM, and a stop in that last instant would then kill the process by
+    the signal instead of ending it with status 130. Everything a command writes is closed before it returns.
+    """
     from sim.batch.stopping import EXIT_STOPPED, StopRequested, process_stops
 
+    code: int = 1
     try:
         with process_stops():
             from sim.cli.app import main as run_command
 
             run_command()
+            code = 0
     except StopRequested as exc:
         sys.stderr.write(f"error: stopped ({exc})\n")
-        sys.exit(EXIT_STOPPED)
+        code = EXIT_STOPPED
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            sys.stderr.write(exc.code + "\n")
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
 
 
 def __getattr__(name: str) -> Any:
