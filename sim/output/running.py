@@ -71,6 +71,12 @@ def run_batch(
     with stop_signals():
         try:
             raise_if_stopped()  # one that came while the folder was being opened
+            if writer.redo:  # finished chunks whose saved rows were damaged: their rows again, their sums kept
+                by_index = {c.index: c for c in plan_chunks(batch.runs, batch.scenario.chunk_size)}
+                execute(batch, executor=executor, workers=workers, address=address,
+                        chunks=[by_index[i] for i in writer.redo],
+                        on_finished=lambda chunk, results: writer.add_chunk(results, state))
+                writer.redo = []
             outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,
                               aggregates=state, on_finished=save)
             outcome.wall_seconds = time.perf_counter() - t0

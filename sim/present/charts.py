@@ -148,9 +148,12 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     paths = []
     for ext in ("png", "svg"):
         p = folder / f"{name}.{ext}"
+        tmp = p.with_name(p.name + ".tmp")  # then renamed: a chart stopped mid-drawing is never left half-written
         # SVG text stays text: searchable, selectable and smaller than glyph outlines
         with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": name}):
-            fig.savefig(p, dpi=110 if ext == "png" else None, bbox_inches=box, metadata=_metadata(ext))
+            fig.savefig(tmp, format=ext, dpi=110 if ext == "png" else None, bbox_inches=box,
+                        metadata=_metadata(ext))
+        tmp.replace(p)
         paths.append(p)
     plt.close(fig)
     return paths
