@@ -272,7 +272,11 @@ class ResultsWriter:
                 if pid and _alive(pid):
                     raise InputError(f"another process (id {pid}) is writing this results folder", file=self.folder,
                                      hint="Wait for it to finish, or stop it first") from None
-                path.unlink(missing_ok=True)  # left by a process that no longer runs
+                try:
+                    path.unlink(missing_ok=True)  # left by a process that no longer runs
+                except OSError as exc:
+                    raise InputError(f"the lock file cannot be removed ({exc.strerror or exc})", file=path,
+                                     hint="Remove it by hand if no process is writing this folder") from None
                 continue
             with os.fdopen(fd, "w") as fh:
                 fh.write(str(os.getpid()))
@@ -538,6 +542,13 @@ def _damaged_parts(folder: Path, done: set[int], sums: dict[str, Any], manifest:
             if _damage(part, sums.get(part.name)) is not None:
                 redo.append(i)
                 break
+    for i in redo:  # what is left of their parts is removed: they are written again
+        for kind in kinds:
+            part = _part(folder, kind, i)
+            if part.is_dir() and not part.is_symlink():
+                shutil.rmtree(part, ignore_errors=True)
+            else:
+                part.unlink(missing_ok=True)
     return redo
 
 
