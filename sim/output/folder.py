@@ -18,6 +18,7 @@ batch runs, finished chunks are kept in ``parts/`` and ``aggregates.partial.json
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -70,11 +71,17 @@ def versions() -> dict[str, str]:
 def _write_json(path: Path, data: Any) -> None:
     """Write JSON under a temporary name, flush it to disk, then rename it into place."""
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full or read-only disk, or a stop: no half-written temporary file is left
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def _no_constant(name: str) -> Any:
@@ -285,6 +292,12 @@ class ResultsWriter:
     def _unlock(self) -> None:
         (self.folder / LOCK).unlink(missing_ok=True)
 
+    def release(self) -> None:
+        """Give the folder up after a failure, as far as the disk allows: remove the lock if it can be removed
+        (if not, it names this process, and a resume takes it over once this process has ended)."""
+        with contextlib.suppress(OSError):
+            self._unlock()
+
     # ---------------------------------------------------------------- chunks
     def add_chunk(self, results: list[ChunkResult], aggregates: dict[str, Aggregates] | None = None) -> None:
         """Save one finished chunk (all its variants): its per-run rows and events.
@@ -391,15 +404,20 @@ class ResultsWriter:
         tmp = self.folder / f"{kind}.parquet.tmp"
         writer: pq.ParquetWriter | None = None
         try:
-            for p in parts:
-                table = pq.read_table(p)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                writer.write_table(table.cast(writer.schema))
-        finally:
-            if writer is not None:
-                writer.close()
-        os.replace(tmp, self.folder / f"{kind}.parquet")
+            try:
+                for p in parts:
+                    table = pq.read_table(p)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    writer.write_table(table.cast(writer.schema))
+            finally:
+                if writer is not None:
+                    writer.close()
+            os.replace(tmp, self.folder / f"{kind}.parquet")
+        except BaseException:  # no half-joined table is left
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
 
     def tidy(self) -> None:
         """Remove what a complete folder no longer needs: the chunk parts, the partial aggregates, temporary files
@@ -491,8 +509,13 @@ def _part(folder: Path, kind: str, index: int) -> Path:
 
 def _write_table(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    except BaseException:  # no half-written temporary file is left
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 #: The files of a complete folder whose checksums the manifest records (``files``) and ``load_results`` checks.

@@ -8,6 +8,7 @@ leaves the folder marked ``interrupted``, resumable with the same results as a b
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from sim.batch.executors import BatchOutcome, Execution, WorkerLost, execute
 from sim.batch.stopping import ctrl_c_ignored, holding_stops, raise_if_stopped, stop_signals
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
-from sim.errors import SimError
+from sim.errors import InputError, SimError
 from sim.output.folder import ResultsWriter
 from sim.output.plans import RESUME_RUN, BatchPlan
 
@@ -91,13 +92,20 @@ def run_batch(
         except Exception as exc:  # a failure of the model itself: still keep what is finished
             reason = f"the batch failed ({type(exc).__name__}: {exc})"
     if writer.manifest["status"] == "complete":  # stopped while tidying up: the results are whole
-        with ctrl_c_ignored():
+        with ctrl_c_ignored(), contextlib.suppress(OSError):
             writer.tidy()
+        writer.release()
         raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code, complete=True)
-    with ctrl_c_ignored():  # a second Ctrl-C must not cut the manifest short
-        writer.finish(state, time.perf_counter() - t0, status="interrupted", reason=reason)
     total = len(plan_chunks(batch.runs, batch.scenario.chunk_size))
-    raise BatchStopped(f"{reason} after {len(writer.done)} of {total} chunks", writer.folder, code, resume_command)
+    stopped = f"{reason} after {len(writer.done)} of {total} chunks"
+    with ctrl_c_ignored():  # a second Ctrl-C must not cut the manifest short
+        try:
+            writer.finish(state, time.perf_counter() - t0, status="interrupted", reason=reason)
+        except OSError as exc:  # the disk is full or read-only: the folder stays as the last chunk left it
+            writer.release()
+            stopped += (f" (the folder could not be marked interrupted either: {exc.strerror or exc}; it is "
+                        "resumable all the same once the disk can be written)")
+    raise BatchStopped(stopped, writer.folder, code, resume_command)
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,15 @@ def check_resources(plan: BatchPlan, execution: Execution) -> guard.Estimate:
 def open_folder(plan: BatchPlan, execution: Execution,
                 command: list[str] | None = None) -> tuple[ResultsWriter, dict[str, Aggregates] | None]:
     """A writer on a new results folder, or on the unfinished one reopened with its merged aggregates."""
+    try:
+        return _open_folder(plan, execution, command)
+    except OSError as exc:  # a folder that cannot be written (read-only, full): one message, nothing half-made
+        raise InputError(f"cannot write in the results folder ({exc.strerror or exc})", key="--out",
+                         found=str(plan.resume or plan.out)) from None
+
+
+def _open_folder(plan: BatchPlan, execution: Execution,
+                 command: list[str] | None = None) -> tuple[ResultsWriter, dict[str, Aggregates] | None]:
     if plan.resume is not None:
         return ResultsWriter.reopen(plan.resume, plan.doctrine, plan.scenario, executor=execution.executor,
                                     workers=execution.workers, command=command)
@@ -199,7 +216,8 @@ def run_to_folder(
                                          resume_command=plan.resume_command)
         except KeyboardInterrupt:  # a stop in the instant before the batch's own handling began, or a second one
             if writer.manifest["status"] != "complete":
-                with ctrl_c_ignored():
+                with ctrl_c_ignored(), contextlib.suppress(OSError):
                     writer.finish({}, 0.0, status="interrupted", reason="interrupted")
+                writer.release()
             raise BatchStopped("interrupted", writer.folder, 130, plan.resume_command) from None
     return FolderRun(writer.folder, summary, outcome, computed[0], len(plan.variants), execution)
