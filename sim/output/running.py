@@ -17,6 +17,7 @@ from typing import Any
 
 from sim.batch import guard
 from sim.batch.chunks import Batch, Chunk, plan_chunks
+from sim.batch.cluster import SchedulerLost
 from sim.batch.executors import BatchOutcome, Execution, WorkerLost, execute
 from sim.batch.stopping import ctrl_c_ignored, holding_stops, raise_if_stopped, stop_signals
 from sim.engine.aggregates import Aggregates
@@ -85,12 +86,12 @@ def run_batch(
             return summary, outcome
         except KeyboardInterrupt:
             reason, code = "interrupted", 130
-        except WorkerLost as exc:
+        except (WorkerLost, SchedulerLost) as exc:
             reason = str(exc)
         except OSError as exc:
             reason = f"cannot write the results ({exc.strerror or exc})"
         except Exception as exc:  # a failure of the model itself: still keep what is finished
-            reason = f"the batch failed ({type(exc).__name__}: {exc})"
+            reason = " ".join(f"the batch failed ({type(exc).__name__}: {exc})".split())  # one line
     if writer.manifest["status"] == "complete":  # stopped while tidying up: the results are whole
         with ctrl_c_ignored(), contextlib.suppress(OSError):
             writer.tidy()
