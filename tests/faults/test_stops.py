@@ -184,3 +184,31 @@ def test_main_process_killed_outright_leaves_no_process_behind(scenario: Path, t
     while session_processes(proc.pid) and time.monotonic() < gone_by:
         time.sleep(0.05)
     assert session_processes(proc.pid) == [], "processes outlived the main process"
+
+
+@pytest.mark.parametrize("kind", ["ctrl_c_group", "sigterm"])
+def test_an_interrupted_compare_exits_130_with_a_message_and_resumes(scenario: Path, tmp_path: Path,
+                                                                     kind: str) -> None:
+    """``escalation compare`` stopped mid-batch: exit 130 within two seconds, a message saying how to resume, and
+    the resume command it prints finishes the comparison."""
+    out = tmp_path / "out"
+    proc = popen(["compare", str(scenario), "--workers", "2", "--out", str(out)], False)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("**/parts/runs-*.parquet")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the comparison ended before it could be stopped"
+    if kind == "ctrl_c_group":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=DEADLINE)
+    err = proc.stderr.read() if proc.stderr else ""
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err, err
+    command = " ".join(err.split()).split("Resume with: ", 1)[1].split()
+    assert command[:2] in (["escalation", "compare"], ["escalation", "run"]) and command[2] == "--resume", command
+    resumed = popen([*command[1:], "--workers", "2"], False)
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    (manifest,) = [m for m in out.glob("**/manifest.json") if json.loads(m.read_text()).get("status")]
+    assert json.loads(manifest.read_text())["status"] == "complete"
