@@ -36,9 +36,9 @@ SEED = int(os.environ.get("ESCALATION_SOAK_SEED", "15"))
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped scenario cut down to 30 small chunks of two variants."""
+    """The shipped scenario cut down to 20 small chunks of two variants."""
     data = yaml.safe_load((ROOT / "scenarios" / "limited_deployment.yaml").read_text())
-    data.update(horizon_weeks=26, runs=300, chunk_size=10, variants=data["variants"][:1])
+    data.update(horizon_weeks=26, runs=200, chunk_size=10, variants=data["variants"][:1])
     path = tmp_path_factory.mktemp("soak") / "soak.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
