@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench soak clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
@@ -29,6 +29,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/escalation bench
+
+# 1,000 stop signals at random moments of real batches (docs/robustness.md); about an hour on two cores
+SOAK_TRIES ?= 1000
+soak: $(STAMP)
+	ESCALATION_SOAK_TRIES=$(SOAK_TRIES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/faults/test_stops.py \
+		-k random_stops
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache .import_linter_cache

@@ -5,21 +5,85 @@ from __future__ import annotations
 
 from sim.batch.chunks import Batch, Chunk
 from sim.batch.work import ChunkStream, _run_chunk_dask
-from sim.errors import InputError
+from sim.errors import InputError, SimError
+
+
+class SchedulerLost(SimError):
+    """The Dask scheduler went away mid-batch; the batch stops, resumably."""
+
+    exit_code = 1
+
+
+#: Seconds a scheduler is given to show at least one worker before the batch is refused.
+WORKER_WAIT_SECONDS = 3.0
+#: Address schemes the Dask executor connects with: plain TCP (``tcp://host:port``, or ``host:port``).
+SCHEMES = ("tcp",)
+_REACH_HINT = "Start one with 'dask scheduler' and workers with 'dask worker ADDRESS'"
+
+
+def check_address(address: str) -> None:
+    """Refuse (:class:`InputError`) an address whose protocol the executor does not speak: TLS needs certificates
+    it has no settings for, UCX a library it does not require.
+
+    >>> check_address("tcp://127.0.0.1:8786"), check_address("10.0.0.2:8786")
+    (None, None)
+    """
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        return
+    if scheme not in SCHEMES or not rest:
+        raise InputError(f"the Dask executor connects over plain TCP only, not {scheme}://", key="--address",
+                         expected="tcp://HOST:PORT", found=address,
+                         hint="Give the scheduler's tcp:// address (TLS and UCX need settings this command has no "
+                         "options for)")
+
+
+def _dask_logs_quiet():
+    """Dask's own loggers silenced while the block runs: a lost scheduler is told in one message, not as Dask's
+    tracebacks on standard error."""
+    import contextlib
+    import logging
+
+    @contextlib.contextmanager
+    def quiet():
+        loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client", "distributed.core",
+                                                        "distributed.comm", "distributed.batched", "tornado")]
+        levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.setLevel(logging.CRITICAL + 1)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
+
+    return quiet()
 
 
 def check_scheduler(address: str) -> None:
-    """Connect to the Dask scheduler at ``address`` and disconnect; an InputError if it cannot be reached."""
+    """Connect to the Dask scheduler at ``address`` and disconnect; an InputError if it cannot be reached, speaks
+    another protocol, or has no worker to run chunks on."""
+    check_address(address)
     try:
         from dask.distributed import Client
     except ImportError:
         raise InputError("the Dask executor needs dask's distributed scheduler",
                          hint="Install it with: pip install 'escalation-sim[dask]'") from None
-    try:
-        Client(address, timeout="10s").close()
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--address", found=address,
-                         hint="Start one with 'dask scheduler' and workers with 'dask worker ADDRESS'") from None
+    with _dask_logs_quiet():
+        try:
+            client = Client(address, timeout="10s")
+        except Exception as exc:  # unreachable, refused, a bad address: one message, whatever Dask raised
+            raise InputError(f"cannot reach the Dask scheduler ({type(exc).__name__}: {exc})", key="--address",
+                             found=address, hint=_REACH_HINT) from None
+        try:
+            try:
+                client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+            except Exception:  # a timeout: the scheduler has no worker
+                raise InputError(f"the Dask scheduler has no workers (none joined within {WORKER_WAIT_SECONDS:g} s)",
+                                 key="--address", found=address,
+                                 hint="Start workers with 'dask worker ADDRESS', then run again") from None
+        finally:
+            client.close()
 
 
 def local_cluster(workers: int):
@@ -49,13 +113,20 @@ def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) 
             "the Dask executor needs dask's distributed scheduler",
             hint="Install it with: pip install 'escalation-sim[dask]'",
         ) from None
+    with _dask_logs_quiet():
+        yield from _dask_stream(Client, as_completed, batch, chunks, workers, address)
+
+
+def _dask_stream(Client, as_completed, batch: Batch, chunks: list[Chunk], workers: int,  # noqa: N803
+                 address: str | None) -> ChunkStream:
     cluster = None
     if address:
+        check_address(address)
         try:
             client = Client(address, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--address", found=address,
-                             hint="Start one with 'dask scheduler' and workers with 'dask worker ADDRESS'") from None
+        except Exception as exc:  # unreachable, refused, a bad address: one message, whatever Dask raised
+            raise InputError(f"cannot reach the Dask scheduler ({type(exc).__name__}: {exc})", key="--address",
+                             found=address, hint=_REACH_HINT) from None
     else:
         cluster = local_cluster(workers)
         client = Client(cluster)
@@ -74,7 +145,13 @@ def _dask(batch: Batch, chunks: list[Chunk], workers: int, address: str | None) 
 
         top_up()
         for f in running:
-            result = f.result()
+            try:
+                result = f.result()
+            except Exception as exc:
+                if client.status == "running" and "connection-lost" not in str(exc):
+                    raise  # the chunk itself failed: the batch reports it
+                raise SchedulerLost(f"lost the Dask scheduler at {address or 'the local cluster'} "
+                                    f"({type(exc).__name__})") from None
             f.release()
             in_flight -= 1
             top_up()

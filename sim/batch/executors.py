@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 from sim.batch.chunks import Batch, Chunk, plan_chunks
 from sim.batch.cluster import _dask, check_scheduler
 from sim.batch.stopping import STOP_POLL_SECONDS, deferred_stops, raise_if_stopped
-from sim.batch.work import ChunkStream, _init_worker, _run_chunk_in_worker, run_chunk
+from sim.batch.work import ChunkDone, ChunkStream, _init_worker, _run_chunk_in_worker, run_chunk
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
 from sim.errors import InputError, SimError
@@ -54,16 +58,84 @@ def _mp_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        # the fork server imports the model once; each worker (a replacement for a dead one too) starts as a fork
-        # of it in milliseconds instead of importing everything again. Set when a pool is made, never on import.
-        ctx.set_forkserver_preload(["sim.batch.preload"])  # the model, and its compiled kernels loaded
+        # the fork server preloads nothing: starting a worker makes this process wait until the server answers, and
+        # a server busy importing the model (seconds on a loaded machine) kept a stop waiting that long. Each
+        # worker imports the model itself, after it is forked, while this process stays free to stop it. Set when
+        # a pool is made, never on import.
+        ctx.set_forkserver_preload([])
+        _start_fork_server()
         return ctx
     return multiprocessing.get_context("spawn")
 
 
-def _new_pool(batch: Batch, workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_init_worker,
-                               initargs=(batch,))
+#: Exit status of a worker process that ends because the process that started the batch is gone.
+ORPHAN_EXIT = 3
+
+
+def _watch_parent() -> None:
+    """In a worker: end this process as soon as the process that made the pool is gone (killed outright).
+
+    Nothing else would end it: a worker waits for work on a pipe it holds both ends of, and it holds the fork
+    server's and the resource tracker's pipes open too, so after a SIGKILL of the main process the workers, the
+    fork server and the resource tracker would all stay alive. ``multiprocessing`` gives every child a sentinel of
+    its parent (for a forkserver child, the process that asked for it) that becomes ready when that process ends.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:  # pragma: no cover - always set in a pool's worker
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(ORPHAN_EXIT)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _start_fork_server() -> None:
+    """Start the fork server (if it is not running) with Ctrl-C held, as ``multiprocessing`` starts its resource
+    tracker.
+
+    A Ctrl-C reaches the whole process group; one that came while the fork server imports the model would end it
+    with a traceback on the terminal. The held signal stays pending in the fork server until it sets Ctrl-C to be
+    ignored (which drops it), and in this process until the fork server is launched a few milliseconds later, when
+    the stop handler gets it: it is neither lost nor a traceback.
+    """
+    from multiprocessing import forkserver, resource_tracker
+
+    resource_tracker.ensure_running()  # first: starting it unblocks Ctrl-C, which would undo the hold below
+    held = {signal.SIGINT}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _start_worker() -> None:
+    _watch_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the batch arrives and _init_worker says so again
+
+
+#: In a worker: the token of the batch it holds (see :func:`_run_sent_chunk`).
+_HELD: list[object] = [None]
+
+
+def _run_sent_chunk(token: object, batch: bytes, chunk: Chunk) -> ChunkDone:
+    """In a worker: run ``chunk`` of the pickled ``batch``, unpickled and set up once per batch (``token``).
+
+    The batch travels with each task, through the pool's queue, rather than as the pool initializer's argument:
+    an initializer's arguments are written to each new worker by this process's main thread while it starts the
+    worker, and a batch larger than a pipe's buffer (the shipped doctrine alone is about 90 KB) kept it waiting
+    there, deaf to a stop, for as long as the new worker took to read them (seconds on a busy machine). The
+    queue is fed by a thread of its own."""
+    if _HELD[0] != token:
+        _init_worker(pickle.loads(batch))
+        _HELD[0] = token
+    return _run_chunk_in_worker(chunk)
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_start_worker)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
@@ -101,7 +173,8 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
     queue = deque(chunks)
     suspects: deque[Chunk] = deque()  # chunks lost with a dead worker: retried one at a time
     retried: set[int] = set()
-    pool = _new_pool(batch, n)
+    pool = _new_pool(n)
+    token, sent = (os.getpid(), time.monotonic_ns()), pickle.dumps(batch)
     pending: dict[Future, Chunk] = {}
     # for the whole batch, a stop signal is held and raised only at the top of the loop: never inside the
     # pool's own locks, the progress bar or the writer
@@ -118,7 +191,7 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
                 while todo and len(pending) < limit:
                     c = todo.popleft()
                     try:
-                        pending[pool.submit(_run_chunk_in_worker, c)] = c
+                        pending[pool.submit(_run_sent_chunk, token, sent, c)] = c
                     except BrokenProcessPool:  # a worker died since the last look
                         todo.appendleft(c)
                         broken = True
@@ -146,7 +219,7 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
                         )
                     retried.update(c.index for c in lost)
                     suspects.extend(sorted(lost, key=lambda c: c.index))
-                    pool = _new_pool(batch, n)
+                    pool = _new_pool(n)
         except BaseException:
             _terminate(pool)
             raise

@@ -1,4 +1,10 @@
-"""Stop signals (Ctrl-C, SIGTERM) held while the pool is driven and raised at one safe point.
+"""Stop signals (Ctrl-C, SIGTERM): from the first moment of a command to its last, a stop ends it.
+
+Three layers: :func:`process_stops` (the whole command: a stop raises :class:`StopRequested`, which the command line
+turns into exit status 130), :func:`stop_signals` (a batch: a stop raises KeyboardInterrupt, which marks its folder
+interrupted) and :func:`deferred_stops` (while the pool is driven: a stop is held and raised at one safe point).
+Ctrl-C counts even when the process started with it ignored (as a script's background job does): a stop signal
+must always stop.
 """
 
 from __future__ import annotations
@@ -9,8 +15,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # ------------------------------------------------------------------------------------------------ stopping
+#: Exit status of a command ended by a stop signal (128 + SIGINT, as a shell reports Ctrl-C).
+EXIT_STOPPED = 130
 #: How often the process-pool loop looks for a stop signal it deferred, in seconds.
 STOP_POLL_SECONDS = 0.25
+
+
+class StopRequested(BaseException):
+    """A stop signal arrived outside a batch (while loading, or while drawing charts).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on the way swallows it; unlike
+    KeyboardInterrupt, the command-line framework does not turn it into "Aborted!" and exit status 1.
+    """
 
 
 class _StopState:
@@ -18,17 +34,26 @@ class _StopState:
 
     depth = 0
     pending = False
+    #: True while :func:`stop_signals` is in force: a stop then raises KeyboardInterrupt, not StopRequested.
+    in_batch = 0
+    #: Set when the command has ended and the process is exiting: a stop then is dropped.
+    ending = False
 
 
 def stop_signal_handler(signum: int, frame: object) -> None:
-    """Raise KeyboardInterrupt, or defer it while inside :func:`deferred_stops`.
+    """Raise KeyboardInterrupt inside a batch (:func:`stop_signals`), :class:`StopRequested` outside one, or hold
+    it while inside :func:`deferred_stops` or :func:`holding_stops`.
 
     An exception raised asynchronously inside ``concurrent.futures`` (in ``submit`` or ``wait``, holding their locks)
     can leave the pool's management thread blocked, and the process then hangs at exit instead of stopping.
     """
+    if _StopState.ending:
+        return
     if _StopState.depth > 0:
         _StopState.pending = True
         return
+    if _StopState.in_batch == 0:
+        raise StopRequested(signal.Signals(signum).name)
     raise KeyboardInterrupt
 
 
@@ -53,26 +78,63 @@ def deferred_stops() -> Iterator[None]:
 
 
 @contextmanager
-def stop_signals() -> Iterator[None]:
-    """While the block runs, Ctrl-C and SIGTERM raise KeyboardInterrupt through :func:`stop_signal_handler` (held
-    inside :func:`deferred_stops`); the previous handlers come back after it. Only in the main thread."""
-    in_main = threading.current_thread() is threading.main_thread()
-    signals = (signal.SIGINT, signal.SIGTERM) if in_main else ()
-    previous = {sig: signal.signal(sig, stop_signal_handler) for sig in signals}
+def holding_stops() -> Iterator[None]:
+    """Hold stop signals while the block runs and leave one that came pending, for the next
+    :func:`raise_if_stopped` (a results folder being made is made whole first)."""
+    _StopState.depth += 1
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        _StopState.depth -= 1
+
+
+def _install(handler: object) -> dict[int, object]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}  # type: ignore[arg-type]
+
+
+def _restore(previous: dict[int, object]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+@contextmanager
+def process_stops() -> Iterator[None]:
+    """For a whole command, in the process's entry point: Ctrl-C and SIGTERM raise :class:`StopRequested`
+    (KeyboardInterrupt inside a batch) until the block ends, and are dropped after it, while the process exits.
+
+    Installed first thing, so that a stop while the model is being imported or a scenario loaded is not lost (nor
+    ignored, when Ctrl-C was inherited as ignored) and ends the command at once; never restored, so that a stop in
+    the last instant, as the command returns, neither kills the process by the signal nor raises where nothing
+    catches it. A caller wraps the block in ``try``/``except StopRequested``: a stop that comes as the block ends is
+    raised inside it."""
+    _install(stop_signal_handler)
+    try:
+        yield
+    finally:
+        _StopState.ending = True
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """While the block runs, Ctrl-C and SIGTERM raise KeyboardInterrupt through :func:`stop_signal_handler` (held
+    inside :func:`deferred_stops`); the previous handlers come back after it. Only in the main thread."""
+    previous = _install(stop_signal_handler)
+    _StopState.in_batch += 1
+    try:
+        yield
+    finally:
+        _StopState.in_batch -= 1
+        _restore(previous)
 
 
 @contextmanager
 def ctrl_c_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C while the block runs (in the main thread): a second Ctrl-C must not cut a manifest short."""
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    """Ignore Ctrl-C and SIGTERM while the block runs (in the main thread): a second stop must not cut a manifest
+    short. One that comes meanwhile is dropped: the first one is already being acted on."""
+    previous = _install(signal.SIG_IGN)
     try:
         yield
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        _restore(previous)

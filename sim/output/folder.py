@@ -19,8 +19,11 @@ batch runs, finished chunks are kept in ``parts/`` and ``aggregates.partial.json
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -70,20 +73,30 @@ def versions() -> dict[str, str]:
 def _write_json(path: Path, data: Any) -> None:
     """Write JSON under a temporary name, flush it to disk, then rename it into place."""
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full or read-only disk, or a stop: no half-written temporary file is left
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a results file holds")
 
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
         raise InputError(f"{path.name} is missing", file=path.parent,
                          hint="Give a results folder written by 'escalation run'") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise InputError(f"{path.name} cannot be read ({exc})", file=path) from None
 
 
@@ -191,6 +204,10 @@ class ResultsWriter:
         self.record_runs = bool(manifest["record_runs"])
         self.record_events = bool(manifest["record_events"])
         self.done = done
+        #: sha256 and size of each chunk part written, by file name (in ``parts/``)
+        self.part_sums: dict[str, dict[str, Any]] = {}
+        #: chunks whose saved rows were found damaged or missing on resume: their rows are computed again
+        self.redo: list[int] = []
         self._ladder = {r.rung: r for r in doctrine.ladder}
         self._points = sweep_points(scenario, doctrine)
         self._lever_types = {path: _lever_type([p[path] for p in self._points.values()])
@@ -228,29 +245,31 @@ class ResultsWriter:
         horizon = scenario.horizon_weeks
         aggregates = {v: Aggregates(horizon=horizon) for v in variants}
         done: set[int] = set()
+        sums: dict[str, Any] = {}
         if (f / PARTIAL).exists():
             state = _read_json(f / PARTIAL)
             try:
                 done = {int(i) for i in state["chunks_done"]}
                 aggregates = {v: Aggregates.from_dict(state["aggregates"][v]) for v in variants}
-            except (KeyError, TypeError, ValueError) as exc:
-                raise InputError(f"{PARTIAL} cannot be read ({exc!r})", file=f / PARTIAL) from None
+                sums = dict(state.get("parts") or {})
+                _check_finite(state["aggregates"])
+            except Exception as exc:  # any damage to the file: never a traceback
+                raise InputError(f"{PARTIAL} is damaged ({type(exc).__name__}: {exc})", file=f / PARTIAL,
+                                 hint="Its finished chunks cannot be trusted: run the batch as a new one") from None
         plan = {c.index: c for c in _plan(scenario)}
         if not done <= set(plan) or any(a.runs != sum(plan[i].size for i in done) for a in aggregates.values()):
             raise InputError(f"{PARTIAL} does not match the chunks of this batch", file=f / PARTIAL,
                              hint="Run it as a new batch instead of resuming")
-        if manifest["record_runs"]:
-            kinds = ("runs", "events") if manifest["record_events"] else ("runs",)
-            for i in sorted(done):
-                for kind in kinds:
-                    if not _part(f, kind, i).is_file():
-                        raise InputError(f"the saved rows of finished chunk {i} are missing", file=_part(f, kind, i),
-                                         hint="Run it as a new batch instead of resuming")
+        redo = _damaged_parts(f, done, sums, manifest) if manifest["record_runs"] else []
         manifest["resumed"] = list(manifest.get("resumed") or []) + [
             {"at": _now(), "executor": executor, "workers": workers, "command": command or []}]
         manifest["status"] = "running"
+        if redo:
+            manifest["repaired"] = list(manifest.get("repaired") or []) + [{"at": _now(), "chunks": redo}]
         writer = cls.__new__(cls)
         writer._attach(f, doctrine, scenario, variants, manifest, done)
+        writer.part_sums = {k: v for k, v in sums.items() if isinstance(v, dict)}
+        writer.redo = redo
         _write_json(f / "manifest.json", manifest)
         return writer, aggregates
 
@@ -268,7 +287,11 @@ class ResultsWriter:
                 if pid and _alive(pid):
                     raise InputError(f"another process (id {pid}) is writing this results folder", file=self.folder,
                                      hint="Wait for it to finish, or stop it first") from None
-                path.unlink(missing_ok=True)  # left by a process that no longer runs
+                try:
+                    path.unlink(missing_ok=True)  # left by a process that no longer runs
+                except OSError as exc:
+                    raise InputError(f"the lock file cannot be removed ({exc.strerror or exc})", file=path,
+                                     hint="Remove it by hand if no process is writing this folder") from None
                 continue
             with os.fdopen(fd, "w") as fh:
                 fh.write(str(os.getpid()))
@@ -276,6 +299,12 @@ class ResultsWriter:
 
     def _unlock(self) -> None:
         (self.folder / LOCK).unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """Give the folder up after a failure, as far as the disk allows: remove the lock if it can be removed
+        (if not, it names this process, and a resume takes it over once this process has ended)."""
+        with contextlib.suppress(OSError):
+            self._unlock()
 
     # ---------------------------------------------------------------- chunks
     def add_chunk(self, results: list[ChunkResult], aggregates: dict[str, Aggregates] | None = None) -> None:
@@ -292,17 +321,30 @@ class ResultsWriter:
             tables = [self._runs_table(r) for r in results if r.runs]
             if tables:
                 _write_table(pa.concat_tables(tables), _part(self.folder, "runs", index))
+                self._record_part(_part(self.folder, "runs", index))
             if self.record_events:
                 ev = [self._events_table(r) for r in results if r.events is not None]
                 if ev:
                     _write_table(pa.concat_tables(ev), _part(self.folder, "events", index))
+                    self._record_part(_part(self.folder, "events", index))
         self.done.add(index)
         if aggregates is not None:
             _write_json(self.folder / PARTIAL, {
                 "chunks_done": sorted(self.done),
                 "aggregates": {v: aggregates[v].to_dict() for v in self.variants},
+                "parts": {name: self.part_sums[name] for name in sorted(self.part_sums)},
             })
         self.progress(sorted(self.done))
+
+    # ---------------------------------------------------------------- checksums
+    def _record_part(self, path: Path) -> None:
+        """Keep a part's checksum, saved with the chunks done in ``aggregates.partial.json``."""
+        self.part_sums[path.name] = file_checksum(path)
+
+    def _record_files(self) -> None:
+        """Record the checksum of every table and JSON file of a complete folder in the manifest."""
+        self.manifest["files"] = {name: file_checksum(self.folder / name) for name in RESULT_FILES
+                                  if (self.folder / name).is_file()}
 
     def progress(self, chunks_done: list[int]) -> None:
         """Record which chunks are finished in the manifest."""
@@ -380,15 +422,29 @@ class ResultsWriter:
         tmp = self.folder / f"{kind}.parquet.tmp"
         writer: pq.ParquetWriter | None = None
         try:
-            for p in parts:
-                table = pq.read_table(p)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                writer.write_table(table.cast(writer.schema))
-        finally:
-            if writer is not None:
-                writer.close()
-        os.replace(tmp, self.folder / f"{kind}.parquet")
+            try:
+                for p in parts:
+                    table = pq.read_table(p)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    writer.write_table(table.cast(writer.schema))
+            finally:
+                if writer is not None:
+                    writer.close()
+            os.replace(tmp, self.folder / f"{kind}.parquet")
+        except BaseException:  # no half-joined table is left
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
+
+    def tidy(self) -> None:
+        """Remove what a complete folder no longer needs: the chunk parts, the partial aggregates, temporary files
+        left by a write cut short, and the lock. Safe to call again after a stop cut it short."""
+        shutil.rmtree(self.folder / PARTS, ignore_errors=True)
+        (self.folder / PARTIAL).unlink(missing_ok=True)
+        for stale in self.folder.glob("*.tmp"):  # left by a write cut short before a resume
+            stale.unlink(missing_ok=True)
+        self._unlock()
 
     def finish(self, aggregates: dict[str, Aggregates], wall_seconds: float, status: str = "complete",
                reason: str | None = None) -> dict[str, Any]:
@@ -407,13 +463,11 @@ class ResultsWriter:
                     self._join_parts("events")
             _write_json(self.folder / "summary.json", summary)
             _write_json(self.folder / "aggregates.json", {v: aggregates[v].to_dict() for v in self.variants})
+            self._record_files()
             self.manifest.update(status="complete", finished=_now(), chunks_done=sorted(self.done))
             self.manifest.pop("stopped", None)
             _write_json(self.folder / "manifest.json", self.manifest)
-            shutil.rmtree(self.folder / PARTS, ignore_errors=True)
-            (self.folder / PARTIAL).unlink(missing_ok=True)
-            for stale in self.folder.glob("*.tmp"):  # left by a write cut short before a resume
-                stale.unlink(missing_ok=True)
+            self.tidy()
         else:
             self.manifest.update(status="interrupted", finished=None, chunks_done=sorted(self.done),
                                  stopped={"at": _now(), "reason": reason or status})
@@ -485,8 +539,106 @@ def _part(folder: Path, kind: str, index: int) -> Path:
 
 def _write_table(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    except BaseException:  # no half-written temporary file is left
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+#: The files of a complete folder whose checksums the manifest records (``files``) and ``load_results`` checks.
+RESULT_FILES = ("summary.json", "aggregates.json", "runs.parquet", "events.parquet")
+
+
+def file_checksum(path: Path) -> dict[str, Any]:
+    """The sha256 and the size in bytes of a file, as recorded in a results folder."""
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+            size += len(block)
+    return {"sha256": h.hexdigest(), "bytes": size}
+
+
+def _damage(path: Path, recorded: Any) -> str | None:
+    """What is wrong with a file against its recorded checksum (None: whole). Without a record (a folder written
+    before checksums were kept), a Parquet file must at least have a readable footer."""
+    if not path.is_file():
+        return "missing"
+    if isinstance(recorded, dict) and "sha256" in recorded:
+        try:
+            found = file_checksum(path)
+        except OSError as exc:
+            return f"unreadable ({exc.strerror or exc})"
+        if found != {"sha256": recorded.get("sha256"), "bytes": recorded.get("bytes")}:
+            return (f"damaged: {found['bytes']:,} bytes whose sha256 differs from the one recorded when it was "
+                    f"written ({recorded.get('bytes', '?')} bytes)")
+        return None
+    if path.suffix == ".parquet":
+        try:
+            pq.read_metadata(path)
+        except (OSError, pa.ArrowException) as exc:
+            return f"damaged ({exc})"
+    return None
+
+
+def _damaged_parts(folder: Path, done: set[int], sums: dict[str, Any], manifest: dict[str, Any]) -> list[int]:
+    """The finished chunks whose saved rows are missing or damaged: a resume computes their rows again."""
+    kinds = ("runs", "events") if manifest["record_events"] else ("runs",)
+    redo = []
+    for i in sorted(done):
+        for kind in kinds:
+            part = _part(folder, kind, i)
+            if _damage(part, sums.get(part.name)) is not None:
+                redo.append(i)
+                break
+    for i in redo:  # what is left of their parts is removed: they are written again
+        for kind in kinds:
+            part = _part(folder, kind, i)
+            if part.is_dir() and not part.is_symlink():
+                shutil.rmtree(part, ignore_errors=True)
+            else:
+                part.unlink(missing_ok=True)
+    return redo
+
+
+def _check_finite(data: Any) -> None:
+    """Raise ValueError if a number in nested JSON data is not finite (NaN or infinity written into a file)."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise ValueError(f"a number that is not finite ({node})")
+
+
+def verify_results(folder: Path, manifest: dict[str, Any]) -> None:
+    """Refuse (:class:`InputError`) a complete folder whose files differ from the checksums its manifest recorded,
+    naming the damaged file and how to recover."""
+    files = manifest.get("files")
+    if files is None:
+        return  # written before checksums were kept
+    if not isinstance(files, dict):
+        raise InputError("manifest.json is damaged: 'files' is not a mapping", file=folder / "manifest.json")
+    for name in RESULT_FILES:
+        if name not in files and (folder / name).is_file() and name.endswith(".json"):
+            raise InputError(f"manifest.json records no checksum of {name}", file=folder / "manifest.json",
+                             hint="The folder was edited: run the batch again")
+    for name, recorded in files.items():
+        if name not in RESULT_FILES:
+            raise InputError(f"manifest.json names an unknown file '{name}'", file=folder / "manifest.json")
+        problem = _damage(folder / name, recorded)
+        if problem is not None:
+            scenario = manifest.get("scenario_file") or "SCENARIO"
+            raise InputError(f"{name} is {problem}", file=folder / name,
+                             hint=f"The results cannot be trusted; run the batch again: escalation run {scenario} "
+                             f"--seed {manifest.get('seed')} --runs {manifest.get('runs')}")
 
 
 _MANIFEST_KEYS = {"status": str, "scenario_hash": str, "doctrine_hash": str, "seed": int, "runs": int,
@@ -536,13 +688,19 @@ def load_results(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any], di
         if not (f / name).is_file():
             raise InputError(f"not a complete results folder: {name} is missing", file=f,
                              hint="Give a folder written by 'escalation run'")
+    manifest = _read_json(f / "manifest.json")
+    if not isinstance(manifest, dict):
+        raise InputError("manifest.json is not a mapping", file=f / "manifest.json")
+    verify_results(f, manifest)
+    summary, merged = _read_json(f / "summary.json"), _read_json(f / "aggregates.json")
+    for name, data in (("summary.json", summary), ("aggregates.json", merged)):
+        if not isinstance(data, dict):
+            raise InputError(f"{name} is not a mapping", file=f / name)
     try:
-        manifest = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
-        summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
-        merged = json.loads((f / "aggregates.json").read_text(encoding="utf-8"))
         aggs = {k: Aggregates.from_dict(v) for k, v in merged.items()}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"a results file cannot be read ({exc})", file=f) from None
+    except Exception as exc:  # any damage to the file: never a traceback
+        raise InputError(f"aggregates.json is damaged ({type(exc).__name__}: {exc})", file=f / "aggregates.json",
+                         hint="Run the batch again") from None
     return manifest, summary, aggs
 
 

@@ -8,6 +8,7 @@ leaves the folder marked ``interrupted``, resumable with the same results as a b
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,11 +17,12 @@ from typing import Any
 
 from sim.batch import guard
 from sim.batch.chunks import Batch, Chunk, plan_chunks
+from sim.batch.cluster import SchedulerLost
 from sim.batch.executors import BatchOutcome, Execution, WorkerLost, execute
-from sim.batch.stopping import ctrl_c_ignored, stop_signals
+from sim.batch.stopping import ctrl_c_ignored, holding_stops, raise_if_stopped, stop_signals
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
-from sim.errors import SimError
+from sim.errors import InputError, SimError
 from sim.output.folder import ResultsWriter
 from sim.output.plans import RESUME_RUN, BatchPlan
 
@@ -28,10 +30,15 @@ from sim.output.plans import RESUME_RUN, BatchPlan
 class BatchStopped(SimError):
     """A batch stopped before it was complete; its folder is marked interrupted and can be resumed."""
 
-    def __init__(self, message: str, folder: Path, exit_code: int = 1, resume_command: str = RESUME_RUN) -> None:
+    def __init__(self, message: str, folder: Path, exit_code: int = 1, resume_command: str = RESUME_RUN, *,
+                 complete: bool = False) -> None:
         self.reason = message
         self.folder = folder
         self.exit_code = exit_code
+        if complete:  # stopped after the results were whole: nothing to resume
+            super().__init__(f"{message}; the results are complete in {folder} (draw its charts with: escalation "
+                             f"plot {folder})")
+            return
         super().__init__(f"{message}; finished chunks are kept in {folder}. Resume with: {resume_command} {folder}")
 
 
@@ -65,6 +72,13 @@ def run_batch(
     reason, code = None, 1
     with stop_signals():
         try:
+            raise_if_stopped()  # one that came while the folder was being opened
+            if writer.redo:  # finished chunks whose saved rows were damaged: their rows again, their sums kept
+                by_index = {c.index: c for c in plan_chunks(batch.runs, batch.scenario.chunk_size)}
+                execute(batch, executor=executor, workers=workers, address=address,
+                        chunks=[by_index[i] for i in writer.redo],
+                        on_finished=lambda chunk, results: writer.add_chunk(results, state))
+                writer.redo = []
             outcome = execute(batch, executor=executor, workers=workers, address=address, chunks=todo,
                               aggregates=state, on_finished=save)
             outcome.wall_seconds = time.perf_counter() - t0
@@ -72,18 +86,27 @@ def run_batch(
             return summary, outcome
         except KeyboardInterrupt:
             reason, code = "interrupted", 130
-        except WorkerLost as exc:
+        except (WorkerLost, SchedulerLost) as exc:
             reason = str(exc)
         except OSError as exc:
             reason = f"cannot write the results ({exc.strerror or exc})"
         except Exception as exc:  # a failure of the model itself: still keep what is finished
-            reason = f"the batch failed ({type(exc).__name__}: {exc})"
+            reason = " ".join(f"the batch failed ({type(exc).__name__}: {exc})".split())  # one line
     if writer.manifest["status"] == "complete":  # stopped while tidying up: the results are whole
-        raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code, resume_command)
-    with ctrl_c_ignored():  # a second Ctrl-C must not cut the manifest short
-        writer.finish(state, time.perf_counter() - t0, status="interrupted", reason=reason)
+        with ctrl_c_ignored(), contextlib.suppress(OSError):
+            writer.tidy()
+        writer.release()
+        raise BatchStopped(f"{reason} while removing the chunk parts", writer.folder, code, complete=True)
     total = len(plan_chunks(batch.runs, batch.scenario.chunk_size))
-    raise BatchStopped(f"{reason} after {len(writer.done)} of {total} chunks", writer.folder, code, resume_command)
+    stopped = f"{reason} after {len(writer.done)} of {total} chunks"
+    with ctrl_c_ignored():  # a second Ctrl-C must not cut the manifest short
+        try:
+            writer.finish(state, time.perf_counter() - t0, status="interrupted", reason=reason)
+        except OSError as exc:  # the disk is full or read-only: the folder stays as the last chunk left it
+            writer.release()
+            stopped += (f" (the folder could not be marked interrupted either: {exc.strerror or exc}; it is "
+                        "resumable all the same once the disk can be written)")
+    raise BatchStopped(stopped, writer.folder, code, resume_command)
 
 
 @dataclass(frozen=True)
@@ -133,6 +156,15 @@ def check_resources(plan: BatchPlan, execution: Execution) -> guard.Estimate:
 def open_folder(plan: BatchPlan, execution: Execution,
                 command: list[str] | None = None) -> tuple[ResultsWriter, dict[str, Aggregates] | None]:
     """A writer on a new results folder, or on the unfinished one reopened with its merged aggregates."""
+    try:
+        return _open_folder(plan, execution, command)
+    except OSError as exc:  # a folder that cannot be written (read-only, full): one message, nothing half-made
+        raise InputError(f"cannot write in the results folder ({exc.strerror or exc})", key="--out",
+                         found=str(plan.resume or plan.out)) from None
+
+
+def _open_folder(plan: BatchPlan, execution: Execution,
+                 command: list[str] | None = None) -> tuple[ResultsWriter, dict[str, Aggregates] | None]:
     if plan.resume is not None:
         return ResultsWriter.reopen(plan.resume, plan.doctrine, plan.scenario, executor=execution.executor,
                                     workers=execution.workers, command=command)
@@ -164,11 +196,6 @@ def run_to_folder(
     """
     execution = execution or Execution()
     est = check_resources(plan, execution)
-    writer, aggregates = open_folder(plan, execution, command)
-    done = plan.runs_done(writer.done)
-    if on_start is not None:
-        on_start(BatchStart(plan.scenario.name, writer.folder, plan.scenario.runs, done, len(plan.variants), est,
-                            resume_folder or writer.folder))
     computed = [0]
 
     def chunk_done(chunk: Chunk) -> None:
@@ -176,7 +203,22 @@ def run_to_folder(
         if on_chunk is not None:
             on_chunk(chunk)
 
-    summary, outcome = run_batch(plan.batch(), writer, executor=execution.executor, workers=execution.workers,
-                                 address=execution.address, aggregates=aggregates, on_chunk=chunk_done,
-                                 resume_command=plan.resume_command)
+    with stop_signals():
+        with holding_stops():  # a stop while the folder is being made waits until it is whole, then stops the batch
+            writer, aggregates = open_folder(plan, execution, command)
+            done = plan.runs_done(writer.done)
+            if on_start is not None:
+                on_start(BatchStart(plan.scenario.name, writer.folder, plan.scenario.runs, done, len(plan.variants),
+                                    est, resume_folder or writer.folder))
+        try:
+            summary, outcome = run_batch(plan.batch(), writer, executor=execution.executor,
+                                         workers=execution.workers, address=execution.address,
+                                         aggregates=aggregates, on_chunk=chunk_done,
+                                         resume_command=plan.resume_command)
+        except KeyboardInterrupt:  # a stop in the instant before the batch's own handling began, or a second one
+            if writer.manifest["status"] != "complete":
+                with ctrl_c_ignored(), contextlib.suppress(OSError):
+                    writer.finish({}, 0.0, status="interrupted", reason="interrupted")
+                writer.release()
+            raise BatchStopped("interrupted", writer.folder, 130, plan.resume_command) from None
     return FolderRun(writer.folder, summary, outcome, computed[0], len(plan.variants), execution)

@@ -189,9 +189,12 @@ def _save(fig: Any, folder: Path, name: str, formats: Sequence[str] = ("png",)) 
     paths = []
     for ext in formats:
         p = folder / f"{name}.{ext}"
+        tmp = p.with_name(p.name + ".tmp")  # then renamed: a chart stopped mid-drawing is never left half-written
         # SVG text stays text: searchable, selectable and smaller than glyph outlines
         with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": name}):
-            fig.savefig(p, dpi=DPI if ext == "png" else None, bbox_inches=box, metadata=_metadata(ext))
+            fig.savefig(tmp, format=ext, dpi=DPI if ext == "png" else None, bbox_inches=box,
+                        metadata=_metadata(ext))
+        tmp.replace(p)
         paths.append(p)
     plt.close(fig)
     return paths

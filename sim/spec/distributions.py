@@ -19,6 +19,10 @@ class _Dist(Frozen):
     source: Source | None = None
     rationale: str | None = None
 
+    def support(self) -> dict[str, float]:
+        """The fields that bound the values drawn: the least and the greatest value it can take, by field name."""
+        raise NotImplementedError
+
 
 class Fixed(_Dist):
     """A value that is not sampled."""
@@ -29,6 +33,10 @@ class Fixed(_Dist):
     def quantile(self, u: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
         """Draws from keyed uniforms ``u`` (normals ``z`` are used by :class:`Normal` only)."""
         return np.full(np.shape(u), self.value)
+
+    def support(self) -> dict[str, float]:
+        """Its one value."""
+        return {"value": self.value}
 
 
 class Uniform(_Dist):
@@ -45,6 +53,10 @@ class Uniform(_Dist):
         array([2.])
         """
         return self.low + (self.high - self.low) * np.asarray(u)
+
+    def support(self) -> dict[str, float]:
+        """Its ends."""
+        return {"low": self.low, "high": self.high}
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -72,6 +84,10 @@ class Triangular(_Dist):
         right = b - np.sqrt((1 - u) * (b - a) * (b - c))
         return np.where(u < fc, left, right)
 
+    def support(self) -> dict[str, float]:
+        """Its ends."""
+        return {"low": self.low, "high": self.high}
+
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high:
@@ -96,6 +112,10 @@ class Normal(_Dist):
             raise ValueError("a normal distribution needs standard normal draws")
         return np.clip(self.mean + self.sd * z, self.low, self.high)
 
+    def support(self) -> dict[str, float]:
+        """The ends it is clipped to (infinite when not given)."""
+        return {"low": self.low, "high": self.high}
+
     @model_validator(mode="after")
     def _finite_mean(self) -> Normal:
         if not (math.isfinite(self.mean) and math.isfinite(self.sd)):
@@ -106,3 +126,19 @@ class Normal(_Dist):
 
 
 Distribution = Annotated[Fixed | Uniform | Triangular | Normal, Field(discriminator="dist")]
+
+
+def outside(dist: Fixed | Uniform | Triangular | Normal, low: float, high: float) -> tuple[str, float] | None:
+    """The first field of ``dist`` that lets a draw leave [low, high], with its value; None if every draw stays in.
+
+    >>> outside(Fixed(dist="fixed", value=1e300), 0, 1)
+    ('value', 1e+300)
+    >>> outside(Normal(dist="normal", mean=0.5, sd=0.1), 0, 1)
+    ('low', -inf)
+    >>> outside(Uniform(dist="uniform", low=0.2, high=0.9), 0, 1) is None
+    True
+    """
+    for name, value in dist.support().items():
+        if not low <= value <= high:
+            return name, value
+    return None

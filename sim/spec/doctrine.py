@@ -7,7 +7,7 @@ Every model forbids unknown keys and is frozen; cross-references are checked onc
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -70,6 +70,60 @@ AttributeName = Literal[
     "mediation_propensity",
     "leverage",
 ]
+
+
+#: The range every draw of an actor attribute must stay in (docs/model.md section 2): each is a share, a
+#: propensity or a weight on the unit interval.
+ATTRIBUTE_RANGES: dict[str, tuple[float, float]] = {name: (0.0, 1.0) for name in get_args(AttributeName)}
+#: The range of a red line's credibility: a probability.
+CREDIBILITY_RANGE = (0.0, 1.0)
+
+
+#: The model parameters the engine reads (``configs/model.yaml``): a doctrine that lacks one is refused when it is
+#: loaded, not with a KeyError mid-batch. A test checks the engine reads these and no others.
+REQUIRED_PARAMETERS: tuple[str, ...] = (
+    "accident_rate", "air_defence_engagement_rate", "airspace_article4_factor", "alliance_retaliation_rate",
+    "article5_threshold", "ceasefire_break_rate", "ceasefire_rate", "china_nuclear_norm", "combat_contact_rate",
+    "contributor_target_weight", "deal_relief", "deep_strike_provocation", "deep_strike_rate", "dialogue_boost",
+    "discharge_share", "doctrine_threat_threshold", "drone_spillover_gain", "escalation_cost_gain", "expel_rate",
+    "hub_target_weight", "hybrid_article4_factor", "launch_area_discount", "launch_area_weight",
+    "mediation_danger_gain", "memory_decay", "misperception_sigma", "national_retaliation_rate",
+    "nato_act_provocation_share", "nato_nuclear_response_rate", "nuclear_host_discount", "ongoing_deployment_share",
+    "partial_deal_rate", "persistent_enforcement_share", "proportionality_width", "proposal_boost",
+    "provocation_aversion_scale", "rationality", "reinforce_rate", "response_gain", "shootdown_rate",
+    "size_exponent", "spillover_rate", "strategic_strike_rate", "strike_article4_factor", "supplier_discount",
+    "territorial_threat_decay", "troop_recapture_gain", "withdrawal_rate",
+)
+#: The actors the engine addresses by id: Russia, Ukraine, the alliance (which must have the alliance role) and
+#: the United States (whose resolve backs the alliance's deterrence).
+CORE_ACTORS: tuple[str, ...] = ("russia", "ukraine", "nato", "us")
+
+
+def attributes_needed(actor: ActorSpec) -> dict[str, tuple[str, ...]]:
+    """The attributes the agent that plays ``actor`` samples, by the reason it needs them (sim/engine/agents: the
+    same rules that choose an actor's agent class). Empty when no agent class plays the actor.
+
+    >>> from sim.spec.loading import load_doctrine
+    >>> attributes_needed(load_doctrine().actor("china"))["mediator role"]
+    ('mediation_propensity', 'leverage')
+    """
+    roles = {r.value for r in actor.roles}
+    mediator = ("mediation_propensity", "leverage")
+    if actor.id == "russia":
+        return {"russia": ("resolve", "risk_tolerance", "war_fatigue", "capability")}
+    if actor.id == "ukraine":
+        return {"ukraine": ("resolve", "capability", "war_fatigue")}
+    if "alliance" in roles:
+        return {"alliance role": ("cohesion", "resolve")}
+    if actor.bloc is Bloc.NATO:
+        member = {"NATO member": ("resolve", "hawkishness", "article4_propensity", "article5_support",
+                                  "deterrence_weight")}
+        return member | ({"mediator role": mediator} if "mediator" in roles else {})
+    for role, needs in (("mediator", mediator), ("dialogue", ("leverage",)), ("supplier", ("capability",)),
+                        ("nuclear_host", ("capability",))):
+        if role in roles:
+            return {f"{role} role": needs}
+    return {}
 
 
 class ActorSpec(Sourced):

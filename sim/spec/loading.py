@@ -12,7 +12,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
-from sim.spec.doctrine import Doctrine
+from sim.spec.distributions import outside
+from sim.spec.doctrine import (
+    ATTRIBUTE_RANGES,
+    CORE_ACTORS,
+    CREDIBILITY_RANGE,
+    REQUIRED_PARAMETERS,
+    Doctrine,
+    attributes_needed,
+)
 from sim.spec.messages import kind_of, validation_error
 from sim.spec.scenario import ScenarioSpec
 from sim.spec.yaml_reader import Document, parse_yaml, read_text
@@ -81,9 +89,103 @@ def load_doctrine(configs: str | Path | None = None) -> Doctrine:
     try:
         doctrine = Doctrine.model_validate(merged)
     except ValidationError as exc:
-        raise validation_error(exc, Doctrine, docs, root_of) from None
+        err = validation_error(exc, Doctrine, docs, root_of)
+        first = exc.errors(include_url=False)[0]
+        if not first["loc"]:  # a check across the files: name the file the message is about, not the first one
+            key = _doctrine_key_named(first["msg"])
+            raise InputError(err.message, file=root_of.get(key, folder), expected=err.expected,
+                             found=err.found) from None
+        raise err from None
+    check_doctrine(doctrine, docs, root_of)
     _DOCTRINE_CACHE[cache_key] = doctrine
     return doctrine
+
+
+#: Words by which a message of a check across the doctrine's files names the top-level key it is about.
+_CROSS_CHECK_WORDS: tuple[tuple[str, str], ...] = (
+    ("calibration.yaml", "calibration"), ("geography.yaml", "geography"), ("red line", "red_lines"),
+    ("duplicate ids in actors", "actors"), ("duplicate ids in red_lines", "red_lines"),
+    ("duplicate ids in responses", "responses"), ("duplicate ids in deployment_types", "deployment_types"),
+    ("duplicate ids in moves", "moves"), ("locations must", "locations"), ("move '", "moves"), ("ladder", "ladder"),
+)
+
+
+def _doctrine_key_named(message: str) -> str:
+    for words, key in _CROSS_CHECK_WORDS:
+        if words in message:
+            return key
+    return ""
+
+
+def _where(docs: dict[str, Document], root_of: dict[str, str], path: tuple[Any, ...]) -> dict[str, Any]:
+    """``file`` and ``line`` of a key path of the merged doctrine, for an InputError."""
+    file = root_of.get(path[0], "")
+    doc = docs.get(file)
+    return {"file": file or None, "line": doc.line_of(path) if doc else None}
+
+
+def _key_path(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def check_doctrine(doctrine: Doctrine, docs: dict[str, Document], root_of: dict[str, str]) -> None:
+    """Refuse a doctrine that validates but that the model cannot run, naming the file, line and key: a model
+    parameter the engine reads is missing, a core actor (Russia, Ukraine, the alliance) is missing, an actor lacks
+    an attribute its agent samples (a mediator without its propensity, say) or is played by no agent, or a
+    distribution lets an attribute or a credibility leave its range."""
+    missing = [name for name in REQUIRED_PARAMETERS if name not in doctrine.parameters]
+    if missing:
+        raise InputError(f"missing model parameter '{missing[0]}'", **_where(docs, root_of, ("parameters",)),
+                         key="parameters", expected="every parameter the model reads: " + ", ".join(missing),
+                         hint="Add it with its value, range and source")
+    ids = doctrine.ids("actors")
+    for core in CORE_ACTORS:
+        if core not in ids:
+            raise InputError(f"missing core actor '{core}'", **_where(docs, root_of, ("actors",)), key="actors",
+                             expected="actors " + ", ".join(CORE_ACTORS) + " (the model addresses them by id)")
+    for i, actor in enumerate(doctrine.actors):
+        at = ("actors", i)
+        if actor.id == "us" and actor.bloc.value != "nato":
+            raise InputError("the actor 'us' must be a NATO member", **_where(docs, root_of, at),
+                             key=_key_path((*at, "bloc")), expected="nato", found=actor.bloc.value)
+        if actor.id == "nato" and "alliance" not in {r.value for r in actor.roles}:
+            raise InputError("the alliance actor 'nato' lacks the alliance role", **_where(docs, root_of, at),
+                             key=_key_path((*at, "roles")), expected="roles including alliance",
+                             found=[r.value for r in actor.roles])
+        needed = attributes_needed(actor)
+        if not needed:
+            raise InputError(f"no agent plays actor '{actor.id}'", **_where(docs, root_of, at),
+                             key=_key_path((*at, "roles")),
+                             expected="a NATO-bloc actor, or one with a mediator, dialogue, supplier, nuclear_host "
+                             "or alliance role", found=[r.value for r in actor.roles])
+        for why, names in needed.items():
+            for name in names:
+                if name not in actor.attributes:
+                    raise InputError(f"actor '{actor.id}' lacks the attribute '{name}' (needed by its {why})",
+                                     **_where(docs, root_of, (*at, "attributes")),
+                                     key=_key_path((*at, "attributes")), expected=", ".join(names))
+        for name, dist in actor.attributes.items():
+            low, high = ATTRIBUTE_RANGES[name]
+            _check_range(dist, low, high, f"attribute '{name}'", docs.get(root_of.get("actors", "")),
+                         (*at, "attributes", name))
+    for i, rl in enumerate(doctrine.red_lines):
+        _check_range(rl.credibility, *CREDIBILITY_RANGE, "credibility", docs.get(root_of.get("red_lines", "")),
+                     ("red_lines", i, "credibility"))
+
+
+def _check_range(dist: Any, low: float, high: float, what: str, doc: Document | None,
+                 path: tuple[Any, ...]) -> None:
+    bad = outside(dist, low, high)
+    if bad is None:
+        return
+    field, value = bad
+    raise InputError(f"the {what} must stay within its range [{low:g}, {high:g}]",
+                     file=doc.file if doc else None, line=doc.line_of((*path, field)) if doc else None,
+                     key=_key_path((*path, field)), expected=f"a {dist.dist} distribution within [{low:g}, {high:g}]",
+                     found=f"<{field}: {value:g}>")
 
 
 def scenario_from_data(data: Any, doctrine: Doctrine, doc: Document) -> ScenarioSpec:
@@ -96,9 +198,13 @@ def scenario_from_data(data: Any, doctrine: Doctrine, doc: Document) -> Scenario
             found=f"<{kind_of(data)}>",
         )
     try:
-        return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
+        spec = ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
     except ValidationError as exc:
         raise validation_error(exc, ScenarioSpec, {doc.file: doc}, {}) from None
+    for key, dist in spec.uncertainties.items():  # each must keep its attribute within the attribute's range
+        low, high = ATTRIBUTE_RANGES[key.partition(".")[2]]
+        _check_range(dist, low, high, f"uncertainty '{key}'", doc, ("uncertainties", key))
+    return spec
 
 
 

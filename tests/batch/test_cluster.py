@@ -91,3 +91,79 @@ def test_per_run_rows_come_back_from_dask_workers(doctrine, scheduler):
         assert all((a[k] == b[k]).all() for k in a)
 
 
+
+
+# ------------------------------------------------------------------------------------------------ edges
+@pytest.mark.parametrize("address", ["tls://127.0.0.1:8786", "ucx://127.0.0.1:8786", "inproc://x", "tcp://"])
+def test_an_address_of_another_protocol_is_refused_before_anything_is_written(tmp_path, address):
+    from typer.testing import CliRunner
+
+    from sim.cli.app import app
+
+    result = CliRunner().invoke(app, ["run", str(SCENARIO), "--runs", "20", "--executor", "dask", "--address",
+                                      address, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: --address: ") and "tcp://" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_scheduler_without_workers_is_refused_fast_and_writes_nothing(tmp_path):
+    import time
+
+    from typer.testing import CliRunner
+
+    from sim.batch import cluster
+    from sim.cli.app import app
+
+    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=":0") as empty:
+        t0 = time.monotonic()
+        result = CliRunner().invoke(app, ["run", str(SCENARIO), "--runs", "20", "--executor", "dask", "--address",
+                                          empty.scheduler_address, "--out", str(tmp_path / "out")])
+        took = time.monotonic() - t0
+    assert result.exit_code == 2, result.output
+    assert "the Dask scheduler has no workers" in result.stderr, result.stderr
+    assert took < cluster.WORKER_WAIT_SECONDS + 5
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_lost_scheduler_ends_the_batch_with_one_message(tmp_path):
+    """The scheduler (in a process of its own) is killed mid-batch: one message, no Dask log or traceback."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+    from processes import env
+
+    data = yaml.safe_load(SCENARIO.read_text())
+    data.update(runs=4000, chunk_size=100, horizon_weeks=26, variants=data["variants"][:1])
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False))
+    port = 20000 + os.getpid() % 20000
+    address = f"tcp://127.0.0.1:{port}"
+    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", str(port),
+                              "--dashboard-address", ":0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=env(), start_new_session=True)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), start_new_session=True)
+    try:
+        run = subprocess.Popen([sys.executable, "-m", "sim", "run", str(scenario), "--executor", "dask", "--address",
+                                address, "--out", str(tmp_path / "out"), "--no-charts"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while not list((tmp_path / "out").glob("*/*/parts/runs-*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(sched.pid, signal.SIGKILL)
+        _, err = run.communicate(timeout=120)
+    finally:
+        for p in (sched, worker):
+            with __import__("contextlib").suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert run.returncode == 1, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Resume with:" in lines[0], err
+    assert "Traceback" not in err and "distributed." not in err

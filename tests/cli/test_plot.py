@@ -64,7 +64,7 @@ def _damaged(small_results: Path, tmp_path: Path) -> Path:
                        "missing; expected a folder written by 'escalation run' or 'escalation compare'; found '{p}'"),
     (lambda res, p: p / "nope", "error: RESULTS_DIR: not a results folder: no such folder; expected a folder written "
                                 "by 'escalation run' or 'escalation compare'; found '{p}'"),
-    (_damaged, "RESULTS_DIR: the results folder is damaged and cannot be drawn"),
+    (_damaged, "summary.json is damaged"),
 ], ids=["empty_folder", "no_folder", "damaged_summary"])
 def test_plot_refuses_a_folder_it_cannot_draw(small_results, tmp_path, make, message):
     target = make(small_results, tmp_path)

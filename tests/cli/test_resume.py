@@ -288,8 +288,9 @@ def test_resume_refuses_what_cannot_be_resumed(tiny: Path, tmp_path: Path) -> No
     resume_refused(["--resume", str(broken)], "manifest.json cannot be read")
 
     missing = interrupted_folder(tiny, tmp_path / "missing", [0, 1])
-    (missing / PARTS / "runs-000001.parquet").unlink()
-    resume_refused(["--resume", str(missing)], "the saved rows of finished chunk 1 are missing")
+    (missing / PARTS / "runs-000001.parquet").unlink()  # a lost part: its chunk's rows are computed again
+    cli_run(["run", "--resume", str(missing)], None)
+    assert manifest(missing)["status"] == "complete" and manifest(missing)["repaired"][0]["chunks"] == [1]
 
     renamed = interrupted_folder(tiny, tmp_path / "renamed", [0])
     m = manifest(renamed)

@@ -1,0 +1,81 @@
+"""Stop signals: what a stop raises at each layer (the whole command, a batch, the pool's loop), and that one held
+while a folder is opened is raised once it is whole. Real signals to real processes are in tests/faults."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from sim.batch import stopping
+from sim.batch.stopping import (
+    StopRequested,
+    deferred_stops,
+    holding_stops,
+    process_stops,
+    raise_if_stopped,
+    stop_signals,
+)
+
+
+@pytest.fixture(autouse=True)
+def handlers():
+    """Whatever a test installs, the handlers and the stop state come back after it."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+    stopping._StopState.pending = False
+    stopping._StopState.ending = False
+
+
+def test_outside_a_batch_a_stop_is_a_stop_requested() -> None:
+    with pytest.raises(StopRequested, match="SIGTERM"), process_stops():
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):  # the handler runs between bytecodes
+            pass
+
+
+def test_inside_a_batch_a_stop_is_a_keyboard_interrupt() -> None:
+    with pytest.raises(KeyboardInterrupt), stop_signals():
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):
+            pass
+
+
+def test_a_stop_is_held_in_the_pools_loop_and_raised_at_its_safe_point() -> None:
+    with stop_signals():
+        with pytest.raises(KeyboardInterrupt), deferred_stops():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):
+                pass
+            reached = True  # held: the block runs to its end
+        assert reached
+
+
+def test_a_stop_while_a_folder_is_opened_waits_for_the_next_check() -> None:
+    with stop_signals():
+        with holding_stops():
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):
+                pass
+        with pytest.raises(KeyboardInterrupt):
+            raise_if_stopped()
+        raise_if_stopped()  # raised once only
+
+
+def test_ctrl_c_inherited_as_ignored_still_stops_a_command() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with pytest.raises(StopRequested), process_stops():
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):
+            pass
+
+
+def test_a_stop_after_the_command_has_ended_is_dropped() -> None:
+    with process_stops():
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)  # the process is exiting: neither killed by it nor raised
+    for _ in range(1000):
+        pass
