@@ -39,7 +39,9 @@ RED_LINES = _read("red_lines.yaml")["red_lines"]
 def test_the_engine_reads_exactly_the_required_parameters() -> None:
     """The registry of parameters the doctrine must give is complete: the engine reads those and no others."""
     source = "\n".join(p.read_text() for p in (ROOT / "sim" / "engine").rglob("*.py"))
-    read = set(re.findall(r"\b(?:p|params|self\.p|self\.params)\[\"([a-z_0-9]+)\"\]", source))
+    indexed = re.findall(r"\b(?:p|params|self\.p|self\.params)\[\"([a-z_0-9]+)\"\]", source)
+    called = re.findall(r"\bpar\(\"([a-z_0-9]+)\"\)", source)  # a member's parameter, per run or shared
+    read = set(indexed) | set(called)
     assert read == set(REQUIRED_PARAMETERS)
     assert set(PARAMETERS) >= read
 
