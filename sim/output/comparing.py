@@ -32,6 +32,7 @@ from sim.output.folder import RESUMABLE, _new_folder, _now, _write_json, read_ma
 from sim.output.plans import BatchPlan, plan_resume, refuse_settings
 from sim.output.running import BatchStart, BatchStopped, run_to_folder
 from sim.spec.doctrine import Doctrine
+from sim.spec.json_schema import json_data
 from sim.spec.loading import canonical_hash, load_doctrine, load_scenario, with_overrides
 from sim.spec.scenario import ScenarioSpec
 
@@ -199,7 +200,7 @@ def _new_comparison_folder(plan: SideBySidePlan, command: list[str] | None) -> t
         "scenario_hashes": {sp.name: canonical_hash(sp) for sp in plan.scenarios},
         "doctrine_hash": canonical_hash(plan.doctrine), "batches": {}, "started": _now(), "finished": None,
         "resumed": [], "command": command or [], "versions": versions(),
-        "resolved_scenarios": {sp.name: sp.model_dump(mode="json") for sp in plan.scenarios}, "note": NOT_A_FORECAST,
+        "resolved_scenarios": {sp.name: json_data(sp) for sp in plan.scenarios}, "note": NOT_A_FORECAST,
     }
     _write_json(folder / "manifest.json", manifest)
     return folder, manifest

@@ -40,6 +40,7 @@ from sim.engine.model import ChunkResult
 from sim.errors import InputError
 from sim.output.summary import summarise
 from sim.spec.doctrine import Doctrine
+from sim.spec.json_schema import json_data
 from sim.spec.loading import canonical_hash
 from sim.spec.scenario import ScenarioSpec
 
@@ -69,7 +70,7 @@ def _write_json(path: Path, data: Any) -> None:
     """Write JSON under a temporary name, flush it to disk, then rename it into place."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+        fh.write(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")  # strict JSON
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -166,7 +167,7 @@ class ResultsWriter:
             "resumed": [],
             "command": command or [],
             "versions": versions(),
-            "resolved_scenario": scenario.model_dump(mode="json"),
+            "resolved_scenario": json_data(scenario),
             "note": NOT_A_FORECAST,
         }
         try:
