@@ -8,8 +8,14 @@ Layout of ``<out>/<scenario>/<UTC time>-<hash>/``::
                      probability of reaching each rung, per week the share of runs at or above each rung
     aggregates.json  the merged sums the summary and the charts are drawn from
     runs.parquet     one row per run and variant: sampled parameters, highest rungs, first week of each outcome
-    events.parquet   one row per act: run, variant, week, actor, target, action, rung, CAMEO code, Goldstein value
+    events.parquet   one row per act: run, variant, week (and date), actor, target, action, rung, and the act as
+                     GDELT and ICEWS code it: CAMEO source and target with their actor codes, event code, root
+                     code, QuadClass and Goldstein value (docs/events.md)
     charts/          PNG and SVG charts; report.html
+
+``manifest.json`` and ``summary.json`` follow the versioned JSON Schemas of ``schema/`` (their ``schema`` key names
+the one they follow); every Parquet file carries the seed, the scenario, doctrine and event-coding hashes and the
+versions in its key-value metadata.
 
 A folder is never overwritten. Every file is written under a temporary name and renamed when complete; while a
 batch runs, finished chunks are kept in ``parts/`` and ``aggregates.partial.json`` so that a stopped batch
@@ -40,6 +46,7 @@ from sim.engine.model import ChunkResult
 from sim.errors import InputError
 from sim.output.summary import summarise
 from sim.spec.doctrine import Doctrine
+from sim.spec.event_coding import EventCoder, EventCoding, load_event_coding
 from sim.spec.json_schema import json_data
 from sim.spec.loading import canonical_hash
 from sim.spec.scenario import ScenarioSpec
@@ -64,6 +71,14 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
     return out
+
+
+#: The JSON Schemas (``schema/``) that manifest.json and summary.json follow; a new version of a file's layout gets a
+#: new number, and readers check it.
+MANIFEST_SCHEMA = "escalation-manifest/1"
+SUMMARY_SCHEMA = "escalation-summary/1"
+#: The layout version of the Parquet tables, in their key-value metadata.
+TABLES_VERSION = "1"
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -142,7 +157,9 @@ class ResultsWriter:
         stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
         folder = _new_folder(base, f"{stamp}-{scenario_hash[:8]}", root)
         record_events = record_events and record_runs
+        coding = load_event_coding(configs, doctrine)
         manifest: dict[str, Any] = {
+            "schema": MANIFEST_SCHEMA,
             "status": "running",
             "scenario": scenario.name,
             "title": scenario.title,
@@ -150,6 +167,7 @@ class ResultsWriter:
             "configs": str(Path(configs).resolve()) if configs is not None else None,
             "scenario_hash": scenario_hash,
             "doctrine_hash": canonical_hash(doctrine),
+            "event_coding_hash": canonical_hash(coding),
             "seed": scenario.seed,
             "runs": scenario.runs,
             "chunk_size": scenario.chunk_size,
@@ -175,10 +193,10 @@ class ResultsWriter:
         except OSError as exc:
             raise InputError(f"cannot write in the results folder ({exc.strerror or exc})", key="--out",
                              found=str(folder)) from None
-        self._attach(folder, doctrine, scenario, variants, manifest, set())
+        self._attach(folder, doctrine, scenario, variants, manifest, set(), coding)
 
     def _attach(self, folder: Path, doctrine: Doctrine, scenario: ScenarioSpec, variants: tuple[str, ...],
-                manifest: dict[str, Any], done: set[int]) -> None:
+                manifest: dict[str, Any], done: set[int], coding: EventCoding) -> None:
         self.folder = folder
         self.doctrine = doctrine
         self.scenario = scenario
@@ -187,7 +205,7 @@ class ResultsWriter:
         self.record_runs = bool(manifest["record_runs"])
         self.record_events = bool(manifest["record_events"])
         self.done = done
-        self._ladder = {r.rung: r for r in doctrine.ladder}
+        self._coder = EventCoder(coding, {a.id: a.codes.cameo for a in doctrine.actors if a.codes is not None})
         self._lock()
 
     # ---------------------------------------------------------------- opening
@@ -217,6 +235,11 @@ class ResultsWriter:
             raise InputError("the doctrine (configs/) has changed since this batch started", file=f,
                              expected=f"doctrine hash {manifest['doctrine_hash']}", found=canonical_hash(doctrine),
                              hint="Run it as a new batch instead of resuming")
+        coding = load_event_coding(manifest.get("configs"), doctrine)
+        if manifest.get("event_coding_hash", canonical_hash(coding)) != canonical_hash(coding):
+            raise InputError("the event coding (configs/events.yaml) has changed since this batch started", file=f,
+                             expected=f"event coding hash {manifest['event_coding_hash']}",
+                             found=canonical_hash(coding), hint="Run it as a new batch instead of resuming")
         variants = tuple(manifest["variants"])
         horizon = scenario.horizon_weeks
         aggregates = {v: Aggregates(horizon=horizon) for v in variants}
@@ -243,7 +266,7 @@ class ResultsWriter:
             {"at": _now(), "executor": executor, "workers": workers, "command": command or []}]
         manifest["status"] = "running"
         writer = cls.__new__(cls)
-        writer._attach(f, doctrine, scenario, variants, manifest, done)
+        writer._attach(f, doctrine, scenario, variants, manifest, done, coding)
         _write_json(f / "manifest.json", manifest)
         return writer, aggregates
 
@@ -284,11 +307,13 @@ class ResultsWriter:
             (self.folder / PARTS).mkdir(exist_ok=True)
             tables = [self._runs_table(r) for r in results if r.runs]
             if tables:
-                _write_table(pa.concat_tables(tables), _part(self.folder, "runs", index))
+                _write_table(pa.concat_tables(tables).replace_schema_metadata(self.metadata("runs")),
+                             _part(self.folder, "runs", index))
             if self.record_events:
                 ev = [self._events_table(r) for r in results if r.events is not None]
                 if ev:
-                    _write_table(pa.concat_tables(ev), _part(self.folder, "events", index))
+                    _write_table(pa.concat_tables(ev).replace_schema_metadata(self.metadata("events")),
+                                 _part(self.folder, "events", index))
         self.done.add(index)
         if aggregates is not None:
             _write_json(self.folder / PARTIAL, {
@@ -317,30 +342,64 @@ class ResultsWriter:
         return pa.table(cols)
 
     def _events_table(self, res: ChunkResult) -> pa.Table:
+        """One chunk's acts of one variant: the model's columns, then the act as CAMEO codes it."""
         e = res.events
         if e is None:  # pragma: no cover - callers filter these out
             raise ValueError("no events recorded")
         rung = np.asarray(e["rung"], dtype=np.int8)
-        cameo = np.array([self._ladder[r].cameo for r in range(16)])
-        gold = np.array([self._ladder[r].goldstein for r in range(16)], dtype=np.float32)
+        week = np.asarray(e["week"], dtype=np.int16)
+        coded = self._coder.code(e["action"], e["actor"], e["target"])
         text = lambda values: pa.array(values, pa.string()).dictionary_encode()  # noqa: E731
-        return pa.table({
+        cols: dict[str, Any] = {
             "run": pa.array(e["run"], pa.int64()),
             "variant": text([res.variant] * len(rung)),
-            "week": pa.array(e["week"], pa.int16()),
+            "week": pa.array(week, pa.int16()),
+        }
+        start = self.scenario.start_date
+        if start is not None:  # the calendar date of the week's first day
+            days = np.datetime64(start, "D") + 7 * week.astype(np.int64)
+            cols["date"] = pa.array(days.astype("datetime64[D]"), pa.date32())
+        cols.update({
             "actor": text(e["actor"]),
             "target": text(e["target"]),
             "action": text(e["action"]),
             "rung": pa.array(rung, pa.int8()),
-            "cameo": text(cameo[rung].tolist() if len(rung) else []),
-            "goldstein": pa.array(gold[rung] if len(rung) else [], pa.float32()),
+            "actor1": text(coded["actor1"]),
+            "actor1_code": text(coded["actor1_code"]),
+            "actor2": text(coded["actor2"]),
+            "actor2_code": text(coded["actor2_code"]),
+            "event_code": text(coded["event_code"]),
+            "event_root_code": text(coded["event_root_code"]),
+            "quad_class": pa.array(coded["quad_class"], pa.int8()),
+            "goldstein": pa.array(coded["goldstein"], pa.float32()),
         })
+        return pa.table(cols)
+
+    def metadata(self, table: str) -> dict[bytes, bytes]:
+        """The key-value metadata of a Parquet table of this folder: what made it, so a file read alone says so."""
+        m = self.manifest
+        values = {
+            "table": table,
+            "tables_version": TABLES_VERSION,
+            "scenario": m["scenario"],
+            "scenario_hash": m["scenario_hash"],
+            "doctrine_hash": m["doctrine_hash"],
+            "event_coding_hash": m.get("event_coding_hash") or "",
+            "seed": str(m["seed"]),
+            "runs": str(m["runs"]),
+            "start_date": str(self.scenario.start_date or ""),
+            "version": __version__,
+            "versions": json.dumps(m["versions"], sort_keys=True),
+            "note": NOT_A_FORECAST,
+        }
+        return {f"escalation.{k}".encode(): v.encode() for k, v in values.items()}
 
     # ---------------------------------------------------------------- finish
     def summary(self, aggregates: dict[str, Aggregates]) -> dict[str, Any]:
         """The summary.json content."""
         names = [r.name for r in self.doctrine.ladder]
         return {
+            "schema": SUMMARY_SCHEMA,
             "scenario": self.scenario.name,
             "title": self.scenario.title,
             "question": self.scenario.question.strip(),
@@ -366,7 +425,8 @@ class ResultsWriter:
             for p in parts:
                 table = pq.read_table(p)
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    schema = table.schema.with_metadata(self.metadata(kind))
+                    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
                 writer.write_table(table.cast(writer.schema))
         finally:
             if writer is not None:

@@ -152,9 +152,10 @@ def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[st
         errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"][:-1]) == parent)]
     loc = tuple(first["loc"])
     cause = first.get("ctx", {}).get("error") if first["type"] == "value_error" else None
-    located = isinstance(getattr(cause, "path", None), tuple)
-    if located:  # a cross-field check that names the key it concerns (sim.spec.scenario.LocatedError)
-        loc = loc + tuple(getattr(cause, "path"))
+    path_of_cause = getattr(cause, "path", None)  # a cross-field check names its key (sim.spec.scenario.LocatedError)
+    located = isinstance(path_of_cause, tuple)
+    if isinstance(path_of_cause, tuple):
+        loc = loc + path_of_cause
     top = loc[0] if loc else None
     name = root_of.get(top, "") if isinstance(top, str) else ""  # the file that holds the top-level key
     doc = docs[name or next(iter(docs))] if docs else None
@@ -162,7 +163,7 @@ def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[st
     path = _data_path(data, loc)
     allowed = _allowed_keys(model, loc) if first["type"] == "extra_forbidden" else None
     node = _node_at(data, path)
-    if isinstance(node, dict) and first["type"] == "value_error" and not located:  # a mapping-level check that names one of its keys
+    if isinstance(node, dict) and first["type"] == "value_error" and not located:  # a mapping's check naming a key
         named = [k for k in node
                  if isinstance(k, str) and (f"'{k}'" in first["msg"] or f"'{k.partition('.')[0]}'" in first["msg"])]
         if named:

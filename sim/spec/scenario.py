@@ -96,7 +96,8 @@ class DeploymentSpec(Frozen):
     @model_validator(mode="after")
     def _coherent(self, info: ValidationInfo) -> DeploymentSpec:
         if self.end_week is not None and self.end_week <= self.start_week:
-            raise LocatedError(("end_week",), f"end_week ({self.end_week}) must come after start_week ({self.start_week})")
+            raise LocatedError(("end_week",), f"end_week ({self.end_week}) must come after start_week "
+                               f"({self.start_week})")
         doctrine = _doctrine(info)
         if doctrine is not None:
             for t in doctrine.deployment_types:

@@ -87,7 +87,8 @@ def test_run_writes_a_complete_results_folder(finished):
     assert runs.num_rows == 300 * len(summary["variants"])
     assert {"run", "variant", "max_rung", "first_week.nuclear_use", "param.russia.resolve"} <= set(runs.column_names)
     events = pq.read_table(folder / "events.parquet")
-    assert {"run", "week", "actor", "target", "action", "rung", "cameo", "goldstein"} <= set(events.column_names)
+    assert {"run", "week", "actor", "target", "action", "rung", "actor1_code", "actor2_code", "event_code",
+            "event_root_code", "quad_class", "goldstein"} <= set(events.column_names)
     assert (folder / "charts" / "escalation_fan.png").stat().st_size > 10_000
     assert (folder / "charts" / "outcome_probabilities.svg").is_file()
     assert f"results: {folder}" in res.output

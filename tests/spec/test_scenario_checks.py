@@ -45,11 +45,11 @@ def test_values_of_the_wrong_type_are_refused_not_coerced(doctrine, tmp_path, bo
      "s.yaml:12: deployments[1].start_week: deployment 'b' starts in week 60, beyond the horizon"),
     (f"deployments:\n  - {DEP}\n  - {DEP}\n",
      "s.yaml:7: deployments[1].id: deployment id 'a' is used twice (first at deployments[0]); ids must be unique"),
-    (f"deployments:\n  - {{id: a, contributors: [france], type: non_combat, size: 5, location: western,\n"
+    ("deployments:\n  - {id: a, contributors: [france], type: non_combat, size: 5, location: western,\n"
      "      start_week: 9, end_week: 60}\n",
      "s.yaml:7: deployments[0].end_week: deployment 'a' ends in week 60, beyond the horizon"),
-    ("variants:\n  - name: v\n    mediators: []\n  - name: w\n    timeline:\n      - {week: 1, actor: us, move: sanctions}\n"
-     "      - {week: 99, actor: us, move: sanctions}\n",
+    ("variants:\n  - name: v\n    mediators: []\n  - name: w\n    timeline:\n"
+     "      - {week: 1, actor: us, move: sanctions}\n      - {week: 99, actor: us, move: sanctions}\n",
      "s.yaml:11: variants[1].timeline[1].week: variant 'w': move 'sanctions' in week 99 is beyond the horizon"),
     ("variants:\n  - name: v\n    policies:\n      deep_strike: {authorised: true, from_week: 80}\n",
      "s.yaml:8: variants[0].policies.deep_strike.from_week: variant 'v': deep strikes from week 80"),
