@@ -55,18 +55,26 @@ def plain_data(data: T) -> T:
     return data
 
 
-class _PlainConsole(Console):
-    """A console that prints text as text: no markup, no control characters from what a user wrote, and lines of
-    text (paths above all) never broken at the console's width."""
+class _TextConsole(Console):
+    """A console that prints no control character it was given (a path or a name may hold an escape sequence),
+    and never breaks a line of text (paths above all) at the console's width."""
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
-        kwargs["markup"] = False
         if all(isinstance(o, str) for o in objects):
             kwargs.setdefault("soft_wrap", True)
         super().print(*(plain(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
 
-err = Console(stderr=True)
+class _PlainConsole(_TextConsole):
+    """A text console without markup: what it prints is shown as the characters it holds."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        kwargs["markup"] = False
+        super().print(*objects, **kwargs)
+
+
+#: Standard error: messages, their own markup (``[bold red]error:[/]``) and the user's text escaped by the caller.
+err = _TextConsole(stderr=True)
 #: Standard output: user text (titles, names, notes) and paths print as text, whatever they hold.
 out = _PlainConsole(width=None if sys.stdout.isatty() else 160, markup=False)
 

@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError, model_validator
 from sim.errors import InputError
 from sim.spec.doctrine import Doctrine
 from sim.spec.frozen import Frozen, Identifier, Source
-from sim.spec.messages import validation_error
+from sim.spec.messages import LocatedError, validation_error
 from sim.spec.yaml_reader import parse_yaml, read_text
 
 #: The file of the coding, in the doctrine folder (the shipped one is used when a folder has none).
@@ -82,9 +82,10 @@ class EventCoding(Frozen):
     @model_validator(mode="after")
     def _known_codes(self) -> EventCoding:
         known = {c.code for c in self.codes}
-        for a in self.acts:
+        for i, a in enumerate(self.acts):
             if a.code not in known:
-                raise ValueError(f"act '{a.act}' has the code {a.code}, which is not in the codes table")
+                raise LocatedError(("acts", i, "code"), f"act '{a.act}' has the code {a.code}, which is not in the "
+                                   "codes table")
         return self
 
     def check(self, doctrine: Doctrine, file: str) -> None:

@@ -16,6 +16,18 @@ from sim.spec.yaml_reader import Document, Path_, _format_path, _key_text
 
 
 # ------------------------------------------------------------------------------------------------- validation
+class LocatedError(ValueError):
+    """A cross-field check's failure that names the key it concerns, relative to the model that checks it.
+
+    A message then names the file's line and key path, instead of the line of the mapping that holds both
+    fields.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 def _unwrap(tp: Any) -> list[Any]:
     """The model classes and containers a type annotation may hold."""
     origin = typing.get_origin(tp)
@@ -152,7 +164,7 @@ def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[st
         errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"][:-1]) == parent)]
     loc = tuple(first["loc"])
     cause = first.get("ctx", {}).get("error") if first["type"] == "value_error" else None
-    path_of_cause = getattr(cause, "path", None)  # a cross-field check names its key (sim.spec.scenario.LocatedError)
+    path_of_cause = cause.path if isinstance(cause, LocatedError) else None  # a cross-field check's own key
     located = isinstance(path_of_cause, tuple)
     if isinstance(path_of_cause, tuple):
         loc = loc + path_of_cause

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import unicodedata
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from sim.spec.distributions import Distribution
 from sim.spec.doctrine import Doctrine
 from sim.spec.frozen import Frozen, Identifier
+from sim.spec.messages import LocatedError
 from sim.spec.vocabulary import Bloc, Location, Role
 
 #: A week index: a whole number (strict: ``true`` or ``"7"`` is refused, not read as 1 or 7).
@@ -27,16 +29,22 @@ MAX_LINE = 200
 MAX_TEXT = 4000
 
 
-class LocatedError(ValueError):
-    """A cross-field check's failure that names the key it concerns, relative to the model that checks it.
+def _no_control_characters(text: str) -> str:
+    """Free text holds no control characters but newlines and tabs: an escape sequence in a title would reach
+    terminals, charts and reports.
 
-    The message turns it into the file's line and key path, instead of the line of the mapping that holds both
-    fields.
+    >>> _no_control_characters("A title")
+    'A title'
     """
+    for i, c in enumerate(text):
+        if c not in "\n\t" and unicodedata.category(c) == "Cc":
+            raise ValueError(f"text must not hold control characters such as terminal escapes; found {c!r} at "
+                             f"character {i + 1}")
+    return text
 
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
+
+#: Free text written by the user (titles, questions, notes): any characters but control characters.
+Text = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 # ------------------------------------------------------------------------------------------------------- scenario
@@ -146,7 +154,7 @@ class TimelineMove(Frozen):
     actor: Identifier = Field(description="Who makes it: a NATO member, the alliance or Ukraine.", examples=["us"])
     move: Identifier = Field(description="A kind of move of configs/moves.yaml (its rung, provocation and effects).",
                              examples=["new_weapon_class"])
-    note: str = Field(default="", max_length=MAX_LINE, description="A free note for readers (not used by the model).",
+    note: Text = Field(default="", max_length=MAX_LINE, description="A free note for readers (not used by the model).",
                       examples=["HIMARS"])
 
     @field_validator("actor")
@@ -183,7 +191,7 @@ class Variant(Frozen):
 
     name: Identifier = Field(description="The variant's id, unique in the file and different from baseline_name.",
                              examples=["frontline"])
-    description: str = Field(default="", max_length=MAX_TEXT, description="What this option changes, for readers.",
+    description: Text = Field(default="", max_length=MAX_TEXT, description="What this option changes, for readers.",
                              examples=["The same units near the front"])
     deployments: list[DeploymentSpec] | None = Field(
         default=None, max_length=200, description="Replaces the scenario's deployments (omit to keep them).",
@@ -217,14 +225,14 @@ class ScenarioSpec(Frozen):
 
     name: Identifier = Field(description="The scenario's id (a-z, 0-9, _); the results sub-folder.",
                              examples=["limited_deployment"])
-    title: str = Field(min_length=1, max_length=MAX_LINE, description="One line for charts and reports.",
+    title: Text = Field(min_length=1, max_length=MAX_LINE, description="One line for charts and reports.",
                        examples=["A limited European deployment to western Ukraine"])
-    question: str = Field(min_length=1, max_length=MAX_TEXT, description="The question the scenario answers.",
+    question: Text = Field(min_length=1, max_length=MAX_TEXT, description="The question the scenario answers.",
                           examples=["Does a small non-combat deployment in western Ukraine raise the risk of a "
                                     "Russian strike on NATO forces?"])
-    description: str = Field(default="", max_length=MAX_TEXT, description="Longer context for readers.",
+    description: Text = Field(default="", max_length=MAX_TEXT, description="Longer context for readers.",
                              examples=["European engineers and trainers in western Ukraine from week 4."])
-    sources: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Field(
+    sources: list[Annotated[Text, Field(max_length=MAX_TEXT)]] = Field(
         default=[], max_length=100, description="The seed articles and DOMAIN.md sections the scenario draws on.",
         examples=[["seed-000-legitimate-targets", "DOMAIN.md 4.2"]])
     start_date: _dt.date | None = Field(default=None, description="The calendar date of week 0, for labels and the "
