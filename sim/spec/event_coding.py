@@ -154,35 +154,46 @@ class EventCoder:
         >>> d = load_doctrine()
         >>> coder = EventCoder(load_event_coding(None, d), {a.id: a.codes.cameo for a in d.actors if a.codes})
         >>> row = coder.code(["move:arms_delivery"], ["us"], ["russia"])
-        >>> row["actor1_code"][0], row["actor2_code"][0], row["event_code"][0], row["quad_class"][0]
+        >>> row["actor1_code"][0], row["actor2_code"][0], row["event_code"][0], int(row["quad_class"][0])
         ('USA', 'UKR', '072', 2)
         """
         n = len(action)
-        kinds, inverse = np.unique(np.asarray(action, dtype=str), return_inverse=True)
-        missing = [str(k) for k in kinds if k not in self._table]
+        kinds = list(self._table)
+        index = {k: i for i, k in enumerate(kinds)}
+        missing = sorted(set(action) - set(index))
         if missing:
-            raise ValueError(f"acts without a CAMEO coding in configs/{EVENTS_FILE}: {', '.join(missing)}")
-        rows = [self._table[str(k)] for k in kinds]
+            raise ValueError(f"acts without a CAMEO coding in configs/{EVENTS_FILE}: {', '.join(map(str, missing))}")
+        inverse = np.fromiter(map(index.__getitem__, action), dtype=np.intp, count=n)
+        rows = [self._table[k] for k in kinds]
 
         def per_kind(values: list[Any], dtype: Any) -> np.ndarray:
-            return np.array(values, dtype=dtype)[inverse] if n else np.zeros(0, dtype)
+            return np.array(values, dtype=dtype)[inverse]
 
-        acting, aimed = np.asarray(actor, dtype=object), np.asarray(target, dtype=object)
+        # actors as indices into one list of names: every per-row step below is an integer array operation
+        names = list(dict.fromkeys([*self._actor_codes, *set(actor), *set(target)]))
+        where = {a: i for i, a in enumerate(names)}
+        acting = np.fromiter(map(where.__getitem__, actor), dtype=np.intp, count=n)
+        aimed = np.fromiter(map(where.__getitem__, target), dtype=np.intp, count=n)
+        fixed = {r[w] for r in rows for w in (2, 3)} - {"actor", "target"}
+        for a in sorted(fixed - set(where)):
+            where[a] = len(names)
+            names.append(a)
+        name_of = np.array(names, dtype=object)
+        code_of = np.array([self._actor_codes.get(a, "") for a in names], dtype=object)
 
         def side(which: int) -> np.ndarray:
-            rule = per_kind([r[which] for r in rows], object)
-            return np.where(rule == "actor", acting, np.where(rule == "target", aimed, rule)) if n else rule
+            rule = [r[which] for r in rows]
+            mode = per_kind([0 if x == "actor" else 1 if x == "target" else 2 for x in rule], np.int8)
+            own = per_kind([where.get(x, 0) for x in rule], np.intp)
+            return np.where(mode == 0, acting, np.where(mode == 1, aimed, own))
 
-        def cameo(ids: np.ndarray) -> list[str]:
-            names, at = np.unique(ids.astype(str), return_inverse=True)
-            return np.array([self._actor_codes.get(str(a), "") for a in names], dtype=object)[at].tolist()
-
-        actor1, actor2 = side(2), side(3)
+        first, second = side(2), side(3)
+        actor1, actor2 = name_of[first], name_of[second]
         return {
             "actor1": actor1.tolist(),
             "actor2": actor2.tolist(),
-            "actor1_code": cameo(actor1),
-            "actor2_code": cameo(actor2),
+            "actor1_code": code_of[first].tolist(),
+            "actor2_code": code_of[second].tolist(),
             "event_code": per_kind([r[0] for r in rows], object).tolist(),
             "event_root_code": per_kind([root_code(r[0]) for r in rows], object).tolist(),
             "quad_class": per_kind([quad_class(r[0]) for r in rows], np.int8),
