@@ -23,7 +23,7 @@ from sim.spec.vocabulary import Bloc, Location, Role
 
 #: A week index: a whole number (strict: ``true`` or ``"7"`` is refused, not read as 1 or 7).
 Week = Annotated[int, Field(ge=0, le=10_000, strict=True)]
-#: Longest one-line text (a title, a name's note), in characters: charts and terminals show it in full.
+#: Longest one-line text (a title, a move's note), in characters: charts and terminals show it in full.
 MAX_LINE = 200
 #: Longest paragraph (a question, a description, a source), in characters.
 MAX_TEXT = 4000

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -26,13 +29,21 @@ def test_version():
     assert res.exit_code == 0 and res.stdout == f"escalation {__version__}\n"
 
 
+def _escalation(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line run as the ``escalation`` script is, in a process of its own."""
+    code = "from sim.cli.app import app; app(prog_name='escalation')"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})}, cwd=ROOT)
+
+
 def test_shell_completion_is_on_and_completes_commands_and_options():
-    script = runner.invoke(app, ["--show-completion", "bash"], prog_name="escalation")
-    assert script.exit_code == 0 and "_ESCALATION_COMPLETE=complete_bash" in script.stdout
+    script = _escalation("--show-completion", "bash")
+    assert script.returncode == 0, script.stderr
+    assert "_ESCALATION_COMPLETE=complete_bash" in script.stdout
     env = {"_ESCALATION_COMPLETE": "complete_bash", "COMP_WORDS": "escalation val", "COMP_CWORD": "1"}
-    assert runner.invoke(app, [], prog_name="escalation", env=env).stdout.split() == ["validate"]
+    assert _escalation(env=env).stdout.split() == ["validate"]
     env.update(COMP_WORDS="escalation run --no-c", COMP_CWORD="2")
-    assert runner.invoke(app, [], prog_name="escalation", env=env).stdout.split() == ["--no-charts"]
+    assert _escalation(env=env).stdout.split() == ["--no-charts"]
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
