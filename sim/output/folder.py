@@ -359,17 +359,15 @@ class ResultsWriter:
         if start is not None:  # the calendar date of the week's first day
             days = np.datetime64(start, "D") + 7 * week.astype(np.int64)
             cols["date"] = pa.array(days.astype("datetime64[D]"), pa.date32())
+        coded_text = lambda column: pa.DictionaryArray.from_arrays(  # noqa: E731
+            pa.array(column[0], pa.int32()), pa.array(column[1], pa.string()))
         cols.update({
             "actor": text(e["actor"]),
             "target": text(e["target"]),
             "action": text(e["action"]),
             "rung": pa.array(rung, pa.int8()),
-            "actor1": text(coded["actor1"]),
-            "actor1_code": text(coded["actor1_code"]),
-            "actor2": text(coded["actor2"]),
-            "actor2_code": text(coded["actor2_code"]),
-            "event_code": text(coded["event_code"]),
-            "event_root_code": text(coded["event_root_code"]),
+            **{name: coded_text(coded[name]) for name in ("actor1", "actor1_code", "actor2", "actor2_code",
+                                                          "event_code", "event_root_code")},
             "quad_class": pa.array(coded["quad_class"], pa.int8()),
             "goldstein": pa.array(coded["goldstein"], pa.float32()),
         })

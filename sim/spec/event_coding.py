@@ -147,15 +147,17 @@ class EventCoder:
 
     def code(self, action: Sequence[str] | np.ndarray, actor: Sequence[str] | np.ndarray,
              target: Sequence[str] | np.ndarray) -> dict[str, Any]:
-        """Columns ``actor1``, ``actor2`` (ids, as coded), ``actor1_code``, ``actor2_code`` (CAMEO actor codes),
-        ``event_code``, ``event_root_code``, ``quad_class`` and ``goldstein`` for rows of acts.
+        """Columns for rows of acts: ``actor1``, ``actor2`` (ids, as coded), ``actor1_code``, ``actor2_code``
+        (CAMEO actor codes), ``event_code`` and ``event_root_code``, each as (indices, values) with the row's text
+        ``values[indices[i]]`` (ready for a dictionary-encoded column), and ``quad_class`` and ``goldstein`` as
+        arrays.
 
         >>> from sim.spec.loading import load_doctrine
         >>> d = load_doctrine()
         >>> coder = EventCoder(load_event_coding(None, d), {a.id: a.codes.cameo for a in d.actors if a.codes})
         >>> row = coder.code(["move:arms_delivery"], ["us"], ["russia"])
-        >>> row["actor1_code"][0], row["actor2_code"][0], row["event_code"][0], int(row["quad_class"][0])
-        ('USA', 'UKR', '072', 2)
+        >>> [text(row[c])[0] for c in ("actor1_code", "actor2_code", "event_code")], int(row["quad_class"][0])
+        (['USA', 'UKR', '072'], 2)
         """
         n = len(action)
         kinds = list(self._table)
@@ -163,7 +165,7 @@ class EventCoder:
         missing = sorted(set(action) - set(index))
         if missing:
             raise ValueError(f"acts without a CAMEO coding in configs/{EVENTS_FILE}: {', '.join(map(str, missing))}")
-        inverse = np.fromiter(map(index.__getitem__, action), dtype=np.intp, count=n)
+        inverse = np.fromiter(map(index.__getitem__, action), dtype=np.int32, count=n)
         rows = [self._table[k] for k in kinds]
 
         def per_kind(values: list[Any], dtype: Any) -> np.ndarray:
@@ -171,31 +173,41 @@ class EventCoder:
 
         # actors as indices into one list of names: every per-row step below is an integer array operation
         names = list(dict.fromkeys([*self._actor_codes, *set(actor), *set(target)]))
-        where = {a: i for i, a in enumerate(names)}
-        acting = np.fromiter(map(where.__getitem__, actor), dtype=np.intp, count=n)
-        aimed = np.fromiter(map(where.__getitem__, target), dtype=np.intp, count=n)
         fixed = {r[w] for r in rows for w in (2, 3)} - {"actor", "target"}
-        for a in sorted(fixed - set(where)):
-            where[a] = len(names)
-            names.append(a)
-        name_of = np.array(names, dtype=object)
-        code_of = np.array([self._actor_codes.get(a, "") for a in names], dtype=object)
+        names += sorted(fixed - set(names))
+        where = {a: i for i, a in enumerate(names)}
+        acting = np.fromiter(map(where.__getitem__, actor), dtype=np.int32, count=n)
+        aimed = np.fromiter(map(where.__getitem__, target), dtype=np.int32, count=n)
+        codes_of_names = [self._actor_codes.get(a, "") for a in names]
 
         def side(which: int) -> np.ndarray:
             rule = [r[which] for r in rows]
             mode = per_kind([0 if x == "actor" else 1 if x == "target" else 2 for x in rule], np.int8)
-            own = per_kind([where.get(x, 0) for x in rule], np.intp)
-            return np.where(mode == 0, acting, np.where(mode == 1, aimed, own))
+            own = per_kind([where.get(x, 0) for x in rule], np.int32)
+            return np.where(mode == 0, acting, np.where(mode == 1, aimed, own)).astype(np.int32)
 
         first, second = side(2), side(3)
-        actor1, actor2 = name_of[first], name_of[second]
         return {
-            "actor1": actor1.tolist(),
-            "actor2": actor2.tolist(),
-            "actor1_code": code_of[first].tolist(),
-            "actor2_code": code_of[second].tolist(),
-            "event_code": per_kind([r[0] for r in rows], object).tolist(),
-            "event_root_code": per_kind([root_code(r[0]) for r in rows], object).tolist(),
+            "actor1": _distinct(first, names),
+            "actor2": _distinct(second, names),
+            "actor1_code": _distinct(first, codes_of_names),
+            "actor2_code": _distinct(second, codes_of_names),
+            "event_code": _distinct(inverse, [r[0] for r in rows]),
+            "event_root_code": _distinct(inverse, [root_code(r[0]) for r in rows]),
             "quad_class": per_kind([quad_class(r[0]) for r in rows], np.int8),
             "goldstein": per_kind([r[1] for r in rows], np.float32),
         }
+
+
+def _distinct(indices: np.ndarray, values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """(indices, values) with each value once: indices into the distinct values, in order of first appearance."""
+    first = list(dict.fromkeys(values))
+    at = {v: i for i, v in enumerate(first)}
+    remap = np.array([at[v] for v in values], dtype=np.int32)
+    return (remap[indices] if len(values) else indices.astype(np.int32)), first
+
+
+def text(column: tuple[np.ndarray, list[str]]) -> list[str]:
+    """The rows of an (indices, values) column of :meth:`EventCoder.code` as text."""
+    indices, values = column
+    return [values[i] for i in indices.tolist()]

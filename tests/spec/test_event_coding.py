@@ -11,7 +11,7 @@ import yaml
 from support import ROOT
 
 from sim.errors import InputError
-from sim.spec.event_coding import ENGINE_ACTS, EventCoder, load_event_coding, quad_class, root_code
+from sim.spec.event_coding import ENGINE_ACTS, EventCoder, load_event_coding, quad_class, root_code, text
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +49,8 @@ def test_acts_are_coded_as_gdelt_codes_them(doctrine, coding, act, expected):
     codes = {a.id: a.codes.cameo for a in doctrine.actors if a.codes}
     actor, target = ("russia", "us") if act == "strike_nato_territory" else ("us", "russia")
     row = EventCoder(coding, codes).code([act], [actor], [target])
-    got = (row["actor1"][0], row["actor2"][0], row["event_code"][0], row["event_root_code"][0],
-           int(row["quad_class"][0]), float(row["goldstein"][0]))
+    got = (text(row["actor1"])[0], text(row["actor2"])[0], text(row["event_code"])[0],
+           text(row["event_root_code"])[0], int(row["quad_class"][0]), float(row["goldstein"][0]))
     if act == "strike_nato_territory":
         expected = ("russia", "us") + expected[2:]
     assert got[:5] == expected[:5] and got[5] == pytest.approx(expected[5])
