@@ -5,21 +5,32 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench soak clean
+.PHONY: run test lint bench soak clean editor-tools
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 
+# The build backend's editable-install banner goes to a log, shown only if the install fails.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dask,lint,app]'
+	@echo "installing into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@$(BIN)/python -m pip install --quiet -e '.[test,dask,lint,app]' >> $(VENV)/install.log 2>&1 \
+		|| (cat $(VENV)/install.log; exit 1)
 	@touch $@
+
+# yaml-language-server (npm) for the editor test, into the git-ignored .tools/editor, installed with the other
+# packages before the tests run (the tests themselves never reach a registry); without npm the test is skipped.
+EDITOR := .tools/editor/node_modules/yaml-language-server/bin/yaml-language-server
+editor-tools:
+	@[ -f $(EDITOR) ] || { command -v npm >/dev/null 2>&1 && npm install --prefix .tools/editor --no-audit --no-fund \
+		--loglevel=error 'yaml-language-server@^1.15' >/dev/null 2>&1; } \
+		|| echo "yaml-language-server could not be installed (npm missing or unreachable): the editor test will skip"
 
 run: $(STAMP)
 	$(BIN)/escalation run scenarios/limited_deployment.yaml
 
-test: $(STAMP)
+test: $(STAMP) editor-tools
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -37,4 +48,4 @@ soak: $(STAMP)
 		-k random_stops
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .tools .pytest_cache .hypothesis .mypy_cache .ruff_cache .import_linter_cache

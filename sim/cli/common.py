@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -21,20 +22,64 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from sim.errors import SimError
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the batch modules load the model: only the commands that run one import them
     from sim.batch.chunks import Chunk
     from sim.output.running import BatchStart
 
-err = Console(stderr=True)
-out = Console(width=None if sys.stdout.isatty() else 160, markup=False)  # user text and paths print as they are
+
+def plain(text: str) -> str:
+    """Text as a terminal may show it: ANSI and OSC escape sequences and every other control character removed
+    (newlines and tabs kept), so a title cannot move the cursor, retitle the window or hide what follows.
+
+    >>> plain("Costs \x1b[31mred\x1b[0m\x1b]0;owned\x07!\x07")
+    'Costs red0;owned!'
+    """
+    decoded = Text.from_ansi(text).plain if "\x1b" in text else text
+    return "".join(c for c in decoded if c in "\n\t" or unicodedata.category(c) != "Cc")
+
+
+def plain_data(data: T) -> T:
+    """``data`` (JSON-like: dicts, lists, text, numbers) with every text passed through :func:`plain`."""
+    if isinstance(data, str):
+        return plain(data)  # type: ignore[return-value]
+    if isinstance(data, dict):
+        return {plain_data(k): plain_data(v) for k, v in data.items()}  # type: ignore[return-value]
+    if isinstance(data, list):
+        return [plain_data(v) for v in data]  # type: ignore[return-value]
+    return data
+
+
+class _TextConsole(Console):
+    """A console that prints no control character it was given (a path or a name may hold an escape sequence),
+    and never breaks a line of text (paths above all) at the console's width."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if all(isinstance(o, str) for o in objects):
+            kwargs.setdefault("soft_wrap", True)
+        super().print(*(plain(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+class _PlainConsole(_TextConsole):
+    """A text console without markup: what it prints is shown as the characters it holds."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        kwargs["markup"] = False
+        super().print(*objects, **kwargs)
+
+
+#: Standard error: messages, their own markup (``[bold red]error:[/]``) and the user's text escaped by the caller.
+err = _TextConsole(stderr=True)
+#: Standard output: user text (titles, names, notes) and paths print as text, whatever they hold.
+out = _PlainConsole(width=None if sys.stdout.isatty() else 160, markup=False)
 
 #: ``--configs``, taken by every command that reads the doctrine.
 Configs = Annotated[Path | None, typer.Option("--configs", help="Doctrine folder (default: the shipped configs/).")]
-
-T = TypeVar("T")
 
 
 def fail(exc: SimError) -> NoReturn:
@@ -44,8 +89,8 @@ def fail(exc: SimError) -> NoReturn:
 
 
 def print_json(data: Any) -> None:
-    """``data`` as indented JSON on standard output."""
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    """``data`` as indented, strict JSON (no NaN or Infinity) on standard output."""
+    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 def names(text: str | None) -> list[str] | None:
@@ -62,7 +107,7 @@ def _progress() -> Progress:
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("runs  {task.fields[rate]}"),
+        TextColumn("runs x variants  {task.fields[rate]}"),
         TimeElapsedColumn(),
         TextColumn("left"),
         TimeRemainingColumn(),
@@ -93,16 +138,18 @@ class BatchProgress:
                       f"finished chunks (resume with --resume {start.resume_folder})", highlight=False, soft_wrap=True)
         self._bar = _progress()
         self._bar.start()
-        self._task = self._bar.add_task(start.name, total=start.runs, completed=start.runs_done, rate="")
+        # total, done and rate all count runs times variants: a chunk computes its runs in every variant
+        self._task = self._bar.add_task(start.name, total=start.runs * start.variants,
+                                        completed=start.runs_done * start.variants, rate="")
         self._t0, self._computed, self._variants = time.perf_counter(), 0, start.variants
 
     def chunk(self, chunk: Chunk) -> None:
         """A chunk of the batch is finished and saved."""
         if self._bar is None or self._task is None:
             return
-        self._computed += chunk.size
+        self._computed += chunk.size * self._variants
         elapsed = max(time.perf_counter() - self._t0, 1e-9)
-        self._bar.update(self._task, advance=chunk.size, rate=f"{self._computed * self._variants / elapsed:,.0f}/s")
+        self._bar.update(self._task, advance=chunk.size * self._variants, rate=f"{self._computed / elapsed:,.0f}/s")
 
     def stop(self) -> None:
         if self._bar is not None:

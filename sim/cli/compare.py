@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.common import Configs, fail, names, out, print_json, with_progress
+from sim.cli.common import Configs, fail, names, out, plain_data, print_json, with_progress
 from sim.cli.plot import drawing_progress
 from sim.cli.tables import difference_table
 from sim.errors import SimError
@@ -57,10 +57,26 @@ def compare(scenarios: Scenarios = None, variants: Variants = None, runs: Runs =
                                                          on_chunk=bar.chunk))
     with drawing_progress() as tell:
         comparison = publish_comparison(folder, on_progress=tell)
+    reports = side_by_side_reports(folder)
     if as_json:
-        print_json(dict(comparison, results=str(folder)))
+        print_json(dict(comparison, results=str(folder), reports=[str(r) for r in reports]))
         return
-    out.print(difference_table(comparison))
+    out.print(difference_table(plain_data(comparison)))
     out.print(f"results: {folder}")
     out.print(f"table:   {folder / 'comparison.csv'}")
     out.print(f"chart:   {folder / 'charts' / 'variant_comparison.png'}")
+    for report in reports:
+        out.print(f"report:  {report}")
+
+
+def side_by_side_reports(folder: Path) -> list[Path]:
+    """The report of each scenario file's batch in a side-by-side comparison folder (written now), or of the
+    folder itself when it compares one file's variants."""
+    import json
+
+    from sim.present.report import write_report
+
+    if (folder / "report.html").is_file():
+        return [folder / "report.html"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return [write_report(folder / part) for part in (manifest.get("batches") or {}).values()]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sim.cli.common import Configs, fail, names, out, print_json, with_progress
+from sim.cli.common import Configs, fail, names, out, plain_data, print_json, with_progress
 from sim.cli.plot import drawing_progress, formats
 from sim.cli.tables import summary_table
 from sim.errors import SimError
@@ -30,7 +30,9 @@ Out = Annotated[Path, typer.Option("--out", help="Folder under which the results
 NoRuns = Annotated[bool, typer.Option("--no-runs", help="Skip the per-run and event tables (aggregates only).")]
 Events = Annotated[bool | None, typer.Option(
     "--events/--no-events", help="Write events.parquet (default: on up to 200,000 runs in all).")]
-NoCharts = Annotated[bool, typer.Option("--no-charts", help="Skip drawing charts.")]
+NoCharts = Annotated[bool, typer.Option(
+    "--no-charts", help="Skip drawing charts (the data files, comparison.json and .csv and story.json, are written "
+    "all the same).")]
 Svg = Annotated[bool, typer.Option("--svg", help="Save every chart as SVG as well as PNG (the report embeds PNG).")]
 Json = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
 Fixed = Annotated[bool, typer.Option(
@@ -71,6 +73,8 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
         fail(exc)
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                      on_chunk=bar.chunk))
+    if no_charts:
+        write_data_files(result.folder)
     with drawing_progress() as tell:
         charts, report = publish(result.folder, charts=not no_charts, formats=formats(svg), on_progress=tell)
     if as_json:
@@ -79,9 +83,22 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
     print_run(result, charts, report)
 
 
+def write_data_files(folder: Path) -> None:
+    """The data files drawing the charts writes, written without them: comparison.json and comparison.csv (when
+    the folder holds several variants) and story.json (the most escalated run, replayed)."""
+    from sim.output.comparison import for_results, write
+    from sim.output.folder import load_results
+    from sim.present.publish import story
+
+    _, summary, _ = load_results(folder)
+    if len(summary["variants"]) > 1:
+        write(for_results(folder, summary), folder)
+    story(folder)
+
+
 def print_run(result: FolderRun, charts: list[Path], report: Path | None) -> None:
     """The summary table, how long the batch took, and where its files are."""
-    out.print(summary_table(result.summary))
+    out.print(summary_table(plain_data(result.summary)))
     n_new = result.runs_computed * result.variants
     seconds, how = result.outcome.wall_seconds, result.execution
     out.print(f"{n_new:,} runs in {seconds:.1f} s ({n_new / max(seconds, 1e-9):,.0f} runs/s, {how.workers} worker(s), "

@@ -28,10 +28,20 @@ from sim.batch.executors import Execution
 from sim.batch.stopping import ctrl_c_ignored, stop_signals
 from sim.errors import InputError
 from sim.output.comparison import check_side_by_side, from_indicators, indicators_from_table, write
-from sim.output.folder import RESUMABLE, _new_folder, _now, _write_json, read_manifest, safe_name, versions
+from sim.output.folder import (
+    MANIFEST_SCHEMA,
+    RESUMABLE,
+    _new_folder,
+    _now,
+    _write_json,
+    read_manifest,
+    safe_name,
+    versions,
+)
 from sim.output.plans import BatchPlan, plan_resume, refuse_settings
 from sim.output.running import BatchStart, BatchStopped, run_to_folder
 from sim.spec.doctrine import Doctrine
+from sim.spec.json_schema import json_data
 from sim.spec.loading import canonical_hash, load_doctrine, load_scenario, with_overrides
 from sim.spec.scenario import ScenarioSpec
 
@@ -192,14 +202,15 @@ def _new_comparison_folder(plan: SideBySidePlan, command: list[str] | None) -> t
     folder = _new_folder(Path(plan.out) / "comparisons", stem, Path(plan.out))
     first = plan.scenarios[0]
     manifest: dict[str, Any] = {
-        "kind": SIDE_BY_SIDE, "status": "running", "title": plan.title, "seed": first.seed, "runs": first.runs,
+        "schema": MANIFEST_SCHEMA, "kind": SIDE_BY_SIDE, "status": "running", "title": plan.title,
+        "seed": first.seed, "runs": first.runs,
         "scenarios": [sp.name for sp in plan.scenarios],
         "scenario_files": [str(Path(p).resolve()) for p in plan.scenario_files],
         "configs": str(Path(plan.configs).resolve()) if plan.configs is not None else None,
         "scenario_hashes": {sp.name: canonical_hash(sp) for sp in plan.scenarios},
         "doctrine_hash": canonical_hash(plan.doctrine), "batches": {}, "started": _now(), "finished": None,
         "resumed": [], "command": command or [], "versions": versions(),
-        "resolved_scenarios": {sp.name: sp.model_dump(mode="json") for sp in plan.scenarios}, "note": NOT_A_FORECAST,
+        "resolved_scenarios": {sp.name: json_data(sp) for sp in plan.scenarios}, "note": NOT_A_FORECAST,
     }
     _write_json(folder / "manifest.json", manifest)
     return folder, manifest

@@ -218,7 +218,7 @@ def write(comparison: dict[str, Any], folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     js = folder / "comparison.json"
-    js.write_text(json.dumps(comparison, indent=2) + "\n", encoding="utf-8")
+    js.write_text(json.dumps(comparison, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     rows = table_rows(comparison)
     path = folder / "comparison.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:

@@ -9,8 +9,14 @@ Layout of ``<out>/<scenario>/<UTC time>-<hash>/``::
     aggregates.json  the merged sums the summary and the charts are drawn from
     runs.parquet     one row per run and variant: sampled parameters, highest rungs (and the week the headline
                      first reached its highest), first week of each outcome; a sweep's lever values (lever.<path>)
-    events.parquet   one row per act: run, variant, week, actor, target, action, rung, CAMEO code, Goldstein value
-    charts/          PNG and SVG charts; report.html
+    events.parquet   one row per act: run, variant, week (and date), actor, target, action, rung, and the act as
+                     GDELT and ICEWS code it: CAMEO source and target with their actor codes, event code, root
+                     code, QuadClass and Goldstein value (docs/events.md)
+    charts/          the report's charts (PNG; SVG too on request); report.html
+
+``manifest.json`` and ``summary.json`` follow the versioned JSON Schemas of ``schema/`` (their ``schema`` key names
+the one they follow); every Parquet file carries the seed, the scenario, doctrine and event-coding hashes and the
+versions in its key-value metadata.
 
 A folder is never overwritten. Every file is written under a temporary name and renamed when complete; while a
 batch runs, finished chunks are kept in ``parts/`` and ``aggregates.partial.json`` so that a stopped batch
@@ -44,6 +50,8 @@ from sim.engine.model import ChunkResult
 from sim.errors import InputError
 from sim.output.summary import summarise
 from sim.spec.doctrine import Doctrine
+from sim.spec.event_coding import EventCoder, EventCoding, load_event_coding
+from sim.spec.json_schema import json_data
 from sim.spec.levers import sweep_points
 from sim.spec.loading import canonical_hash
 from sim.spec.scenario import ScenarioSpec
@@ -70,10 +78,18 @@ def versions() -> dict[str, str]:
     return out
 
 
+#: The JSON Schemas (``schema/``) that manifest.json and summary.json follow; a new version of a file's layout gets a
+#: new number, and readers check it.
+MANIFEST_SCHEMA = "escalation-manifest/1"
+SUMMARY_SCHEMA = "escalation-summary/1"
+#: The layout version of the Parquet tables, in their key-value metadata.
+TABLES_VERSION = "1"
+
+
 def _write_json(path: Path, data: Any) -> None:
     """Write JSON under a temporary name, flush it to disk, then rename it into place."""
     tmp = path.with_name(path.name + ".tmp")
-    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False)  # strict JSON + "\n"
     try:
         with tmp.open("w", encoding="utf-8") as fh:
             fh.write(text)
@@ -156,7 +172,9 @@ class ResultsWriter:
         stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
         folder = _new_folder(base, f"{stamp}-{scenario_hash[:8]}", root)
         record_events = record_events and record_runs
+        coding = load_event_coding(configs, doctrine)
         manifest: dict[str, Any] = {
+            "schema": MANIFEST_SCHEMA,
             "status": "running",
             "scenario": scenario.name,
             "title": scenario.title,
@@ -164,6 +182,7 @@ class ResultsWriter:
             "configs": str(Path(configs).resolve()) if configs is not None else None,
             "scenario_hash": scenario_hash,
             "doctrine_hash": canonical_hash(doctrine),
+            "event_coding_hash": canonical_hash(coding),
             "seed": scenario.seed,
             "runs": scenario.runs,
             "chunk_size": scenario.chunk_size,
@@ -181,7 +200,7 @@ class ResultsWriter:
             "resumed": [],
             "command": command or [],
             "versions": versions(),
-            "resolved_scenario": scenario.model_dump(mode="json"),
+            "resolved_scenario": json_data(scenario),
             "note": NOT_A_FORECAST,
         }
         points = sweep_points(scenario, doctrine)
@@ -192,10 +211,10 @@ class ResultsWriter:
         except OSError as exc:
             raise InputError(f"cannot write in the results folder ({exc.strerror or exc})", key="--out",
                              found=str(folder)) from None
-        self._attach(folder, doctrine, scenario, variants, manifest, set())
+        self._attach(folder, doctrine, scenario, variants, manifest, set(), coding)
 
     def _attach(self, folder: Path, doctrine: Doctrine, scenario: ScenarioSpec, variants: tuple[str, ...],
-                manifest: dict[str, Any], done: set[int]) -> None:
+                manifest: dict[str, Any], done: set[int], coding: EventCoding) -> None:
         self.folder = folder
         self.doctrine = doctrine
         self.scenario = scenario
@@ -208,10 +227,10 @@ class ResultsWriter:
         self.part_sums: dict[str, dict[str, Any]] = {}
         #: chunks whose saved rows were found damaged or missing on resume: their rows are computed again
         self.redo: list[int] = []
-        self._ladder = {r.rung: r for r in doctrine.ladder}
         self._points = sweep_points(scenario, doctrine)
         self._lever_types = {path: _lever_type([p[path] for p in self._points.values()])
                              for path in next(iter(self._points.values()), {})}
+        self._coder = EventCoder(coding, {a.id: a.codes.cameo for a in doctrine.actors if a.codes is not None})
         self._lock()
 
     # ---------------------------------------------------------------- opening
@@ -241,6 +260,11 @@ class ResultsWriter:
             raise InputError("the doctrine (configs/) has changed since this batch started", file=f,
                              expected=f"doctrine hash {manifest['doctrine_hash']}", found=canonical_hash(doctrine),
                              hint="Run it as a new batch instead of resuming")
+        coding = load_event_coding(manifest.get("configs"), doctrine)
+        if manifest.get("event_coding_hash", canonical_hash(coding)) != canonical_hash(coding):
+            raise InputError("the event coding (configs/events.yaml) has changed since this batch started", file=f,
+                             expected=f"event coding hash {manifest['event_coding_hash']}",
+                             found=canonical_hash(coding), hint="Run it as a new batch instead of resuming")
         variants = tuple(manifest["variants"])
         horizon = scenario.horizon_weeks
         aggregates = {v: Aggregates(horizon=horizon) for v in variants}
@@ -267,7 +291,7 @@ class ResultsWriter:
         if redo:
             manifest["repaired"] = list(manifest.get("repaired") or []) + [{"at": _now(), "chunks": redo}]
         writer = cls.__new__(cls)
-        writer._attach(f, doctrine, scenario, variants, manifest, done)
+        writer._attach(f, doctrine, scenario, variants, manifest, done, coding)
         writer.part_sums = {k: v for k, v in sums.items() if isinstance(v, dict)}
         writer.redo = redo
         _write_json(f / "manifest.json", manifest)
@@ -320,12 +344,14 @@ class ResultsWriter:
             (self.folder / PARTS).mkdir(exist_ok=True)
             tables = [self._runs_table(r) for r in results if r.runs]
             if tables:
-                _write_table(pa.concat_tables(tables), _part(self.folder, "runs", index))
+                _write_table(pa.concat_tables(tables).replace_schema_metadata(self.metadata("runs")),
+                             _part(self.folder, "runs", index))
                 self._record_part(_part(self.folder, "runs", index))
             if self.record_events:
                 ev = [self._events_table(r) for r in results if r.events is not None]
                 if ev:
-                    _write_table(pa.concat_tables(ev), _part(self.folder, "events", index))
+                    _write_table(pa.concat_tables(ev).replace_schema_metadata(self.metadata("events")),
+                                 _part(self.folder, "events", index))
                     self._record_part(_part(self.folder, "events", index))
         self.done.add(index)
         if aggregates is not None:
@@ -370,36 +396,68 @@ class ResultsWriter:
         return pa.table(cols)
 
     def _events_table(self, res: ChunkResult) -> pa.Table:
+        """One chunk's acts of one variant: the model's columns, then the act as CAMEO codes it."""
         e = res.events
         if e is None:  # pragma: no cover - callers filter these out
             raise ValueError("no events recorded")
         rung = np.asarray(e["rung"], dtype=np.int8)
-        cameo = np.array([self._ladder[r].cameo for r in range(16)])
-        gold = np.array([self._ladder[r].goldstein for r in range(16)], dtype=np.float32)
+        week = np.asarray(e["week"], dtype=np.int16)
+        coded = self._coder.code(e["action"], e["actor"], e["target"])
         text = lambda values: pa.array(values, pa.string()).dictionary_encode()  # noqa: E731
 
-        def coded(column: str) -> pa.Array:  # the engine's codes and labels as they are, without decoding
+        def engine_codes(column: str) -> pa.Array:  # the engine's codes and labels as they are, without decoding
             if not hasattr(e, "coded"):
                 return text(e[column])
             codes, labels = e.coded(column)
             return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(labels, pa.string()))
-        return pa.table({
+        cols: dict[str, Any] = {
             "run": pa.array(e["run"], pa.int64()),
             "variant": text([res.variant] * len(rung)),
-            "week": pa.array(e["week"], pa.int16()),
-            "actor": coded("actor"),
-            "target": coded("target"),
-            "action": coded("action"),
+            "week": pa.array(week, pa.int16()),
+        }
+        start = self.scenario.start_date
+        if start is not None:  # the calendar date of the week's first day
+            days = np.datetime64(start, "D") + 7 * week.astype(np.int64)
+            cols["date"] = pa.array(days.astype("datetime64[D]"), pa.date32())
+        coded_text = lambda column: pa.DictionaryArray.from_arrays(  # noqa: E731
+            pa.array(column[0], pa.int32()), pa.array(column[1], pa.string()))
+        cols.update({
+            "actor": engine_codes("actor"),
+            "target": engine_codes("target"),
+            "action": engine_codes("action"),
             "rung": pa.array(rung, pa.int8()),
-            "cameo": text(cameo[rung].tolist() if len(rung) else []),
-            "goldstein": pa.array(gold[rung] if len(rung) else [], pa.float32()),
+            **{name: coded_text(coded[name]) for name in ("actor1", "actor1_code", "actor2", "actor2_code",
+                                                          "event_code", "event_root_code")},
+            "quad_class": pa.array(coded["quad_class"], pa.int8()),
+            "goldstein": pa.array(coded["goldstein"], pa.float32()),
         })
+        return pa.table(cols)
+
+    def metadata(self, table: str) -> dict[bytes, bytes]:
+        """The key-value metadata of a Parquet table of this folder: what made it, so a file read alone says so."""
+        m = self.manifest
+        values = {
+            "table": table,
+            "tables_version": TABLES_VERSION,
+            "scenario": m["scenario"],
+            "scenario_hash": m["scenario_hash"],
+            "doctrine_hash": m["doctrine_hash"],
+            "event_coding_hash": m.get("event_coding_hash") or "",
+            "seed": str(m["seed"]),
+            "runs": str(m["runs"]),
+            "start_date": str(self.scenario.start_date or ""),
+            "version": __version__,
+            "versions": json.dumps(m["versions"], sort_keys=True),
+            "note": NOT_A_FORECAST,
+        }
+        return {f"escalation.{k}".encode(): v.encode() for k, v in values.items()}
 
     # ---------------------------------------------------------------- finish
     def summary(self, aggregates: dict[str, Aggregates]) -> dict[str, Any]:
         """The summary.json content."""
         names = [r.name for r in self.doctrine.ladder]
         return {
+            "schema": SUMMARY_SCHEMA,
             "scenario": self.scenario.name,
             "title": self.scenario.title,
             "question": self.scenario.question.strip(),
@@ -426,7 +484,8 @@ class ResultsWriter:
                 for p in parts:
                     table = pq.read_table(p)
                     if writer is None:
-                        writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                        schema = table.schema.with_metadata(self.metadata(kind))
+                        writer = pq.ParquetWriter(tmp, schema, compression="zstd")
                     writer.write_table(table.cast(writer.schema))
             finally:
                 if writer is not None:

@@ -101,7 +101,7 @@ def write_trace(doctrine: Doctrine, scenario: ScenarioSpec, run: int, variant: s
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the trace folder ({exc.strerror})", key="--out", found=str(folder)) from None
-    (folder / "story.json").write_text(json.dumps(story, indent=1) + "\n", encoding="utf-8")
+    (folder / "story.json").write_text(json.dumps(story, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     return story, folder
 
 

@@ -126,6 +126,14 @@ def attributes_needed(actor: ActorSpec) -> dict[str, tuple[str, ...]]:
     return {}
 
 
+class ActorCodes(Frozen):
+    """An actor's codes in event data: its CAMEO actor code and, for a state, its ISO 3166-1 alpha-3 code."""
+
+    cameo: str = Field(pattern=r"^[A-Z]{3}([A-Z]{3}){0,3}$")
+    iso3: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    source: Source
+
+
 class ActorSpec(Sourced):
     """An actor: its bloc, roles and attributes (each a distribution that names its source)."""
 
@@ -133,6 +141,7 @@ class ActorSpec(Sourced):
     name: str
     bloc: Bloc
     roles: list[Role] = []
+    codes: ActorCodes | None = None
     attributes: dict[AttributeName, Distribution]
 
     @model_validator(mode="after")

@@ -10,6 +10,8 @@ import json
 import math
 from typing import Any
 
+from pydantic import BaseModel
+
 from sim.spec.doctrine import Doctrine
 from sim.spec.scenario import ScenarioSpec
 from sim.spec.vocabulary import Role
@@ -42,8 +44,35 @@ def scenario_schema(doctrine: Doctrine) -> dict[str, Any]:
         enum_items(owner["mediators"], mediators)
     schema["properties"]["uncertainties"]["propertyNames"] = {"enum": uncert_keys}
     schema["properties"]["overrides"]["propertyNames"] = {"enum": sorted(doctrine.parameters)}
+    for kind, fields in _DISTRIBUTION_FIELDS.items():
+        for key, (description, example) in fields.items():
+            prop = defs[kind]["properties"][key]
+            prop.setdefault("description", description)
+            prop.setdefault("examples", [example])
     _drop_infinite_defaults(schema)
     return schema
+
+
+_SOURCE = ("Where the distribution comes from: keys of docs/sources.md in square brackets with a locator, or a "
+           "DOMAIN.md section.", "[record-actors] Russia row")
+_RATIONALE = ("Why these values, for readers.", "High but bounded.")
+#: What each field of an uncertainty's distribution means (the distribution classes are shared with the doctrine
+#: files, so their editor text is kept here, with the scenario format's).
+_DISTRIBUTION_FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
+    "Fixed": {"dist": ("fixed: the value is not sampled.", "fixed"), "value": ("The value every run uses.", 0.6),
+              "source": _SOURCE, "rationale": _RATIONALE},
+    "Uniform": {"dist": ("uniform: every value in [low, high] equally likely.", "uniform"),
+                "low": ("The smallest value.", 0.5), "high": ("The largest value (at least low).", 0.9),
+                "source": _SOURCE, "rationale": _RATIONALE},
+    "Triangular": {"dist": ("triangular: on [low, high], most likely at mode.", "triangular"),
+                   "low": ("The smallest value.", 0.5), "mode": ("The most likely value (low <= mode <= high).", 0.75),
+                   "high": ("The largest value.", 0.95), "source": _SOURCE, "rationale": _RATIONALE},
+    "Normal": {"dist": ("normal: Normal(mean, sd), clipped to [low, high].", "normal"),
+               "mean": ("The mean.", 0.7), "sd": ("The standard deviation (above 0).", 0.1),
+               "low": ("Optional lower clip (default: none).", 0.0),
+               "high": ("Optional upper clip (default: none; above low).", 1.0),
+               "source": _SOURCE, "rationale": _RATIONALE},
+}
 
 
 def _drop_infinite_defaults(node: Any) -> None:
@@ -58,6 +87,25 @@ def _drop_infinite_defaults(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _drop_infinite_defaults(value)
+
+
+def json_data(model: BaseModel) -> dict[str, Any]:
+    """A validated model's data as strict JSON can hold it: unbounded defaults (a normal distribution's infinite
+    ``low`` and ``high``) are left out, so validating the data again restores them.
+
+    >>> from sim.spec.distributions import Normal
+    >>> json_data(Normal(dist="normal", mean=0, sd=1))["dist"], "low" in json_data(Normal(dist="normal", mean=0, sd=1))
+    ('normal', False)
+    """
+    return _finite(model.model_dump(mode="json"))
+
+
+def _finite(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _finite(v) for k, v in node.items() if not (isinstance(v, float) and not math.isfinite(v))}
+    if isinstance(node, list):
+        return [_finite(v) for v in node]
+    return node
 
 
 def schema_text(doctrine: Doctrine) -> str:

@@ -16,6 +16,18 @@ from sim.spec.yaml_reader import Document, Path_, _format_path, _key_text
 
 
 # ------------------------------------------------------------------------------------------------- validation
+class LocatedError(ValueError):
+    """A cross-field check's failure that names the key it concerns, relative to the model that checks it.
+
+    A message then names the file's line and key path, instead of the line of the mapping that holds both
+    fields.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 def _unwrap(tp: Any) -> list[Any]:
     """The model classes and containers a type annotation may hold."""
     origin = typing.get_origin(tp)
@@ -151,6 +163,11 @@ def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[st
         parent = tuple(first["loc"][:-1])
         errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"][:-1]) == parent)]
     loc = tuple(first["loc"])
+    cause = first.get("ctx", {}).get("error") if first["type"] == "value_error" else None
+    path_of_cause = cause.path if isinstance(cause, LocatedError) else None  # a cross-field check's own key
+    located = isinstance(path_of_cause, tuple)
+    if isinstance(path_of_cause, tuple):
+        loc = loc + path_of_cause
     top = loc[0] if loc else None
     name = root_of.get(top, "") if isinstance(top, str) else ""  # the file that holds the top-level key
     doc = docs[name or next(iter(docs))] if docs else None
@@ -158,7 +175,7 @@ def validation_error(exc: ValidationError, model: type[BaseModel], docs: dict[st
     path = _data_path(data, loc)
     allowed = _allowed_keys(model, loc) if first["type"] == "extra_forbidden" else None
     node = _node_at(data, path)
-    if isinstance(node, dict) and first["type"] == "value_error":  # a mapping-level check that names one of its keys
+    if isinstance(node, dict) and first["type"] == "value_error" and not located:  # a mapping's check naming a key
         named = [k for k in node
                  if isinstance(k, str) and (f"'{k}'" in first["msg"] or f"'{k.partition('.')[0]}'" in first["msg"])]
         if named:

@@ -9,16 +9,43 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import unicodedata
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from sim.spec.distributions import Distribution
 from sim.spec.doctrine import Doctrine
-from sim.spec.frozen import Frozen, Identifier, Week
+from sim.spec.frozen import Frozen, Identifier
+from sim.spec.messages import LocatedError
 from sim.spec.sweep import SweepSpec
 from sim.spec.vocabulary import Bloc, Location, Role
+
+#: A week index: a whole number (strict: ``true`` or ``"7"`` is refused, not read as 1 or 7).
+Week = Annotated[int, Field(ge=0, le=10_000, strict=True)]
+#: Longest one-line text (a title, a move's note), in characters: charts and terminals show it in full.
+MAX_LINE = 200
+#: Longest paragraph (a question, a description, a source), in characters.
+MAX_TEXT = 4000
+
+
+def _no_control_characters(text: str) -> str:
+    """Free text holds no control characters but newlines and tabs: an escape sequence in a title would reach
+    terminals, charts and reports.
+
+    >>> _no_control_characters("A title")
+    'A title'
+    """
+    for i, c in enumerate(text):
+        if c not in "\n\t" and unicodedata.category(c) == "Cc":
+            raise ValueError(f"text must not hold control characters such as terminal escapes; found {c!r} at "
+                             f"character {i + 1}")
+    return text
+
+
+#: Free text written by the user (titles, questions, notes): any characters but control characters.
+Text = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 # ------------------------------------------------------------------------------------------------------- scenario
@@ -33,14 +60,24 @@ def _choices(values: Iterable[str]) -> str:
 class DeploymentSpec(Frozen):
     """A Western deployment: who contributes, of what type, how many, where, from when and under what condition."""
 
-    id: Identifier
-    contributors: list[Identifier] = Field(min_length=1)
-    type: Identifier
-    size: int = Field(ge=1, le=500_000)
-    location: Location
-    start_week: Week = 0
-    end_week: Week | None = None
-    condition: Literal["always", "after_ceasefire", "during_fighting"] = "always"
+    id: Identifier = Field(description="The deployment's id, unique within its list.", examples=["eu_engineers"])
+    contributors: list[Identifier] = Field(
+        min_length=1, max_length=64,
+        description="NATO members that contribute; the first leads (answers for it, may withdraw it).",
+        examples=[["france", "poland"]])
+    type: Identifier = Field(
+        description="A deployment type of configs/deployments.yaml: it sets how provocative and how exposed the "
+        "deployment is.", examples=["non_combat"])
+    size: int = Field(ge=1, le=500_000, strict=True, description="Troops; size scales provocation and exposure as "
+                      "(size / 1000) ^ size_exponent.", examples=[2000])
+    location: Location = Field(description="Where it stands: outside Ukraine, or western, central or frontline "
+                               "Ukraine (each type allows some).", examples=["western"])
+    start_week: Week = Field(default=0, description="The week it arrives (0 to horizon_weeks - 1).", examples=[4])
+    end_week: Week | None = Field(default=None, description="Optional: the week it is withdrawn (after start_week, "
+                                  "at most horizon_weeks).", examples=[40])
+    condition: Literal["always", "after_ceasefire", "during_fighting"] = Field(
+        default="always", description="When it stands: always, only after a ceasefire, or only while fighting "
+        "goes on.", examples=["always"])
 
     @field_validator("contributors")
     @classmethod
@@ -68,7 +105,8 @@ class DeploymentSpec(Frozen):
     @model_validator(mode="after")
     def _coherent(self, info: ValidationInfo) -> DeploymentSpec:
         if self.end_week is not None and self.end_week <= self.start_week:
-            raise ValueError(f"end_week ({self.end_week}) must come after start_week ({self.start_week})")
+            raise LocatedError(("end_week",), f"end_week ({self.end_week}) must come after start_week "
+                               f"({self.start_week})")
         doctrine = _doctrine(info)
         if doctrine is not None:
             for t in doctrine.deployment_types:
@@ -83,9 +121,12 @@ class DeploymentSpec(Frozen):
 class DeepStrikePolicy(Frozen):
     """Whether Ukraine may strike deep into Russia with Western long-range weapons, from which week, whose."""
 
-    authorised: bool = False
-    from_week: Week = 0
-    suppliers: list[Identifier] = []
+    authorised: bool = Field(default=False, strict=True, description="Whether Ukraine may strike into Russia with "
+                             "Western long-range weapons.", examples=[True])
+    from_week: Week = Field(default=0, description="The first week deep strikes are allowed (0 to horizon_weeks - 1).",
+                            examples=[10])
+    suppliers: list[Identifier] = Field(default=[], max_length=64, description="NATO members whose weapons are used; "
+                                        "their soil becomes a likelier target.", examples=[["us", "uk"]])
 
     @field_validator("suppliers")
     @classmethod
@@ -102,16 +143,20 @@ class DeepStrikePolicy(Frozen):
 class Policies(Frozen):
     """Standing Western policies (levers)."""
 
-    deep_strike: DeepStrikePolicy = DeepStrikePolicy()
+    deep_strike: DeepStrikePolicy = Field(default=DeepStrikePolicy(), description="Ukraine's deep strikes into "
+                                          "Russia with Western weapons.",
+                                          examples=[{"authorised": True, "from_week": 10, "suppliers": ["us", "uk"]}])
 
 
 class TimelineMove(Frozen):
     """A scripted step: in week ``week`` actor ``actor`` makes a move of kind ``move``."""
 
-    week: Week
-    actor: Identifier
-    move: Identifier
-    note: str = ""
+    week: Week = Field(description="The week of the move (0 to horizon_weeks - 1).", examples=[2])
+    actor: Identifier = Field(description="Who makes it: a NATO member, the alliance or Ukraine.", examples=["us"])
+    move: Identifier = Field(description="A kind of move of configs/moves.yaml (its rung, provocation and effects).",
+                             examples=["new_weapon_class"])
+    note: Text = Field(default="", max_length=MAX_LINE, description="A free note for readers (not used by the model).",
+                      examples=["HIMARS"])
 
     @field_validator("actor")
     @classmethod
@@ -145,14 +190,25 @@ def _check_mediators(v: list[str] | None, info: ValidationInfo) -> list[str] | N
 class Variant(Frozen):
     """An alternative set of levers; what it does not name is taken from the scenario's own levers."""
 
-    name: Identifier
-    description: str = ""
-    deployments: list[DeploymentSpec] | None = None
-    policies: Policies | None = None
-    timeline: list[TimelineMove] | None = None
-    mediators: list[Identifier] | None = None
-    #: Parameter values of configs/model.yaml for this variant, over the scenario's own overrides.
-    overrides: dict[str, float] | None = None
+    name: Identifier = Field(description="The variant's id, unique in the file and different from baseline_name.",
+                             examples=["frontline"])
+    description: Text = Field(default="", max_length=MAX_TEXT, description="What this option changes, for readers.",
+                             examples=["The same units near the front"])
+    deployments: list[DeploymentSpec] | None = Field(
+        default=None, max_length=200, description="Replaces the scenario's deployments (omit to keep them).",
+        examples=[[{"id": "eu_engineers", "contributors": ["france", "poland"], "type": "non_combat", "size": 2000,
+                    "location": "frontline"}]])
+    policies: Policies | None = Field(default=None, description="Replaces the scenario's policies (omit to keep them).",
+                                      examples=[{"deep_strike": {"authorised": True, "from_week": 10}}])
+    timeline: list[TimelineMove] | None = Field(
+        default=None, max_length=2000, description="Replaces the scenario's timeline (omit to keep it).",
+        examples=[[{"week": 2, "actor": "us", "move": "new_weapon_class"}]])
+    mediators: list[Identifier] | None = Field(
+        default=None, max_length=64, description="Replaces the active mediators; [] for none (omit to keep them).",
+        examples=[[]])
+    overrides: dict[str, float] | None = Field(
+        default=None, description="Values of configs/model.yaml parameters for this variant, over the scenario's "
+        "own overrides (a sweep over overrides.<parameter> writes them).", examples=[{"size_exponent": 0.5}])
 
     _mediators = field_validator("mediators")(_check_mediators)
 
@@ -193,29 +249,61 @@ def _check_overrides(v: dict[str, float], info: ValidationInfo) -> dict[str, flo
 class ScenarioSpec(Frozen):
     """A scenario file: a world to simulate, its levers, its uncertainties and its batch settings."""
 
-    name: Identifier
-    title: str = Field(min_length=1)
-    question: str = Field(min_length=1)
-    description: str = ""
-    sources: list[str] = []
-    start_date: _dt.date | None = None
-    horizon_weeks: int = Field(default=52, ge=1, le=520)
-    runs: int = Field(default=10_000, ge=1, le=100_000_000)
-    seed: int = Field(default=0, ge=0, le=2**63 - 1)
-    chunk_size: int = Field(default=10_000, ge=1, le=1_000_000)
-    baseline_name: Identifier = "baseline"
-    deployments: list[DeploymentSpec] = []
-    policies: Policies = Policies()
-    timeline: list[TimelineMove] = []
-    mediators: list[Identifier] | None = None
-    uncertainties: dict[str, Distribution] = {}
-    overrides: dict[str, float] = {}
+    name: Identifier = Field(description="The scenario's id (a-z, 0-9, _); the results sub-folder.",
+                             examples=["limited_deployment"])
+    title: Text = Field(min_length=1, max_length=MAX_LINE, description="One line for charts and reports.",
+                       examples=["A limited European deployment to western Ukraine"])
+    question: Text = Field(min_length=1, max_length=MAX_TEXT, description="The question the scenario answers.",
+                          examples=["Does a small non-combat deployment in western Ukraine raise the risk of a "
+                                    "Russian strike on NATO forces?"])
+    description: Text = Field(default="", max_length=MAX_TEXT, description="Longer context for readers.",
+                             examples=["European engineers and trainers in western Ukraine from week 4."])
+    sources: list[Annotated[Text, Field(max_length=MAX_TEXT)]] = Field(
+        default=[], max_length=100, description="The seed articles and DOMAIN.md sections the scenario draws on.",
+        examples=[["seed-000-legitimate-targets", "DOMAIN.md 4.2"]])
+    start_date: _dt.date | None = Field(default=None, description="The calendar date of week 0, for labels and the "
+                                        "date column of events.parquet.", examples=["2022-02-24"])
+    horizon_weeks: int = Field(default=52, ge=1, le=520, strict=True,
+                               description="Weeks simulated (1-520); one step is one week.", examples=[52])
+    runs: int = Field(default=10_000, ge=1, le=100_000_000, strict=True, description="Runs per variant (1-10^8).",
+                      examples=[20000])
+    seed: int = Field(default=0, ge=0, le=2**63 - 1, strict=True, description="The root seed (a whole number >= 0): "
+                      "run k of the batch is a function of the seed and k only.", examples=[20250301])
+    chunk_size: int = Field(default=10_000, ge=1, le=1_000_000, strict=True,
+                            description="Runs per task (1-10^6); it does not change results.", examples=[5000])
+    baseline_name: Identifier = Field(default="baseline", description="The name of the variant the file's own "
+                                      "levers form.", examples=["baseline"])
+    deployments: list[DeploymentSpec] = Field(default=[], max_length=200, description="Western deployments.",
+                                              examples=[[{"id": "eu_engineers", "contributors": ["france", "poland"],
+                                                          "type": "non_combat", "size": 2000,
+                                                          "location": "western", "start_week": 4}]])
+    policies: Policies = Field(default=Policies(), description="Standing Western policies.",
+                               examples=[{"deep_strike": {"authorised": True, "from_week": 10,
+                                                          "suppliers": ["us", "uk"]}}])
+    timeline: list[TimelineMove] = Field(default=[], max_length=2000, description="Scripted Western and Ukrainian "
+                                         "moves.", examples=[[{"week": 2, "actor": "us", "move": "new_weapon_class",
+                                                              "note": "HIMARS"}]])
+    mediators: list[Identifier] | None = Field(default=None, max_length=64, description="The mediators that are "
+                                               "active (default: all; [] for none).", examples=[["turkey"]])
+    uncertainties: dict[str, Distribution] = Field(
+        default={}, max_length=500, description="actor.attribute: distribution, replacing that attribute's "
+        "distribution in configs/actors.yaml.",
+        examples=[{"russia.resolve": {"dist": "triangular", "low": 0.5, "mode": 0.75, "high": 0.95}}])
+    overrides: dict[str, Annotated[float, Field(strict=True)]] = Field(
+        default={}, max_length=500, description="parameter: value for parameters of configs/model.yaml, within "
+        "their ranges.", examples=[{"memory_decay": 0.9}])
     #: ``calibrated``: each run draws the design parameters from configs/calibration.yaml, so intervals carry what the
     #: record leaves open; ``fixed``: every run uses the point values of configs/model.yaml (pure Monte Carlo).
-    design_parameters: Literal["calibrated", "fixed"] = "calibrated"
-    variants: list[Variant] = []
-    #: A sweep over lever values kept with the scenario (``escalation sweep`` runs it).
-    sweep: SweepSpec | None = None
+    design_parameters: Literal["calibrated", "fixed"] = Field(
+        default="calibrated", description="calibrated: each run draws one of the calibrated parameter sets of "
+        "configs/calibration.yaml; fixed: every run uses the point values of configs/model.yaml.",
+        examples=["calibrated"])
+    variants: list[Variant] = Field(default=[], max_length=100, description="Alternative levers, each compared "
+                                    "with the baseline using the same random numbers.",
+                                    examples=[[{"name": "no_mediation", "mediators": []}]])
+    sweep: SweepSpec | None = Field(
+        default=None, description="A sweep over lever values kept with the scenario: `escalation sweep FILE` runs "
+        "it (docs/sweeps.md).", examples=[{"levers": {"deployments.eu_engineers.size": "500,2000,8000"}}])
 
     _mediators = field_validator("mediators")(_check_mediators)
 
@@ -242,26 +330,38 @@ class ScenarioSpec(Frozen):
 
     @model_validator(mode="after")
     def _weeks_within_horizon(self) -> ScenarioSpec:
+        """Every lever's week lies inside the horizon, ids are unique: each failure names its own key."""
         h = self.horizon_weeks
-        for where, levers in [("", self)] + [(f"variant '{v.name}': ", v) for v in self.variants]:
-            for d in levers.deployments or []:
+        span = f"the horizon of {h} weeks (0 to {h - 1})"
+        owners: list[tuple[tuple[str | int, ...], str, Variant | ScenarioSpec]] = [((), "", self)]
+        owners += [(("variants", i), f"variant '{v.name}': ", v) for i, v in enumerate(self.variants)]
+        for at, where, levers in owners:
+            seen: dict[str, int] = {}
+            for i, d in enumerate(levers.deployments or []):
+                here = at + ("deployments", i)
                 if d.start_week >= h:
-                    raise ValueError(f"{where}deployment '{d.id}' starts in week {d.start_week}, beyond the horizon "
-                                     f"of {h} weeks (0 to {h - 1})")
-            for m in levers.timeline or []:
+                    raise LocatedError(here + ("start_week",), f"{where}deployment '{d.id}' starts in week "
+                                       f"{d.start_week}, beyond {span}")
+                if d.end_week is not None and d.end_week > h:
+                    raise LocatedError(here + ("end_week",), f"{where}deployment '{d.id}' ends in week {d.end_week}, "
+                                       f"beyond {span}; omit end_week to keep it to the end")
+                if d.id in seen:
+                    raise LocatedError(here + ("id",), f"{where}deployment id '{d.id}' is used twice (first at "
+                                       f"deployments[{seen[d.id]}]); ids must be unique")
+                seen[d.id] = i
+            for i, m in enumerate(levers.timeline or []):
                 if m.week >= h:
-                    raise ValueError(f"{where}move '{m.move}' in week {m.week} is beyond the horizon of {h} weeks "
-                                     f"(0 to {h - 1})")
-            ids = [d.id for d in levers.deployments or []]
-            if len(set(ids)) != len(ids):
-                raise ValueError(f"{where}deployment ids must be unique, found {ids}")
+                    raise LocatedError(at + ("timeline", i, "week"), f"{where}move '{m.move}' in week {m.week} is "
+                                       f"beyond {span}")
+            policies = levers.policies
+            if policies is not None and policies.deep_strike.from_week >= h:
+                raise LocatedError(at + ("policies", "deep_strike", "from_week"),
+                                   f"{where}deep strikes from week {policies.deep_strike.from_week}, beyond {span}")
         names = [self.baseline_name] + [v.name for v in self.variants]
-        if len(set(names)) != len(names):
-            raise ValueError(f"variant names must be unique and differ from the baseline '{self.baseline_name}', "
-                             f"found {names}")
-        if self.policies.deep_strike.authorised and self.policies.deep_strike.from_week >= h:
-            raise ValueError(f"deep strikes authorised from week {self.policies.deep_strike.from_week}, beyond the "
-                             f"horizon of {h} weeks")
+        for i, name in enumerate(names[1:]):
+            if name in names[: i + 1]:
+                raise LocatedError(("variants", i, "name"), f"variant name '{name}' is used twice or is the "
+                                   f"baseline's ('{self.baseline_name}'); variant names must be unique")
         return self
 
     def levers(self) -> list[Levers]:

@@ -20,7 +20,11 @@ LeverValue = bool | int | float | str | None
 class SweepSpec(Frozen):
     """A grid of lever values: every combination is one point, a variant run on the same random numbers."""
 
-    levers: dict[str, list[LeverValue] | str] = Field(min_length=1)
+    levers: dict[str, list[LeverValue] | str] = Field(
+        min_length=1, description="Each lever path with its values: a list, or the text the command line takes "
+        "(a comma list, lo..hi:n or log:lo..hi:n).",
+        examples=[{"deployments.eu_engineers.size": [500, 2000, 8000],
+                   "deployments.eu_engineers.location": "western,frontline"}])
 
     @field_validator("levers")
     @classmethod

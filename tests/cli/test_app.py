@@ -30,8 +30,8 @@ HELP = {
     "compare": ("--variants", "--runs", "--seed", "--out", "--json"),
     "trace": ("--run", "--worst", "--variant", "--json", "--seed"),
     "plot": ("RESULTS_DIR", "--json"),
-    "validate": (),
-    "schema": ("--out",),
+    "validate": ("--json",),
+    "schema": ("--out", "--json"),
     "list": ("--json",),
     "explain": ("--json",),
     "bench": ("--quick", "--json", "--workers"),
@@ -91,7 +91,8 @@ def test_run_writes_a_complete_results_folder(finished):
     assert runs.num_rows == 300 * len(summary["variants"])
     assert {"run", "variant", "max_rung", "first_week.nuclear_use", "param.russia.resolve"} <= set(runs.column_names)
     events = pq.read_table(folder / "events.parquet")
-    assert {"run", "week", "actor", "target", "action", "rung", "cameo", "goldstein"} <= set(events.column_names)
+    assert {"run", "week", "actor", "target", "action", "rung", "actor1_code", "actor2_code", "event_code",
+            "event_root_code", "quad_class", "goldstein"} <= set(events.column_names)
     assert (folder / "charts" / "escalation_fan.png").stat().st_size > 10_000
     assert (folder / "charts" / "variant_comparison.png").is_file()
     assert f"results: {folder}" in res.output

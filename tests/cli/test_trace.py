@@ -1,5 +1,5 @@
 """The story of one run: `escalation trace` replays run K exactly as it ran in its batch, and names the red lines
-it crossed with their sources; the event table carries the ladder's CAMEO code and Goldstein value for every act."""
+it crossed with their sources; the event table carries the CAMEO coding of every act."""
 
 from __future__ import annotations
 
@@ -189,19 +189,33 @@ def test_trace_needs_a_run(scenario_file):
 
 
 # ------------------------------------------------------------------------------------------ event export
-def test_event_rows_carry_the_ladders_cameo_and_goldstein(scenario_file, tmp_path):
-    """Every act in events.parquet has the CAMEO code and Goldstein value of its rung in configs/ladder.yaml."""
+def test_event_rows_carry_the_cameo_coding_of_their_act(scenario_file, tmp_path):
+    """Every act in events.parquet has the CAMEO event code, root code, QuadClass, Goldstein value and direction of
+    its kind in configs/events.yaml, and the CAMEO codes of its two actors from configs/actors.yaml."""
     result = runner.invoke(app, ["run", str(scenario_file), "--runs", "12", "--workers", "1", "--no-charts",
                                  "--out", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     folder = Path(json.loads(result.stdout)["results"])
-    ladder = yaml.safe_load((ROOT / "configs" / "ladder.yaml").read_text())["ladder"]
-    cameo = {r["rung"]: str(r["cameo"]) for r in ladder}
-    goldstein = {r["rung"]: float(r["goldstein"]) for r in ladder}
-    table = pq.read_table(folder / "events.parquet").to_pydict()
-    assert len(table["rung"]) > 100
-    assert {"run", "variant", "week", "actor", "target", "action", "rung", "cameo", "goldstein"} <= set(table)
-    for rung, code, gold in zip(table["rung"], table["cameo"], table["goldstein"], strict=True):
-        assert code == cameo[rung]
-        assert gold == pytest.approx(goldstein[rung])
-    assert len(set(table["rung"])) >= 4
+    config = yaml.safe_load((ROOT / "configs" / "events.yaml").read_text())
+    goldstein = {c["code"]: float(c["goldstein"]) for c in config["codes"]}
+    acts = {a["act"]: a for a in config["acts"]}
+    actors = {a["id"]: a["codes"]["cameo"] for a in yaml.safe_load((ROOT / "configs" / "actors.yaml").read_text())[
+        "actors"]}
+    table = pq.read_table(folder / "events.parquet").to_pylist()
+    assert len(table) > 100
+    assert "date" not in table[0], "no start_date, no date column"
+    for row in table:
+        act = acts[row["action"]]
+        assert row["event_code"] == act["code"]
+        assert row["event_root_code"] == act["code"][:2]
+        root = int(act["code"][:2])
+        assert row["quad_class"] == (1 if root <= 5 else 2 if root <= 9 else 3 if root <= 14 else 4)
+        assert row["goldstein"] == pytest.approx(goldstein[act["code"]])
+        side = {"actor": row["actor"], "target": row["target"]}
+        assert row["actor1"] == side.get(act.get("source_actor", "actor"), act.get("source_actor"))
+        assert row["actor2"] == side.get(act.get("target_actor", "target"), act.get("target_actor"))
+        assert (row["actor1_code"], row["actor2_code"]) == (actors[row["actor1"]], actors[row["actor2"]])
+    arms = [r for r in table if r["action"] == "move:arms_delivery"]
+    assert arms and {(r["actor1_code"], r["actor2_code"], r["event_code"], r["quad_class"]) for r in arms} == {
+        ("USA", "UKR", "072", 2)}, "an arms delivery is coded as GDELT codes it: USA to UKR, provide military aid"
+    assert len({r["rung"] for r in table}) >= 4 and len({r["event_code"] for r in table}) >= 4

@@ -51,7 +51,7 @@ def test_base_scenario_loads(tmp_path, doctrine):
          ":6: deployments[0]: a 'non_combat' deployment cannot stand at 'outside'; expected one of: western, "
          "central, frontline"),
         ("runs: 100", "runs: 100\nhorizon_weeks: 10\ntimeline:\n  - {week: 12, actor: us, move: arms_delivery}",
-         ":1: move 'arms_delivery' in week 12 is beyond the horizon of 10 weeks (0 to 9)"),
+         ":7: timeline[0].week: move 'arms_delivery' in week 12 is beyond the horizon of 10 weeks (0 to 9)"),
         ("runs: 100", "runs: 100\nuncertainties:\n  russia.bravado: {dist: uniform, low: 0, high: 1}",
          ":6: uncertainties.russia.bravado: unknown attribute 'bravado' of 'russia'; expected one of: capability, "
          "resolve, risk_tolerance, war_fatigue"),

@@ -1,7 +1,7 @@
-"""docs/sources.md and the citations: every `source` in configs/ (rungs, actors and their attributes, red lines and
-their credibilities, responses, deployment types, locations, moves, geography, parameters) and every scenario's
-`sources` and uncertainties cite at least one entry by key; every key cited has an entry; every entry is cited; and
-the bibliography's reader refuses a malformed file."""
+"""docs/sources.md and the citations: every `source` in configs/ (rungs, actors and their attributes and codes, red
+lines and their credibilities, responses, deployment types, locations, moves, geography, parameters, event codes) and
+every scenario's `sources` and uncertainties cite at least one entry by key; every key cited has an entry; every entry
+is cited; and the bibliography's reader refuses a malformed file."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from sim.errors import InputError
+from sim.spec.event_coding import load_event_coding
 from sim.spec.loading import default_scenarios_dir, load_doctrine, load_scenario
 from sim.spec.sources import cited_keys, default_sources_file, load_sources, parse_sources, resolve
 from sim.spec.targets import load_targets
@@ -47,6 +48,7 @@ def _all_sources() -> list[tuple[str, str]]:
     for path in sorted(default_scenarios_dir().glob("*.yaml")):
         found += list(_sources(load_scenario(path, doctrine), f"scenarios/{path.name}"))
     found += [(f"calibration/targets.yaml.{t.id}", t.source) for t in load_targets()]
+    found += list(_sources(load_event_coding(ROOT / "configs", doctrine), "configs/events.yaml"))
     return found
 
 
@@ -59,7 +61,8 @@ def test_the_walk_reaches_every_kind_of_sourced_item():
     for part in ("configs.ladder", "configs.actors", ".attributes.", "configs.red_lines", ".credibility",
                  "configs.responses", "configs.deployment_types", "configs.locations", "configs.moves",
                  "configs.geography", "configs.parameters", ".sources[", "scenarios/limited_deployment.yaml.uncert",
-                 "configs.calibration", "calibration/targets.yaml.row_26"):
+                 "configs.calibration", "calibration/targets.yaml.row_26", ".codes", "configs/events.yaml.codes",
+                 "configs/events.yaml.acts"):
         assert part in places, part
 
 
