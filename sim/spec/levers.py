@@ -34,7 +34,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 from sim.spec.doctrine import Doctrine
-from sim.spec.scenario import Levers, ScenarioSpec
+from sim.spec.scenario import MAX_VARIANTS, Levers, ScenarioSpec
 
 #: Prefix of the variant names of a sweep's points (``point_1``, ``point_2``...).
 POINT = "point_"
@@ -372,6 +372,11 @@ def expand(spec: ScenarioSpec, doctrine: Doctrine, grid: dict[str, list[Any]], w
             probe = dict(data, variants=[_variant(base, POINT + "1", {path: value})])
             _validate(probe, doctrine, f"lever '{path}' = {_json(value)!r}", f"{where} {path}".strip())
     points = [dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())]
+    if len(points) > MAX_VARIANTS:
+        sizes = " x ".join(str(len(v)) for v in grid.values())
+        raise InputError(f"the sweep has {len(points):,} points ({sizes}); a scenario holds at most {MAX_VARIANTS} "
+                         "variants, so use fewer values", key=where, found=str(len(points)),
+                         expected=f"at most {MAX_VARIANTS} points")
     data["variants"] = [_variant(base, f"{POINT}{i + 1}", values) for i, values in enumerate(points)]
     if len(points) == 1:
         return _validate(data, doctrine, f"the sweep point {point_label(points[0])}", where)

@@ -28,6 +28,8 @@ Week = Annotated[int, Field(ge=0, le=10_000, strict=True)]
 MAX_LINE = 200
 #: Longest paragraph (a question, a description, a source), in characters.
 MAX_TEXT = 4000
+#: The variants one scenario holds (a sweep's points are variants too).
+MAX_VARIANTS = 100
 
 
 def _no_control_characters(text: str) -> str:
@@ -298,7 +300,7 @@ class ScenarioSpec(Frozen):
         default="calibrated", description="calibrated: each run draws one of the calibrated parameter sets of "
         "configs/calibration.yaml; fixed: every run uses the point values of configs/model.yaml.",
         examples=["calibrated"])
-    variants: list[Variant] = Field(default=[], max_length=100, description="Alternative levers, each compared "
+    variants: list[Variant] = Field(default=[], max_length=MAX_VARIANTS, description="Alternative levers, each compared "
                                     "with the baseline using the same random numbers.",
                                     examples=[[{"name": "no_mediation", "mediators": []}]])
     sweep: SweepSpec | None = Field(

@@ -131,6 +131,14 @@ def test_a_combination_of_valid_values_names_its_point(doctrine):
                                       "scenario: a 'combat' deployment cannot stand at 'western'")
 
 
+def test_a_grid_larger_than_a_scenario_holds_is_refused(spec, doctrine):
+    grid = resolve_grid(spec, doctrine, {"deployments.eng.size": "100..20000:11",
+                                         "deployments.eng.start_week": "1..10:10"})
+    with pytest.raises(InputError) as info:
+        expand(spec, doctrine, grid)
+    assert str(info.value).startswith("--lever: the sweep has 110 points (11 x 10); a scenario holds at most 100")
+
+
 def test_grid_points_in_order(spec, doctrine):
     grid = resolve_grid(spec, doctrine, {"deployments.eng.size": "500,8000", "overrides.size_exponent": "0.3,0.6",
                                          "policies.deep_strike.authorised": "true"})
