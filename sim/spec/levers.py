@@ -38,8 +38,6 @@ from sim.spec.scenario import MAX_VARIANTS, Levers, ScenarioSpec
 
 #: Prefix of the variant names of a sweep's points (``point_1``, ``point_2``...).
 POINT = "point_"
-#: Most points a sweep may have.
-MAX_POINTS = 1000
 #: The fields of :class:`Levers` that are not levers.
 _NOT_LEVERS = ("name", "description")
 
@@ -186,6 +184,9 @@ def parse_range(text: str, kind: LeverKind, path: str = "lever") -> list[Any]:
         int(n_text)
     if n < 1:
         raise InputError(f"lever '{path}' needs at least one point in its range", key=path, found=text)
+    if n > MAX_VARIANTS:
+        raise InputError(f"lever '{path}' asks for {n:,} points in its range; a sweep has at most {MAX_VARIANTS}",
+                         key=path, expected=f"at most {MAX_VARIANTS} points", found=text)
     if log:
         if lo <= 0 or hi <= 0:
             raise InputError(f"a logarithmic range of lever '{path}' needs positive bounds", key=path, found=text)
@@ -276,10 +277,14 @@ def resolve_grid(spec: ScenarioSpec, doctrine: Doctrine, levers: dict[str, str |
         except InputError as exc:
             exc.key = f"{where} {path}" if where else path
             raise InputError(exc.message, key=exc.key, expected=exc.expected, found=exc.found) from None
-    size = int(np.prod([len(v) for v in grid.values()]))
-    if size > MAX_POINTS:
-        raise InputError(f"the sweep has {size:,} points", key=where, expected=f"at most {MAX_POINTS}",
-                         hint="Use fewer values or fewer levers")
+    size = 1
+    for v in grid.values():
+        size *= len(v)
+    if size > MAX_VARIANTS:
+        sizes = " x ".join(str(len(v)) for v in grid.values())
+        raise InputError(f"the sweep has {size:,} points ({sizes}); a scenario holds at most {MAX_VARIANTS} "
+                         "variants, so use fewer values", key=where, found=str(size),
+                         expected=f"at most {MAX_VARIANTS} points")
     return grid
 
 

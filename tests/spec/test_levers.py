@@ -132,8 +132,7 @@ def test_a_combination_of_valid_values_names_its_point(doctrine):
 
 
 def test_a_grid_larger_than_a_scenario_holds_is_refused(spec, doctrine):
-    grid = resolve_grid(spec, doctrine, {"deployments.eng.size": "100..20000:11",
-                                         "deployments.eng.start_week": "1..10:10"})
+    grid = {"deployments.eng.size": list(range(100, 1200, 100)), "deployments.eng.start_week": list(range(1, 11))}
     with pytest.raises(InputError) as info:
         expand(spec, doctrine, grid)
     assert str(info.value).startswith("--lever: the sweep has 110 points (11 x 10); a scenario holds at most 100")
@@ -172,3 +171,19 @@ def test_sweep_block_in_the_file(doctrine):
         sweep_scenario(make_scenario(doctrine, deployments=[DEPLOYMENT]), doctrine)
     with pytest.raises(ValueError, match="lever 'a' has no values"):
         make_scenario(doctrine, sweep={"levers": {"a": []}})
+
+
+@pytest.mark.parametrize("levers", [{"deployments.eng.size": "1..2:99999999999"},
+                                    {"deployments.eng.size": [500], "overrides.size_exponent": "log:0.1..1:101"}])
+def test_a_huge_range_is_refused_before_it_is_built(spec, doctrine, levers):
+    with pytest.raises(InputError, match="points in its range; a sweep has at most 100"):
+        resolve_grid(spec, doctrine, levers)
+    with pytest.raises(InputError, match=r"sweep.levers deployments.eng.size: .*at most 100|sweep.levers "
+                                         r"overrides.size_exponent: .*at most 100"):
+        sweep_scenario(make_scenario(doctrine, deployments=[DEPLOYMENT], sweep={"levers": levers}), doctrine)
+
+
+def test_the_grid_size_is_checked_against_the_variant_limit(spec, doctrine):
+    with pytest.raises(InputError, match=r"the sweep has 110 points \(11 x 10\)"):
+        resolve_grid(spec, doctrine, {"deployments.eng.size": "100..20000:11",
+                                      "overrides.size_exponent": "0.1..1:10"})
