@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 
 from sim.cli.common import Configs, fail, out, print_json, with_progress
-from sim.errors import SimError
+from sim.errors import InputError, SimError
+from sim.present.text import difference, share
 
 Scenario = Annotated[Path | None, typer.Argument(
     help="Scenario YAML file (with --resume: defaults to the one the sweep was started with).", show_default=False)]
@@ -56,9 +57,12 @@ def sweep(scenario: Scenario = None, lever: Lever = None, runs: Runs = None, see
         fail(exc)
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                      on_chunk=bar.chunk))
-    table = write_sweep(result.folder)
-    charts = draw_sweep(table, result.folder / "charts")
-    page = write_sweep_page(table, charts, result.folder)
+    try:
+        table = write_sweep(result.folder)
+        charts = draw_sweep(table, result.folder / "charts")
+        page = write_sweep_page(table, charts, result.folder)
+    except OSError as exc:  # a file in the way, a full or read-only disk: the runs are kept, say where it failed
+        fail(cannot_write(exc, result.folder))
     publish(result.folder)
     if as_json:
         print_json(dict(brief(table), results=str(result.folder),
@@ -86,9 +90,17 @@ def points_table(table: dict[str, Any]) -> Table:
         cells = [str(p["levers"][lv]) for lv in table["levers"]]
         for oid in SHOWN:
             o = p["outcomes"][oid]
-            text = f"{100 * o['probability']:.1f}% [{100 * o['ci95'][0]:.1f}, {100 * o['ci95'][1]:.1f}]"
+            text = share(o["count"], table["runs"], o["ci95"], unit=True)
             if p["variant"] != table["reference"]:
-                text += f" {100 * o['difference']:+.1f}"
+                text += " " + difference(o["difference"], o["difference_ci95"])
             cells.append(text)
         t.add_row(*cells)
     return t
+
+
+def cannot_write(exc: OSError, folder: Path) -> InputError:
+    """An error writing a results folder's files, as one message naming the path (exit status 2)."""
+    path = exc.filename if exc.filename is not None else folder
+    return InputError(f"cannot write this file: {exc.strerror or exc}", file=str(path),
+                      expected="a writable folder with no other file or folder in the way",
+                      hint="Move what is in the way, then run the command again")

@@ -105,9 +105,16 @@ def sensitivity(x: np.ndarray, y: np.ndarray, names: list[str], seed: int = 0) -
                "bounds": [[float(x[:, j].min()), float(x[:, j].max())] for j in range(len(names))]}
     result = rbd_fast.analyze(problem, x, np.asarray(y, dtype=np.float64), M=HARMONICS, num_resamples=RESAMPLES,
                               conf_level=0.95, seed=rng)
-    rows = [{"input": n, "S1": float(s), "ci95": [float(s - c), float(s + c)]}
+    rows = [{"input": n, "S1": _finite(s), "ci95": [_finite(s - c), _finite(s + c)]}
             for n, s, c in zip(names, result["S1"], result["S1_conf"], strict=True)]
-    return sorted(rows, key=lambda r: -r["S1"])
+    # an index SALib could not estimate (NaN: an outcome or input without variance) is None, ranked last
+    return sorted(rows, key=lambda r: (r["S1"] is None, -(r["S1"] or 0.0)))
+
+
+def _finite(value: Any) -> float | None:
+    """A float, or None for NaN or an infinity (strict JSON has neither)."""
+    v = float(value)
+    return v if np.isfinite(v) else None
 
 
 def prim_box(x: np.ndarray, y: np.ndarray, names: list[str], coded: dict[str, list[Any]] | None = None

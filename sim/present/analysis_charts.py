@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim import NOT_A_FORECAST  # noqa: E402
+from sim.output.folder import _write_json  # noqa: E402
 from sim.present.charts import _save  # noqa: E402
 
 #: Inputs shown in a tornado.
@@ -26,17 +26,27 @@ def tornado(outcome: str, result: dict[str, Any], folder: Path) -> list[Path]:
     rows = result["sensitivity"][:TORNADO_ROWS][::-1]
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.5), layout="constrained")
     y = range(len(rows))
-    s1 = [r["S1"] for r in rows]
-    err = [[r["S1"] - r["ci95"][0] for r in rows], [r["ci95"][1] - r["S1"] for r in rows]]
+    # an index that could not be estimated (None) is drawn as no bar; an interval bound that could not, as none
+    s1 = [r["S1"] if r["S1"] is not None else 0.0 for r in rows]
+    err = [[_gap(r["S1"], r["ci95"][0]) for r in rows], [_gap(r["ci95"][1], r["S1"]) for r in rows]]
     colours = ["#d6604d" if r["input"].startswith("lever.") else "#4292c6" for r in rows]
     ax.barh(list(y), s1, xerr=err, color=colours, height=0.6, error_kw={"lw": 0.8, "capsize": 2})
     ax.axvline(0, color="black", lw=0.6)
     ax.set_yticks(list(y))
-    ax.set_yticklabels([r["input"] for r in rows], fontsize=7)
+    ax.set_yticklabels([r["input"] + (" (not estimable)" if r["S1"] is None else "") for r in rows], fontsize=7)
     ax.set_xlabel("first-order index S1 (share of the outcome's variance explained alone), 95% interval", fontsize=8)
     ax.set_title(f"What drives {outcome} (P = {100 * result['probability']:.1f}% over {result['runs']:,} runs; "
                  "red: levers)", fontsize=9)
     return _drawn(fig, folder, f"tornado_{outcome}")
+
+
+def _gap(high: float | None, low: float | None) -> float:
+    """The length of one arm of an error bar, 0 where either end is unknown."""
+    return 0.0 if high is None or low is None else max(high - low, 0.0)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def tradeoff(outcome: str, result: dict[str, Any], folder: Path) -> list[Path]:
@@ -90,8 +100,8 @@ def write_page(analysis: dict[str, Any], folder: Path) -> Path:
             f"{html.escape(analysis['method']['discovery'])}.</p>"]
     for oid, res in analysis["outcomes"].items():
         box = res["prim"]
-        rows = "".join(f"<tr><td>{html.escape(r['input'])}</td><td>{r['S1']:.3f}</td>"
-                       f"<td>[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]</td></tr>" for r in res["sensitivity"][:10])
+        rows = "".join(f"<tr><td>{html.escape(r['input'])}</td><td>{_num(r['S1'])}</td>"
+                       f"<td>[{_num(r['ci95'][0])}, {_num(r['ci95'][1])}]</td></tr>" for r in res["sensitivity"][:10])
         body += [
             f"<h2>{html.escape(oid)}: {100 * res['probability']:.1f}% of runs</h2>",
             _img(charts / f"tornado_{oid}.png"),
@@ -120,7 +130,7 @@ def write_page(analysis: dict[str, Any], folder: Path) -> Path:
 def publish_analysis(analysis: dict[str, Any], folder: Path) -> list[Path]:
     """Write ``analysis.json``, the charts and ``analysis.html`` into ``folder``; returns the files."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "analysis.json").write_text(json.dumps(analysis, indent=1) + "\n", encoding="utf-8")
+    _write_json(folder / "analysis.json", analysis)  # strict JSON (no NaN), written whole or not at all
     paths = [folder / "analysis.json"]
     for oid, res in analysis["outcomes"].items():
         paths += tornado(oid, res, folder / "charts") + tradeoff(oid, res, folder / "charts")

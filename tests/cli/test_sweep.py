@@ -89,3 +89,32 @@ def test_refusals_are_one_line_with_exit_2(tmp_path):
     bad = _file(tmp_path, "sweep:\n  levers: {}\n")
     result = runner.invoke(app, ["sweep", str(bad)])
     assert result.exit_code == 2 and "sweep.levers" in result.stderr
+
+
+def test_points_table_shows_rare_outcomes_as_run_counts():
+    from sim.cli.sweep import SHOWN, points_table
+
+    outcome = {"count": 1, "probability": 1 / 2000, "ci95": [0.0000883, 0.0028], "difference": -0.0005,
+               "difference_ci95": [-0.0029, 0.0014]}
+    table = {"title": "t", "runs": 2000, "reference": "point_1", "levers": ["deployments.eng.size"],
+             "points": [{"variant": f"point_{i}", "levers": {"deployments.eng.size": i},
+                         "outcomes": dict.fromkeys(SHOWN, outcome)} for i in (1, 2)]}
+    rows = [list(col.cells) for col in points_table(table).columns]
+    assert rows[1] == ["1 of 2,000 (0.0088-0.28%)", "1 of 2,000 (0.0088-0.28%) -0.05 (-0.29 to +0.14)"]
+
+
+def test_a_file_in_the_way_after_the_batch_is_one_line_with_exit_2(tmp_path, monkeypatch):
+    import sim.output.sweeping as sweeping
+
+    real = sweeping.write_sweep
+
+    def in_the_way(folder):
+        (folder / "sweep.json").mkdir()
+        return real(folder)
+
+    monkeypatch.setattr(sweeping, "write_sweep", in_the_way)
+    result = runner.invoke(app, ["sweep", str(_file(tmp_path)), "--lever", "deployments.eng.size=1000,4000",
+                                 "--executor", "serial", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    assert "sweep.json" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: ")

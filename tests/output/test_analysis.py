@@ -4,6 +4,7 @@ sweep's folder."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,59 @@ def test_refusals(sweep_folder, tmp_path):
         analyse(sweep_folder, ["strategic_nuclear_war"])
     res = runner.invoke(app, ["analyse", str(tmp_path)])
     assert res.exit_code == 2 and "not a results folder" in res.stderr
+
+
+def _strict(text: str) -> object:
+    def refuse(name: str) -> None:
+        raise AssertionError(f"not strict JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_an_index_that_cannot_be_estimated_is_none_and_last(monkeypatch):
+    x, names = _table(500)
+    ranked = sensitivity(x, np.zeros(len(x)), names, seed=1)  # no variance: SALib gives NaN for every input
+    assert [r["S1"] for r in ranked] == [None] * 5 and all(r["ci95"] == [None, None] for r in ranked)
+    from SALib.analyze import rbd_fast
+
+    monkeypatch.setattr(rbd_fast, "analyze", lambda *a, **k: {"S1": np.array([0.1, np.nan, 0.5, np.inf, 0.0]),
+                                                               "S1_conf": np.array([0.01, 0.02, np.nan, 0.1, 0.0])})
+    ranked = sensitivity(x, np.ones(len(x)), names, seed=1)
+    assert [r["input"] for r in ranked][:3] == ["idle_a", "driver", "idle_c"]
+    assert ranked[0] == {"input": "idle_a", "S1": 0.5, "ci95": [None, None]}
+    assert {r["input"] for r in ranked[3:]} == {"helper", "idle_b"} and all(r["S1"] is None for r in ranked[3:])
+
+
+def test_analyse_json_with_indices_salib_cannot_estimate(sweep_folder, tmp_path, monkeypatch):
+    from SALib.analyze import rbd_fast
+
+    real = rbd_fast.analyze
+
+    def with_nan(*args, **kwargs):
+        result = real(*args, **kwargs)
+        result["S1"][0], result["S1_conf"][1] = np.nan, np.nan
+        return result
+
+    monkeypatch.setattr(rbd_fast, "analyze", with_nan)
+    folder = tmp_path / "copy"
+    shutil.copytree(sweep_folder, folder)
+    res = runner.invoke(app, ["analyse", str(folder), "--outcome", "strike_on_nato_forces_in_ukraine", "--json"])
+    assert res.exit_code == 0, res.output
+    printed = _strict(res.stdout)
+    ranked = printed["outcomes"]["strike_on_nato_forces_in_ukraine"]["sensitivity"]  # type: ignore[index]
+    assert ranked[-1]["S1"] is None and None in [b for r in ranked for b in r["ci95"]]
+    written = _strict((folder / "analysis" / "analysis.json").read_text())
+    assert written["outcomes"] == printed["outcomes"]  # type: ignore[index]
+    assert not list((folder / "analysis").glob("*.tmp"))
+    assert (folder / "analysis" / "charts" / "tornado_strike_on_nato_forces_in_ukraine.png").is_file()
+    res = runner.invoke(app, ["analyse", str(folder), "--outcome", "strike_on_nato_forces_in_ukraine"])
+    assert res.exit_code == 0 and "% (" in res.stdout and "of 1,600 runs" in res.stdout, res.output
+
+
+def test_a_file_in_the_way_of_the_analysis_is_one_line_with_exit_2(sweep_folder, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(sweep_folder, folder, ignore=shutil.ignore_patterns("analysis"))
+    (folder / "analysis").write_text("in the way")
+    res = runner.invoke(app, ["analyse", str(folder), "--outcome", "strike_on_nato_forces_in_ukraine"])
+    assert res.exit_code == 2, res.output
+    assert str(folder / "analysis") in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 or "error:" in res.stderr.splitlines()[0]
