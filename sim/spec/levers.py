@@ -398,7 +398,10 @@ def expand(spec: ScenarioSpec, doctrine: Doctrine, grid: dict[str, list[Any]], w
 def point_names(spec: ScenarioSpec) -> list[str]:
     """The variant names of an expanded sweep's points, in grid order (empty if the scenario is not one)."""
     names = [v.name for v in spec.variants]
-    if spec.sweep is None or not names or not all(n.startswith(POINT) for n in names):
+    if spec.sweep is None or names != [f"{POINT}{i + 1}" for i in range(len(names))]:
+        return []
+    grid = spec.sweep.levers.values()  # an expanded sweep holds each lever's values as a list, one point a cell
+    if not all(isinstance(v, list) for v in grid) or len(names) != int(np.prod([len(v) for v in grid])):
         return []
     return names
 
@@ -410,7 +413,10 @@ def sweep_points(spec: ScenarioSpec, doctrine: Doctrine) -> dict[str, dict[str, 
     if not names or spec.sweep is None:
         return {}
     levers = {lv.name: lv for lv in spec.levers()}
-    return {n: {p: value_at(levers[n], p, doctrine) for p in spec.sweep.levers} for n in names}
+    try:
+        return {n: {p: value_at(levers[n], p, doctrine) for p in spec.sweep.levers} for n in names}
+    except (AttributeError, KeyError, StopIteration):  # variants that merely look like points of another grid
+        return {}
 
 
 def sweep_scenario(spec: ScenarioSpec, doctrine: Doctrine, levers: list[str] | None = None,

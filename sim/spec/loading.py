@@ -204,7 +204,29 @@ def scenario_from_data(data: Any, doctrine: Doctrine, doc: Document) -> Scenario
     for key, dist in spec.uncertainties.items():  # each must keep its attribute within the attribute's range
         low, high = ATTRIBUTE_RANGES[key.partition(".")[2]]
         _check_range(dist, low, high, f"uncertainty '{key}'", doc, ("uncertainties", key))
+    if spec.sweep is not None:
+        _check_sweep(spec, doctrine, doc)
     return spec
+
+
+def _check_sweep(spec: ScenarioSpec, doctrine: Doctrine, doc: Document) -> None:
+    """The ``sweep:`` block's lever paths and values resolved against the scenario, as ``escalation sweep`` does."""
+    from sim.spec.levers import resolve_grid
+
+    assert spec.sweep is not None
+    levers = dict(spec.sweep.levers)
+    for path, values in levers.items():
+        try:
+            resolve_grid(spec, doctrine, {path: values}, "")
+        except InputError as exc:
+            raise InputError(exc.message, file=doc.file, line=doc.line_of(("sweep", "levers", path)),
+                             key=f"sweep.levers.{path}", expected=exc.expected, found=exc.found,
+                             hint=exc.hint) from None
+    try:
+        resolve_grid(spec, doctrine, levers, "")
+    except InputError as exc:
+        raise InputError(exc.message, file=doc.file, line=doc.line_of(("sweep", "levers")), key="sweep.levers",
+                         expected=exc.expected, found=exc.found, hint=exc.hint) from None
 
 
 

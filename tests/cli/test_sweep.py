@@ -118,3 +118,20 @@ def test_a_file_in_the_way_after_the_batch_is_one_line_with_exit_2(tmp_path, mon
     assert result.exit_code == 2, result.output
     assert "sweep.json" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: ")
+
+
+def test_validate_and_run_check_the_sweep_block(tmp_path):
+    bogus = _file(tmp_path, "variants:\n  - {name: point_1, mediators: []}\nsweep: {levers: {bogus.path: [1]}}\n")
+    for command in (["validate", str(bogus)], ["run", str(bogus), "--executor", "serial", "--out",
+                                                 str(tmp_path / "r")]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "sweep.levers.bogus.path: unknown lever 'bogus.path'; expected one of: " in result.stderr
+        assert "deployments.eng.size" in result.stderr and "Traceback" not in result.stderr
+    # a valid sweep: block with a variant that merely looks like a point runs as any scenario
+    looks = _file(tmp_path, "variants:\n  - {name: point_1, mediators: []}\n"
+                            "sweep: {levers: {deployments.eng.size: [500, 900]}}\n")
+    result = runner.invoke(app, ["run", str(looks), "--executor", "serial", "--out", str(tmp_path / "r"), "--json"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((Path(json.loads(result.stdout)["results"]) / "manifest.json").read_text())
+    assert "sweep" not in manifest

@@ -187,3 +187,45 @@ def test_the_grid_size_is_checked_against_the_variant_limit(spec, doctrine):
     with pytest.raises(InputError, match=r"the sweep has 110 points \(11 x 10\)"):
         resolve_grid(spec, doctrine, {"deployments.eng.size": "100..20000:11",
                                       "overrides.size_exponent": "0.1..1:10"})
+
+
+def test_variants_that_merely_look_like_points_are_no_sweep(doctrine):
+    variant = {"name": "point_1", "deployments": [dict(DEPLOYMENT, size=500)]}
+    looks = make_scenario(doctrine, deployments=[DEPLOYMENT], variants=[variant],
+                          sweep={"levers": {"bogus.path": [1]}})
+    assert sweep_points(looks, doctrine) == {}
+    other = make_scenario(doctrine, deployments=[DEPLOYMENT], variants=[variant, dict(variant, name="point_2")],
+                          sweep={"levers": {"deployments.eng.size": [500, 900, 1000]}})
+    assert sweep_points(other, doctrine) == {}
+
+
+SWEEP_FILE = """\
+name: s
+title: s
+question: s?
+horizon_weeks: 12
+deployments:
+  - {id: eng, contributors: [france, poland], type: non_combat, size: 2000, location: western, start_week: 1}
+variants:
+  - {name: point_1, mediators: []}
+sweep:
+  levers:
+"""
+
+
+@pytest.mark.parametrize(("levers", "message"), [
+    ("    bogus.path: [1]\n",
+     r"s\.yaml:11: sweep\.levers\.bogus\.path: unknown lever 'bogus\.path'; expected one of: .*deployments\.eng\.size"),
+    ("    deployments.eng.size: [1.5]\n",
+     r"s\.yaml:11: sweep\.levers\.deployments\.eng\.size: lever 'deployments\.eng\.size' takes integers"),
+    ("    deployments.eng.size: 1..2:99999999999\n", r"sweep\.levers\.deployments\.eng\.size: .*at most 100"),
+])
+def test_a_sweep_block_is_checked_when_the_file_is_loaded(tmp_path, doctrine, levers, message):
+    from sim.spec.loading import load_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_text(SWEEP_FILE + levers)
+    with pytest.raises(InputError, match=message):
+        load_scenario(path, doctrine)
+    path.write_text(SWEEP_FILE + "    deployments.eng.size: [500, 900]\n")
+    assert load_scenario(path, doctrine).sweep is not None
