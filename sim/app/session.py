@@ -29,7 +29,8 @@ from sim.engine.model import simulate
 from sim.engine.world import Context
 from sim.errors import InputError
 from sim.output.comparison import from_indicators, indicators_from_runs
-from sim.output.story import most_escalated, replay
+from sim.output.ranking import escalation_order
+from sim.output.story import replay
 from sim.spec.doctrine import Doctrine
 from sim.spec.loading import canonical_hash, default_scenarios_dir, load_doctrine, load_scenario
 from sim.spec.messages import validation_error
@@ -340,7 +341,10 @@ def cumulative(agg: Aggregates, outcomes: tuple[str, ...] = HEADLINE_OUTCOMES) -
 
 def most_escalated_run(arm: Arm) -> int:
     """The run of the arm the story tells: the project's choice of the most escalated run, over every run."""
-    return most_escalated({i: arm.headline[i].tolist() for i in range(arm.runs)})
+    if arm.runs == 0:
+        return 0
+    headline = np.asarray(arm.headline)
+    return int(escalation_order(headline.max(axis=1), headline.argmax(axis=1), np.arange(arm.runs))[0])
 
 
 def most_escalated_story(opened: Opened, result: Answer) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -47,6 +48,28 @@ def runs(results: Results, where: Where = None, worst: Worst = 10, variant: Vari
                   ", ".join(f"{k} {v:+.1f}" for k, v in r["notable"].items()))
     out.print(t)
     if ranked:
-        first = ranked[0]
-        out.print(f"replay: escalation trace SCENARIO --run {first['run']} --variant {first['variant']}"
-                  " (every sampled parameter of each run: --json)")
+        out.print(replay_hint(folder, ranked[0]), highlight=False, markup=False, soft_wrap=True)
+
+
+def replay_hint(folder: Path, first: dict[str, Any]) -> str:
+    """How to replay the first run listed, with the batch's own scenario file, seed and run count (from the
+    folder's manifest); for a sweep point, which ``trace`` cannot replay by name, how to reproduce it."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        manifest = {}
+    manifest = manifest if isinstance(manifest, dict) else {}
+    scenario = manifest.get("scenario_file") or "SCENARIO"
+    batch = f"--seed {manifest['seed']} --runs {manifest['runs']}" if "seed" in manifest and "runs" in manifest \
+        else ""
+    configs = f" --configs {shlex.quote(str(manifest['configs']))}" if manifest.get("configs") else ""
+    run, variant = first["run"], first["variant"]
+    points = (manifest.get("sweep") or {}).get("points") or {}
+    if variant in points:
+        levers = ", ".join(f"{p}={v}" for p, v in points[variant].items())
+        return (f"replay: {variant} is a sweep point, not a variant of {scenario}, so 'escalation trace' cannot "
+                f"replay it by name; to reproduce run {run}, write its levers ({levers}) as a variant named "
+                f"{variant} in a copy of the scenario file and run: escalation trace COPY --run {run} "
+                f"--variant {variant} {batch}{configs}").rstrip()
+    return (f"replay: escalation trace {shlex.quote(str(scenario))} --run {run} --variant {variant} "
+            f"{batch}{configs}").rstrip() + " (every sampled parameter of each run: --json)"

@@ -27,15 +27,30 @@ def _reference(summary: dict[str, Any]) -> str:
 
 
 def check_results_folder(folder: str | Path) -> Path:
-    """The folder, if it is a complete results folder; else an :class:`InputError` that says what is missing."""
+    """The folder, if it is a complete results folder; else an :class:`InputError` that says what is missing, or,
+    for a batch that was stopped, how to finish it."""
+    from sim.output.folder import RESUMABLE
+
     f = Path(folder)
+    written_by = "a folder written by 'escalation run', 'escalation compare' or 'escalation sweep'"
     if not f.is_dir():
         raise InputError("not a results folder: no such folder", key="RESULTS_DIR", found=str(f),
-                         expected="a folder written by 'escalation run' or 'escalation compare'")
+                         expected=written_by)
+    if (f / "manifest.json").is_file() and not (f / "summary.json").is_file():
+        try:
+            manifest = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
+            status = manifest.get("status")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            manifest, status = {}, None
+        if status in RESUMABLE:
+            command = next((c for c in manifest.get("command") or [] if c in ("run", "compare", "sweep")),
+                           "sweep" if manifest.get("sweep") else "run")
+            raise InputError(f"this batch is not complete (status '{status}')", file=f,
+                             hint=f"Finish it with: escalation {command} --resume {f}")
     missing = [n for n in ("manifest.json", "summary.json", "aggregates.json") if not (f / n).is_file()]
     if missing:
         raise InputError(f"not a results folder: {', '.join(missing)} missing", key="RESULTS_DIR", found=str(f),
-                         expected="a folder written by 'escalation run' or 'escalation compare'")
+                         expected=written_by)
     return f
 
 

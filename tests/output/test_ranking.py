@@ -4,6 +4,8 @@ escalated run of the batch, and ``trace --worst`` replaying that run."""
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +116,61 @@ def test_runs_command_lists_them(finished):
     assert [r["run"] for r in data["runs"]] == [r["run"] for r in rank_runs(folder, worst=3)]
     res = runner.invoke(app, ["runs", str(folder), "--worst", "2"])
     assert res.exit_code == 0 and "most escalated runs" in res.output and "replay: escalation trace" in res.output
+
+
+def test_the_app_picks_the_run_the_ranking_picks():
+    from sim.app.session import Arm, most_escalated_run
+    from sim.output.story import most_escalated
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        headline = np.maximum.accumulate(rng.integers(0, 6, size=(200, 12)), axis=1) * rng.integers(0, 2, (200, 1))
+        arm = Arm("x", np.zeros((200, 3), dtype=bool), None, headline, 0.0)  # type: ignore[arg-type]
+        assert most_escalated_run(arm) == most_escalated({i: headline[i].tolist() for i in range(200)})
+    empty = Arm("x", np.zeros((0, 3), dtype=bool), None, np.zeros((0, 12)), 0.0)  # type: ignore[arg-type]
+    assert most_escalated_run(empty) == 0
+
+
+def test_the_replay_hint_replays_the_batch_run(finished):
+    path, folder = finished
+    res = runner.invoke(app, ["runs", str(folder), "--worst", "1", "--variant", "none"])
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.stdout.splitlines() if x.startswith("replay: "))
+    args = shlex.split(line.removeprefix("replay: ").partition(" (")[0])
+    assert args[:2] == ["escalation", "trace"] and args[2] == str(path.resolve())
+    assert args[args.index("--seed") + 1] == "21" and args[args.index("--runs") + 1] == "80"
+    replay = runner.invoke(app, [*args[1:], "--json", "--out", str(folder.parent)])
+    assert replay.exit_code == 0, replay.output
+    assert json.loads(replay.stdout)["max_rung"] == rank_runs(folder, worst=1, variant="none")[0]["max_rung"]
+
+
+def test_the_replay_hint_of_a_sweep_point_says_how_to_reproduce_it(tmp_path):
+    path = tmp_path / "rank_sweep.yaml"
+    path.write_text(SCENARIO.replace("runs: 80", "runs: 20").split("variants:")[0])
+    res = runner.invoke(app, ["sweep", str(path), "--lever", "deployments.eng.size=500,8000", "--executor", "serial",
+                              "--out", str(tmp_path / "r"), "--json"])
+    assert res.exit_code == 0, res.output
+    folder = Path(json.loads(res.stdout)["results"])
+    res = runner.invoke(app, ["runs", str(folder), "--worst", "1"])
+    assert res.exit_code == 0, res.output
+    hint = " ".join(res.stdout.split()).partition("replay: ")[2]
+    assert "is a sweep point, not a variant of" in hint and "deployments.eng.size=" in hint
+    assert "--seed 21 --runs 20" in hint
+
+
+@pytest.mark.parametrize(("command", "resume"), [(["run", "x.yaml"], "escalation run --resume"),
+                                                 (["sweep", "x.yaml"], "escalation sweep --resume")])
+def test_an_interrupted_folder_is_named_with_its_resume_command(finished, tmp_path, command, resume):
+    _, done = finished
+    folder = tmp_path / "stopped"
+    shutil.copytree(done, folder)
+    for name in ("summary.json", "aggregates.json", "comparison.json"):  # written once the batch is complete
+        (folder / name).unlink(missing_ok=True)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps(dict(manifest, status="interrupted", command=command)))
+    for cmd in ("runs", "analyse", "plot"):
+        res = runner.invoke(app, [cmd, str(folder)])
+        assert res.exit_code == 2, (cmd, res.output)
+        message = " ".join(res.stderr.split())
+        assert "this batch is not complete (status 'interrupted')" in message, (cmd, message)
+        assert f"Finish it with: {resume} {folder}" in message, (cmd, message)
