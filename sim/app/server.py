@@ -15,10 +15,12 @@ import socket
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sim.app import session
 from sim.app.settings import CONFIGS_ENV, NO_CDN, OUT_ENV, RUNS_ENV, SCENARIO_ENV, SOLARA_ENVIRONMENT
 from sim.errors import InputError, SimError
+from sim.spec.loading import load_doctrine
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -47,6 +49,9 @@ def check_port(host: str, port: int) -> None:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
+        except socket.gaierror as exc:  # not an address of this computer, nor a name that resolves to one
+            raise InputError(f"cannot serve on host {host!r} ({exc.strerror or exc})", key="--host", found=host,
+                             hint="Give an address of this computer, such as 127.0.0.1") from None
         except OSError as exc:
             raise InputError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", key="--port", found=port,
                              hint="Choose another port with --port") from None
@@ -80,12 +85,15 @@ def configure(env: dict[str, str]) -> None:
 
 def serve(scenario: Path | None = None, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           runs: int = session.APP_RUNS, configs: Path | None = None, out: Path = Path("results"),
-          say: Callable[[str], None] = print) -> None:
+          say: Callable[[str], None] = print, tell: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Check the settings (a scenario that does not validate is refused with the message of ``escalation
-    validate``), then serve the app until stopped."""
+    validate``, a doctrine folder likewise), then serve the app until stopped. Once it listens, ``say`` is given a
+    sentence saying where; or, given ``tell``, that is given the address as data instead."""
     session.check_runs(runs)
     if scenario is not None:
         session.open_scenario(scenario, configs)
+    elif configs is not None:
+        load_doctrine(configs)
     check_port(host, port)
     configure(environment(scenario, runs, configs, out))
     # Solara would set its session cookie with SameSite=None for an app embedded in another site's frame; served
@@ -108,7 +116,10 @@ def serve(scenario: Path | None = None, *, host: str = DEFAULT_HOST, port: int =
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
-                say(message)
+                if tell is not None:
+                    tell({"address": url, "host": host, "port": port, "local_only": is_local(host)})
+                else:
+                    say(message)
 
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning")
     Server(config).run()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -22,9 +21,9 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.text import Text
 
 from sim.errors import SimError
+from sim.present.text import plain as safe_text
 
 T = TypeVar("T")
 
@@ -38,10 +37,9 @@ def plain(text: str) -> str:
     (newlines and tabs kept), so a title cannot move the cursor, retitle the window or hide what follows.
 
     >>> plain("Costs \x1b[31mred\x1b[0m\x1b]0;owned\x07!\x07")
-    'Costs red0;owned!'
+    'Costs red!'
     """
-    decoded = Text.from_ansi(text).plain if "\x1b" in text else text
-    return "".join(c for c in decoded if c in "\n\t" or unicodedata.category(c) != "Cc")
+    return safe_text(text)
 
 
 def plain_data(data: T) -> T:
@@ -91,6 +89,7 @@ def fail(exc: SimError) -> NoReturn:
 def print_json(data: Any) -> None:
     """``data`` as indented, strict JSON (no NaN or Infinity) on standard output."""
     sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()  # a command that goes on (the app) is read while it runs
 
 
 def names(text: str | None) -> list[str] | None:

@@ -42,6 +42,9 @@ def validate(scenarios: ScenarioFiles, as_json: ValidateJson = False, configs: C
     try:
         doctrine = load_doctrine(configs)
     except SimError as exc:
+        if as_json:  # no file can be checked: the doctrine's error, as data
+            print_json({"ok": False, "error": _error_object(exc), "files": []})
+            raise typer.Exit(exc.exit_code) from None
         fail(exc)
     results: list[dict[str, Any]] = []
     for path in scenarios:

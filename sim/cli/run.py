@@ -73,27 +73,12 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
         fail(exc)
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                      on_chunk=bar.chunk))
-    if no_charts:
-        write_data_files(result.folder)
     with drawing_progress() as tell:
         charts, report = publish(result.folder, charts=not no_charts, formats=formats(svg), on_progress=tell)
     if as_json:
         print_json(dict(result.summary, results=str(result.folder), wall_seconds=round(result.outcome.wall_seconds, 3)))
         return
     print_run(result, charts, report)
-
-
-def write_data_files(folder: Path) -> None:
-    """The data files drawing the charts writes, written without them: comparison.json and comparison.csv (when
-    the folder holds several variants) and story.json (the most escalated run, replayed)."""
-    from sim.output.comparison import for_results, write
-    from sim.output.folder import load_results
-    from sim.present.publish import story
-
-    _, summary, _ = load_results(folder)
-    if len(summary["variants"]) > 1:
-        write(for_results(folder, summary), folder)
-    story(folder)
 
 
 def print_run(result: FolderRun, charts: list[Path], report: Path | None) -> None:

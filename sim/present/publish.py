@@ -144,9 +144,15 @@ def draw_results(folder: str | Path, replay: bool = True, formats: Sequence[str]
 def publish(folder: str | Path, charts: bool = True, formats: Sequence[str] = ("png",),
             on_progress: Progress | None = None, workers: int | None = None) -> tuple[list[Path], Path]:
     """What a finished batch's results folder shows: its charts (unless ``charts`` is False; in each of
-    ``formats``) and report.html. Returns (chart files, report). ``on_progress`` is told of each chart and of the
-    report."""
-    drawn = draw_results(folder, formats=formats, on_chart=_then_report(on_progress), workers=workers) if charts else []
+    ``formats``) and report.html, and the data files either way (comparison.json and .csv with several variants,
+    story.json). Returns (chart files, report). ``on_progress`` is told of each chart and of the report."""
+    if charts:
+        drawn = draw_results(folder, formats=formats, on_chart=_then_report(on_progress), workers=workers)
+    else:
+        drawn = []
+        _, summary, _ = load_results(check_results_folder(folder))
+        comparison_of(Path(folder), summary)
+        story(folder)
     return drawn, _report(folder, on_progress)
 
 

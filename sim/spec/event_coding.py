@@ -44,9 +44,14 @@ def root_code(code: str) -> str:
 
 
 def quad_class(code: str) -> int:
-    """The QuadClass (1-4) of a CAMEO event code, from its root."""
+    """The QuadClass (1-4) of a CAMEO event code, from its root, as the GDELT codebook groups the roots: 01-05
+    verbal cooperation, 06-08 material cooperation, 09-13 verbal conflict, 14-20 material conflict.
+
+    >>> [quad_class(c) for c in ("057", "072", "081", "091", "138", "141", "190")]
+    [1, 2, 2, 3, 3, 4, 4]
+    """
     root = int(root_code(code))
-    return 1 if root <= 5 else 2 if root <= 9 else 3 if root <= 14 else 4
+    return 1 if root <= 5 else 2 if root <= 8 else 3 if root <= 13 else 4
 
 
 class CameoCode(Frozen):

@@ -182,10 +182,12 @@ def _check_range(dist: Any, low: float, high: float, what: str, doc: Document | 
     if bad is None:
         return
     field, value = bad
+    cut = (f"Give it low: {low:g} and high: {high:g} (a normal is cut there)"
+           if dist.dist == "normal" and field in ("low", "high") else None)
     raise InputError(f"the {what} must stay within its range [{low:g}, {high:g}]",
                      file=doc.file if doc else None, line=doc.line_of((*path, field)) if doc else None,
                      key=_key_path((*path, field)), expected=f"a {dist.dist} distribution within [{low:g}, {high:g}]",
-                     found=f"<{field}: {value:g}>")
+                     found=f"<{field}: {value:g}>", hint=cut)
 
 
 def scenario_from_data(data: Any, doctrine: Doctrine, doc: Document) -> ScenarioSpec:

@@ -300,9 +300,9 @@ class ScenarioSpec(Frozen):
         default="calibrated", description="calibrated: each run draws one of the calibrated parameter sets of "
         "configs/calibration.yaml; fixed: every run uses the point values of configs/model.yaml.",
         examples=["calibrated"])
-    variants: list[Variant] = Field(default=[], max_length=MAX_VARIANTS, description="Alternative levers, each compared "
-                                    "with the baseline using the same random numbers.",
-                                    examples=[[{"name": "no_mediation", "mediators": []}]])
+    variants: list[Variant] = Field(
+        default=[], max_length=MAX_VARIANTS, description="Alternative levers, each compared with the baseline using "
+        "the same random numbers.", examples=[[{"name": "no_mediation", "mediators": []}]])
     sweep: SweepSpec | None = Field(
         default=None, description="A sweep over lever values kept with the scenario: `escalation sweep FILE` runs "
         "it (docs/sweeps.md).", examples=[{"levers": {"deployments.eu_engineers.size": "500,2000,8000"}}])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -60,3 +61,36 @@ def test_solara_takes_the_settings_that_keep_everything_here():
 def test_only_loopback_addresses_are_local():
     assert is_local("127.0.0.1") and is_local("::1") and is_local("localhost")
     assert not is_local("0.0.0.0") and not is_local("192.168.1.10") and not is_local("example.org")
+
+
+def test_an_unknown_host_is_refused_under_its_own_option():
+    result = invoke(str(SHIPPED), "--host", "nosuchhost.invalid", "--port", "8799")
+    assert result.exit_code == 2
+    assert "--host" in result.output and "nosuchhost.invalid" in result.output and "port" not in result.output
+
+
+def test_a_doctrine_folder_that_does_not_load_is_refused_before_serving(tmp_path):
+    result = invoke("--configs", str(tmp_path / "nowhere"), "--port", "8799")
+    assert result.exit_code == 2
+    assert "nowhere" in result.output and "Traceback" not in result.output
+
+
+def test_json_gives_the_address_once_it_listens():
+    from processes import start
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = start(["app", str(SHIPPED), "--port", str(port), "--json"])
+    try:
+        assert proc.stdout is not None
+        text = ""
+        while not text.rstrip().endswith("}"):
+            line = proc.stdout.readline()
+            assert line, f"the app ended: {proc.stderr.read() if proc.poll() is not None else ''}"
+            text += line
+        assert json.loads(text) == {"address": f"http://127.0.0.1:{port}/", "host": "127.0.0.1", "port": port,
+                                    "local_only": True}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -79,3 +79,6 @@ def test_a_stop_after_the_command_has_ended_is_dropped() -> None:
     os.kill(os.getpid(), signal.SIGTERM)  # the process is exiting: neither killed by it nor raised
     for _ in range(1000):
         pass
+    # still this process's handler (a default one would have killed it), and it knows the command has ended
+    assert signal.getsignal(signal.SIGTERM) is stopping.stop_signal_handler
+    assert stopping._StopState.ending

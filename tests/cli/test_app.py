@@ -36,7 +36,7 @@ HELP = {
     "explain": ("--json",),
     "bench": ("--quick", "--json", "--workers"),
     "calibrate": ("--candidates", "--runs", "--seed", "--workers", "--out", "--json"),
-    "app": ("--port", "--host", "--runs", "--out"),
+    "app": ("--port", "--host", "--runs", "--out", "--json"),
     "analyse": ("RESULTS_DIR", "--outcome", "--json"),
     "runs": ("RESULTS_DIR", "--where", "--worst", "--variant", "--json"),
     "sweep": ("--lever", "--runs", "--seed", "--workers", "--out", "--json", "--resume"),

@@ -109,6 +109,14 @@ def test_validate_json_lists_each_file_with_ok_or_its_error(tmp_path):
     assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True
 
 
+def test_validate_json_gives_a_doctrine_error_as_data(tmp_path):
+    res = runner.invoke(app, ["validate", "--json", "--configs", str(tmp_path / "nowhere"),
+                              str(ROOT / "scenarios" / "limited_deployment.yaml")])
+    assert res.exit_code == 2
+    data = json.loads(res.stdout)
+    assert data["ok"] is False and data["files"] == [] and "nowhere" in data["error"]["text"]
+
+
 def test_schema_json_names_the_file_written(tmp_path):
     target = tmp_path / "s.json"
     res = runner.invoke(app, ["schema", "--out", str(target), "--json"])
@@ -119,7 +127,7 @@ def test_schema_json_names_the_file_written(tmp_path):
 @pytest.mark.parametrize(("text", "shown"), [
     ("Costs \x1b[31mred\x1b[0m", "Costs red"),
     ("a\x1b]8;;https://x.invalid\x1b\\link\x1b]8;;\x1b\\b", "alinkb"),
-    ("bell\x07 back\x08 cr\r csi\x9b2J del\x7f", "bell back cr csi2J del"),
+    ("bell\x07 back\x08 cr\r csi\x9b2J del\x7f", "bell back cr csi del"),  # a whole 8-bit CSI sequence goes
     ("keeps\nlines\tand tabs", "keeps\nlines\tand tabs"),
     ("[bold]markup[/bold] $\\foo{x}$", "[bold]markup[/bold] $\\foo{x}$"),
 ])

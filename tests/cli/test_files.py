@@ -35,7 +35,7 @@ timeline:
   - {week: 0, actor: us, move: arms_delivery}
   - {week: 2, actor: uk, move: new_weapon_class}
 uncertainties:
-  us.resolve: {dist: normal, mean: 0.7, sd: 0.1}
+  us.resolve: {dist: normal, mean: 0.7, sd: 0.1, low: 0, high: 1}
 variants:
   - name: frontline
     deployments:
@@ -97,7 +97,7 @@ def test_every_json_file_a_batch_writes_is_strict(batch, side_by_side):
     assert {"manifest.json", "summary.json", "aggregates.json", "comparison.json", "story.json"} <= set(seen)
     manifest = json.loads((batch[1] / "manifest.json").read_text())
     assert manifest["resolved_scenario"]["uncertainties"]["us.resolve"] == {
-        "dist": "normal", "mean": 0.7, "sd": 0.1, "source": None, "rationale": None}
+        "dist": "normal", "mean": 0.7, "sd": 0.1, "low": 0.0, "high": 1.0, "source": None, "rationale": None}
 
 
 def test_manifest_and_summary_follow_their_versioned_schemas(batch, side_by_side):

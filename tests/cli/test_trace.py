@@ -209,7 +209,7 @@ def test_event_rows_carry_the_cameo_coding_of_their_act(scenario_file, tmp_path)
         assert row["event_code"] == act["code"]
         assert row["event_root_code"] == act["code"][:2]
         root = int(act["code"][:2])
-        assert row["quad_class"] == (1 if root <= 5 else 2 if root <= 9 else 3 if root <= 14 else 4)
+        assert row["quad_class"] == (1 if root <= 5 else 2 if root <= 8 else 3 if root <= 13 else 4)
         assert row["goldstein"] == pytest.approx(goldstein[act["code"]])
         side = {"actor": row["actor"], "target": row["target"]}
         assert row["actor1"] == side.get(act.get("source_actor", "actor"), act.get("source_actor"))

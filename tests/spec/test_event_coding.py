@@ -57,8 +57,8 @@ def test_acts_are_coded_as_gdelt_codes_them(doctrine, coding, act, expected):
 
 
 def test_root_codes_and_quad_classes_follow_the_cameo_ranges():
-    assert [quad_class(c) for c in ("010", "057", "062", "0871", "110", "138", "150", "2042")] == [1, 1, 2, 2, 3, 3,
-                                                                                                   4, 4]
+    codes = ("010", "057", "062", "0871", "091", "110", "138", "141", "150", "2042")
+    assert [quad_class(c) for c in codes] == [1, 1, 2, 2, 3, 3, 3, 4, 4, 4]  # GDELT: 01-05, 06-08, 09-13, 14-20
     assert root_code("1385") == "13"
 
 
