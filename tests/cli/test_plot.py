@@ -61,9 +61,10 @@ def _damaged(small_results: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("make, message", [
     (lambda res, p: p, "error: RESULTS_DIR: not a results folder: manifest.json, summary.json, aggregates.json "
-                       "missing; expected a folder written by 'escalation run' or 'escalation compare'; found '{p}'"),
+                       "missing; expected a folder written by 'escalation run', 'escalation compare' or "
+                       "'escalation sweep'; found '{p}'"),
     (lambda res, p: p / "nope", "error: RESULTS_DIR: not a results folder: no such folder; expected a folder written "
-                                "by 'escalation run' or 'escalation compare'; found '{p}'"),
+                                "by 'escalation run', 'escalation compare' or 'escalation sweep'; found '{p}'"),
     (_damaged, "summary.json is damaged"),
 ], ids=["empty_folder", "no_folder", "damaged_summary"])
 def test_plot_refuses_a_folder_it_cannot_draw(small_results, tmp_path, make, message):

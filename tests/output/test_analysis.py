@@ -20,19 +20,19 @@ runner = CliRunner()
 
 def _table(n: int = 4000, seed: int = 5) -> tuple[np.ndarray, list[str]]:
     rng = np.random.default_rng(seed)
-    return rng.random((n, 5)), ["driver", "helper", "idle_a", "idle_b", "idle_c"]
+    return rng.random((n, 5)), ["driver", "secondary", "idle_a", "idle_b", "idle_c"]
 
 
 def test_a_driving_parameter_ranks_first_and_a_do_nothing_one_last():
     x, names = _table()
     rng = np.random.default_rng(9)
-    # the outcome happens far more often as 'driver' grows; 'helper' adds a little; the others do nothing
+    # the outcome happens far more often as 'driver' grows; 'secondary' adds a little; the others do nothing
     p = 0.02 + 0.8 * x[:, 0] ** 2 + 0.1 * x[:, 1]
     y = rng.random(len(x)) < p
     ranked = sensitivity(x, y, names, seed=1)
     assert ranked[0]["input"] == "driver"
     assert ranked[0]["ci95"][0] > 0.1
-    assert ranked[1]["input"] == "helper"
+    assert ranked[1]["input"] == "secondary"
     assert {r["input"] for r in ranked[2:]} == {"idle_a", "idle_b", "idle_c"}
     for r in ranked[2:]:
         assert r["ci95"][0] < 0.02 and r["S1"] < 0.02
@@ -46,9 +46,9 @@ def test_prim_finds_a_planted_box():
     y = np.where(inside, rng.random(len(x)) < 0.9, rng.random(len(x)) < 0.03)
     box = prim_box(x, y, names)
     found = {r["input"]: r for r in box["restrictions"] if r["significant"]}
-    assert set(found) == {"helper", "idle_b"}
+    assert set(found) == {"secondary", "idle_b"}
     # the densest box still covering half of the cases lies inside the planted one, near its edges
-    assert 0.58 <= found["helper"]["min"] <= 0.75 and found["helper"]["max"] > 0.95
+    assert 0.58 <= found["secondary"]["min"] <= 0.75 and found["secondary"]["max"] > 0.95
     assert 0.25 <= found["idle_b"]["max"] <= 0.42 and found["idle_b"]["min"] < 0.05
     assert box["density"] > 0.85 and box["coverage"] >= 0.5
     assert box["base_density"] == pytest.approx(y.mean())
@@ -124,7 +124,7 @@ def test_an_index_that_cannot_be_estimated_is_none_and_last(monkeypatch):
     ranked = sensitivity(x, np.ones(len(x)), names, seed=1)
     assert [r["input"] for r in ranked][:3] == ["idle_a", "driver", "idle_c"]
     assert ranked[0] == {"input": "idle_a", "S1": 0.5, "ci95": [None, None]}
-    assert {r["input"] for r in ranked[3:]} == {"helper", "idle_b"} and all(r["S1"] is None for r in ranked[3:])
+    assert {r["input"] for r in ranked[3:]} == {"secondary", "idle_b"} and all(r["S1"] is None for r in ranked[3:])
 
 
 def test_analyse_json_with_indices_salib_cannot_estimate(sweep_folder, tmp_path, monkeypatch):
