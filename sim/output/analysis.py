@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from sim.errors import InputError
+from sim.output.folder import read_runs_table
 from sim.spec.vocabulary import OUTCOME_IDS
 
 #: The outcomes analysed when none is named: the tails of the Russia-NATO axis.
@@ -51,14 +51,7 @@ HARMONICS = 10
 def read_inputs(folder: str | Path) -> tuple[np.ndarray, list[str], dict[str, list[Any]], dict[str, np.ndarray]]:
     """The per-run inputs and outcomes of a results folder: (X runs x inputs, input names, the values of each
     coded text input in code order, {outcome: bool per run})."""
-    path = Path(folder) / "runs.parquet"
-    if not path.is_file():
-        raise InputError("the results folder has no per-run table (runs.parquet)", file=folder,
-                         hint="Run the batch again without --no-runs")
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"runs.parquet cannot be read ({exc})", file=path) from None
+    table = read_runs_table(folder)
     columns, names, coded = [], [], {}
     levers = [c for c in table.column_names if c.startswith("lever.")]
     candidates = [c for c in table.column_names if c.startswith("param.") and c != "param.design.set"] + levers
@@ -71,7 +64,8 @@ def read_inputs(folder: str | Path) -> tuple[np.ndarray, list[str], dict[str, li
             order = list(dict.fromkeys(values))
             if len(order) > 50:
                 continue
-            x = np.array([order.index(v) for v in values], dtype=np.float64)
+            index = {v: i for i, v in enumerate(order)}
+            x = np.array([index[v] for v in values], dtype=np.float64)
             coded[_label(name)] = order
         else:
             x = col.to_numpy(zero_copy_only=False).astype(np.float64)

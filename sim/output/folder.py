@@ -611,6 +611,18 @@ def _write_table(table: pa.Table, path: Path) -> None:
 RESULT_FILES = ("summary.json", "aggregates.json", "runs.parquet", "events.parquet")
 
 
+def read_runs_table(folder: str | Path) -> pa.Table:
+    """A results folder's per-run table, or :class:`InputError` saying why it cannot be read."""
+    path = Path(folder) / "runs.parquet"
+    if not path.is_file():
+        raise InputError("the results folder has no per-run table (runs.parquet)", file=folder,
+                         hint="Run the batch again without --no-runs")
+    try:
+        return pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"runs.parquet cannot be read ({exc})", file=path) from None
+
+
 def file_checksum(path: Path) -> dict[str, Any]:
     """The sha256 and the size in bytes of a file, as recorded in a results folder."""
     h = hashlib.sha256()

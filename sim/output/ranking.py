@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from sim.errors import InputError
+from sim.output.folder import read_runs_table
 from sim.spec.vocabulary import OUTCOME_IDS
 
 #: The columns of runs.parquet a ranking needs besides the sampled parameters.
@@ -35,13 +35,7 @@ def escalation_order(peak: np.ndarray, week: np.ndarray, run: np.ndarray) -> np.
 
 def _table(folder: Path):
     path = folder / "runs.parquet"
-    if not path.is_file():
-        raise InputError("the results folder has no per-run table (runs.parquet)", file=folder,
-                         hint="Run the batch again without --no-runs")
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"runs.parquet cannot be read ({exc})", file=path) from None
+    table = read_runs_table(folder)
     missing = [c for c in _NEEDED if c not in table.column_names]
     if missing:
         raise InputError("runs.parquet lacks the columns of a ranking", file=path, expected=", ".join(_NEEDED),

@@ -3,7 +3,6 @@ between coverage and density along its peeling trajectory, and ``analysis.html``
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from sim import NOT_A_FORECAST  # noqa: E402
 from sim.output.folder import _write_json  # noqa: E402
-from sim.present.charts import _save  # noqa: E402
+from sim.present.charts import embedded_png, save_laid_out  # noqa: E402
 
 #: Inputs shown in a tornado.
 TORNADO_ROWS = 15
@@ -37,7 +36,7 @@ def tornado(outcome: str, result: dict[str, Any], folder: Path) -> list[Path]:
     ax.set_xlabel("first-order index S1 (share of the outcome's variance explained alone), 95% interval", fontsize=8)
     ax.set_title(f"What drives {outcome} (P = {100 * result['probability']:.1f}% over {result['runs']:,} runs; "
                  "red: levers)", fontsize=9)
-    return _drawn(fig, folder, f"tornado_{outcome}")
+    return save_laid_out(fig, folder, f"tornado_{outcome}")
 
 
 def _gap(high: float | None, low: float | None) -> float:
@@ -65,18 +64,7 @@ def tradeoff(outcome: str, result: dict[str, Any], folder: Path) -> list[Path]:
     ax.set_ylabel("density (share of the box's runs with the outcome)", fontsize=8)
     ax.set_title(f"PRIM trade-off for {outcome}", fontsize=9)
     ax.legend(fontsize=7, loc="lower left")
-    return _drawn(fig, folder, f"prim_tradeoff_{outcome}")
-
-
-def _drawn(fig: Any, folder: Path, name: str) -> list[Path]:
-    """Save a figure laid out by the constrained layout: drawn once first, so its tight box holds every label."""
-    fig.canvas.draw()
-    return _save(fig, folder, name)
-
-
-def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}" style="max-width:100%">'
+    return save_laid_out(fig, folder, f"prim_tradeoff_{outcome}")
 
 
 def _box_text(box: dict[str, Any]) -> str:
@@ -104,11 +92,11 @@ def write_page(analysis: dict[str, Any], folder: Path) -> Path:
                        f"<td>[{_num(r['ci95'][0])}, {_num(r['ci95'][1])}]</td></tr>" for r in res["sensitivity"][:10])
         body += [
             f"<h2>{html.escape(oid)}: {100 * res['probability']:.1f}% of runs</h2>",
-            _img(charts / f"tornado_{oid}.png"),
+            embedded_png(charts / f"tornado_{oid}.png"),
             "<p>The tornado ranks the inputs by how much of the outcome's variance each explains on its own (S1); "
             "a bar whose interval crosses zero may do nothing, and a red bar is a lever the analyst chose.</p>",
             f"<table><tr><th>input</th><th>S1</th><th>95% interval</th></tr>{rows}</table>",
-            _img(charts / f"prim_tradeoff_{oid}.png"),
+            embedded_png(charts / f"prim_tradeoff_{oid}.png"),
             "<p>The trade-off chart follows PRIM as it narrows the inputs toward the runs with the outcome: "
             "moving right to left, each box keeps fewer of those runs (coverage) but holds them more densely "
             "(density); the circled box is the one reported.</p>",

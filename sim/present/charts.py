@@ -22,6 +22,8 @@ control characters and escape sequences are removed, and a long title is cut wit
 
 from __future__ import annotations
 
+import base64
+import html
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -198,6 +200,18 @@ def _save(fig: Any, folder: Path, name: str, formats: Sequence[str] = ("png",)) 
         paths.append(p)
     plt.close(fig)
     return paths
+
+
+def save_laid_out(fig: Any, folder: Path, name: str, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Save a figure laid out by the constrained layout: drawn once first, so its tight box holds every label."""
+    fig.canvas.draw()
+    return _save(fig, folder, name, formats)
+
+
+def embedded_png(path: Path) -> str:
+    """A PNG file as an ``<img>`` element holding its data (a page with it opens offline)."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}" style="max-width:100%">'
 
 
 def _share_format(x: float, _pos: Any = None) -> str:

@@ -3,7 +3,6 @@ heat maps of each outcome over the grid. Drawn from ``sweep.json`` alone (matplo
 
 from __future__ import annotations
 
-import base64
 import html
 import itertools
 from pathlib import Path
@@ -15,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.present.charts import OUTCOME_RUNG, RUNG_PALETTE, _save  # noqa: E402
+from sim.present.charts import OUTCOME_RUNG, RUNG_PALETTE, embedded_png, save_laid_out  # noqa: E402
 
 #: Most outcome panels drawn in one chart (those the levers move most).
 MAX_PANELS = 6
@@ -92,7 +91,7 @@ def response_curves(table: dict[str, Any], folder: Path, lever: str | None = Non
         ax.axis("off")
     fig.suptitle(f"{table['title']}: response to {_short(lever)} ({table['runs']:,} runs per point; bands: 95% "
                  "intervals)", fontsize=10)
-    return _drawn(fig, folder, name or f"sweep_response_{_short(lever).replace('.', '_')}")
+    return save_laid_out(fig, folder, name or f"sweep_response_{_short(lever).replace('.', '_')}")
 
 
 def heat_maps(table: dict[str, Any], folder: Path, outcomes: list[str] | None = None,
@@ -126,7 +125,7 @@ def heat_maps(table: dict[str, Any], folder: Path, outcomes: list[str] | None = 
     for ax in list(axes.flat)[len(chosen):]:
         ax.axis("off")
     fig.suptitle(f"{table['title']}: probability over the grid ({table['runs']:,} runs per point)", fontsize=10)
-    return _drawn(fig, folder, name)
+    return save_laid_out(fig, folder, name)
 
 
 def draw_sweep(table: dict[str, Any], folder: Path) -> list[Path]:
@@ -138,17 +137,6 @@ def draw_sweep(table: dict[str, Any], folder: Path) -> list[Path]:
     if len(table["levers"]) == 2 and all(len(_values(table, lv)) > 1 for lv in table["levers"]):
         paths += heat_maps(table, folder)
     return paths
-
-
-def _drawn(fig: Any, folder: Path, name: str) -> list[Path]:
-    """Save a figure laid out by the constrained layout: drawn once first, so its tight box holds every label."""
-    fig.canvas.draw()
-    return _save(fig, folder, name)
-
-
-def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}" style="max-width:100%">'
 
 
 def write_sweep_page(table: dict[str, Any], charts: list[Path], folder: Path) -> Path:
@@ -182,7 +170,7 @@ def write_sweep_page(table: dict[str, Any], charts: list[Path], folder: Path) ->
         else:
             body.append("<p>The response curves show how each outcome the levers move most changes along one lever, "
                         "one line per value of the others, with the 95% interval as a band.</p>")
-        body.append(_img(path))
+        body.append(embedded_png(path))
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Sweep</title><style>body{font-family:"
             "sans-serif;max-width:70em;margin:auto}td,th{padding:2px 6px;text-align:left;font-size:small}</style>"
             "</head><body>" + "\n".join(body) + "</body></html>\n")
