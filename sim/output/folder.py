@@ -523,9 +523,12 @@ class ResultsWriter:
             _write_json(self.folder / "summary.json", summary)
             _write_json(self.folder / "aggregates.json", {v: aggregates[v].to_dict() for v in self.variants})
             self._record_files()
-            self.manifest.update(status="complete", finished=_now(), chunks_done=sorted(self.done))
-            self.manifest.pop("stopped", None)
-            _write_json(self.folder / "manifest.json", self.manifest)
+            complete = dict(self.manifest, status="complete", finished=_now(), chunks_done=sorted(self.done))
+            complete.pop("stopped", None)
+            # complete here only once it is complete on disk: a stop that cuts this write short leaves the folder
+            # (and this writer) running, so it is marked interrupted and resumed, never tidied as complete
+            _write_json(self.folder / "manifest.json", complete)
+            self.manifest = complete
             self.tidy()
         else:
             self.manifest.update(status="interrupted", finished=None, chunks_done=sorted(self.done),
