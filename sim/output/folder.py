@@ -523,12 +523,12 @@ class ResultsWriter:
             _write_json(self.folder / "summary.json", summary)
             _write_json(self.folder / "aggregates.json", {v: aggregates[v].to_dict() for v in self.variants})
             self._record_files()
-            complete = dict(self.manifest, status="complete", finished=_now(), chunks_done=sorted(self.done))
-            complete.pop("stopped", None)
+            whole = dict(self.manifest, status="complete", finished=_now(), chunks_done=sorted(self.done))
+            whole.pop("stopped", None)
             # complete here only once it is complete on disk: a stop that cuts this write short leaves the folder
             # (and this writer) running, so it is marked interrupted and resumed, never tidied as complete
-            _write_json(self.folder / "manifest.json", complete)
-            self.manifest = complete
+            _write_json(self.folder / "manifest.json", whole)
+            self.manifest = whole
             self.tidy()
         else:
             self.manifest.update(status="interrupted", finished=None, chunks_done=sorted(self.done),
