@@ -10,9 +10,11 @@ must always stop.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 # ------------------------------------------------------------------------------------------------ stopping
 #: Exit status of a command ended by a stop signal (128 + SIGINT, as a shell reports Ctrl-C).
@@ -52,9 +54,15 @@ def stop_signal_handler(signum: int, frame: object) -> None:
     if _StopState.depth > 0:
         _StopState.pending = True
         return
+    sys.unraisablehook = _quiet_unraisable
     if _StopState.in_batch == 0:
         raise StopRequested(signal.Signals(signum).name)
     raise KeyboardInterrupt
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    """Once a stop has been raised: an object the stop cut short while it was being made (a compiler's handle, say)
+    complains from its destructor; that is the stop's echo, not a fault, and prints nothing."""
 
 
 def raise_if_stopped() -> None:

@@ -82,3 +82,34 @@ def test_a_stop_after_the_command_has_ended_is_dropped() -> None:
     # still this process's handler (a default one would have killed it), and it knows the command has ended
     assert signal.getsignal(signal.SIGTERM) is stopping.stop_signal_handler
     assert stopping._StopState.ending
+
+
+def test_a_destructor_cut_short_by_a_stop_prints_no_traceback() -> None:
+    """A stop that lands while a library object is being made (numba's compiler handles, say) leaves it half made,
+    and its destructor complains when it is collected: after a stop that is not shown; before one, it still is."""
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    code = """
+import os, signal
+from sim.batch.stopping import StopRequested, process_stops
+class HalfMade:
+    def __del__(self):
+        raise AttributeError("no handle")
+before = HalfMade()
+del before  # no stop yet: Python reports it as usual
+try:
+    with process_stops():
+        during = HalfMade()
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10**7):
+            pass
+except StopRequested:
+    del during
+    print("stopped")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "stopped", done.stderr
+    assert done.stderr.count("Traceback") == 1, done.stderr  # the complaint before the stop only
