@@ -209,6 +209,9 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
                     if isinstance(f.exception(), BrokenProcessPool):
                         lost.append(c)
                     else:
+                        # a stop waits for one chunk's saving at most, not for every chunk that finished together
+                        # (a chunk not handed over is not done: a resume runs it again)
+                        raise_if_stopped()
                         yield f.result()
                 if broken or lost:
                     _terminate(pool)
