@@ -9,9 +9,11 @@ must always stop.
 
 from __future__ import annotations
 
+import _thread
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,6 +56,7 @@ def stop_signal_handler(signum: int, frame: object) -> None:
     if _StopState.depth > 0:
         _StopState.pending = True
         return
+    _StopState.pending = False  # raised now (a stop swallowed on the way is delivered again: _quiet_unraisable)
     sys.unraisablehook = _quiet_unraisable
     if _StopState.in_batch == 0:
         raise StopRequested(signal.Signals(signum).name)
@@ -61,8 +64,25 @@ def stop_signal_handler(signum: int, frame: object) -> None:
 
 
 def _quiet_unraisable(unraisable: Any) -> None:
-    """Once a stop has been raised: an object the stop cut short while it was being made (a compiler's handle, say)
-    complains from its destructor; that is the stop's echo, not a fault, and prints nothing."""
+    """Once a stop has been raised: an exception that cannot propagate (raised in a destructor, a weak reference's
+    callback, a garbage collection) is not shown. If it is the stop itself, raised while the main thread happened
+    to be running such code, it would be lost and the command would run on: it is delivered again, from a thread,
+    so that the handler raises it once the main thread is back in ordinary code. Anything else is the stop's echo
+    (an object the stop cut short while it was being made, a compiler's handle say, complaining as it goes) and
+    prints nothing."""
+    if isinstance(unraisable.exc_value, (KeyboardInterrupt, StopRequested)):
+        _StopState.pending = True  # for the next raise_if_stopped, if the pool loop gets there first
+        threading.Thread(target=_deliver_again, name="stop-again", daemon=True).start()
+
+
+#: How long a stop swallowed by a destructor waits before it is delivered again (the destructor finishes first).
+REDELIVER_SECONDS = 0.02
+
+
+def _deliver_again() -> None:
+    time.sleep(REDELIVER_SECONDS)
+    if _StopState.pending and not _StopState.ending:
+        _thread.interrupt_main(signal.SIGTERM)  # as if the signal came again: the handler runs in the main thread
 
 
 def raise_if_stopped() -> None:

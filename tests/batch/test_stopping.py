@@ -113,3 +113,40 @@ except StopRequested:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.stdout.strip() == "stopped", done.stderr
     assert done.stderr.count("Traceback") == 1, done.stderr  # the complaint before the stop only
+
+
+@pytest.mark.parametrize("in_batch", [False, True])
+def test_a_stop_that_lands_in_a_destructor_is_delivered_again(in_batch: bool) -> None:
+    """A stop whose handler runs while the main thread is inside a destructor cannot propagate from there (Python
+    reports it as unraisable and goes on): it must not be lost. It is delivered again once the destructor is done,
+    and the command stops (outside a batch as StopRequested, inside one as KeyboardInterrupt)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from support import ROOT
+
+    code = textwrap.dedent(f"""
+        import os, signal, time
+        from sim.batch.stopping import StopRequested, process_stops, stop_signals
+        class Slow:
+            def __del__(self):  # the stop arrives while this runs
+                os.kill(os.getpid(), signal.SIGTERM)
+                t = time.monotonic()
+                while time.monotonic() - t < 0.2:
+                    pass
+        try:
+            with process_stops(), (stop_signals() if {in_batch} else open(os.devnull)):
+                obj = Slow()
+                del obj
+                t = time.monotonic()
+                while time.monotonic() - t < 5.0:  # ordinary work that never looks for a stop
+                    pass
+                print("ran on")
+        except (StopRequested, KeyboardInterrupt) as exc:
+            print("stopped", type(exc).__name__)
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    expected = "KeyboardInterrupt" if in_batch else "StopRequested"
+    assert done.stdout.strip() == f"stopped {expected}", (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
