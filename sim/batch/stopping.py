@@ -42,6 +42,10 @@ class _StopState:
     in_batch = 0
     #: Set when the command has ended and the process is exiting: a stop then is dropped.
     ending = False
+    #: The last stop signal raised (a stop delivered again is delivered as the same signal).
+    signum: int = signal.SIGTERM
+    #: True while a thread delivers a swallowed stop again (:func:`_deliver_again`).
+    delivering = False
 
 
 def stop_signal_handler(signum: int, frame: object) -> None:
@@ -57,6 +61,7 @@ def stop_signal_handler(signum: int, frame: object) -> None:
         _StopState.pending = True
         return
     _StopState.pending = False  # raised now (a stop swallowed on the way is delivered again: _quiet_unraisable)
+    _StopState.signum = signum
     sys.unraisablehook = _quiet_unraisable
     if _StopState.in_batch == 0:
         raise StopRequested(signal.Signals(signum).name)
@@ -72,7 +77,9 @@ def _quiet_unraisable(unraisable: Any) -> None:
     prints nothing."""
     if isinstance(unraisable.exc_value, (KeyboardInterrupt, StopRequested)):
         _StopState.pending = True  # for the next raise_if_stopped, if the pool loop gets there first
-        threading.Thread(target=_deliver_again, name="stop-again", daemon=True).start()
+        if not _StopState.delivering:
+            _StopState.delivering = True
+            threading.Thread(target=_deliver_again, name="stop-again", daemon=True).start()
 
 
 #: How long a stop swallowed by a destructor waits before it is delivered again (the destructor finishes first).
@@ -80,9 +87,17 @@ REDELIVER_SECONDS = 0.02
 
 
 def _deliver_again() -> None:
-    time.sleep(REDELIVER_SECONDS)
-    if _StopState.pending and not _StopState.ending:
-        _thread.interrupt_main(signal.SIGTERM)  # as if the signal came again: the handler runs in the main thread
+    """Deliver the swallowed stop again until it is raised (the handler clears ``pending`` as it raises it) or the
+    command ends: as if its signal came again, the handler runs in the main thread. While a manifest is written
+    with stops ignored, a delivery does nothing, and the next one comes once that is done."""
+    try:
+        while True:
+            time.sleep(REDELIVER_SECONDS)
+            if not _StopState.pending or _StopState.ending:
+                return
+            _thread.interrupt_main(signal.Signals(_StopState.signum))
+    finally:
+        _StopState.delivering = False
 
 
 def raise_if_stopped() -> None:

@@ -115,11 +115,13 @@ except StopRequested:
     assert done.stderr.count("Traceback") == 1, done.stderr  # the complaint before the stop only
 
 
-@pytest.mark.parametrize("in_batch", [False, True])
-def test_a_stop_that_lands_in_a_destructor_is_delivered_again(in_batch: bool) -> None:
+@pytest.mark.parametrize(("in_batch", "sig", "ignored_window"), [
+    (False, "SIGTERM", False), (True, "SIGTERM", False), (False, "SIGINT", False), (True, "SIGINT", True)])
+def test_a_stop_that_lands_in_a_destructor_is_delivered_again(in_batch: bool, sig: str, ignored_window: bool) -> None:
     """A stop whose handler runs while the main thread is inside a destructor cannot propagate from there (Python
-    reports it as unraisable and goes on): it must not be lost. It is delivered again once the destructor is done,
-    and the command stops (outside a batch as StopRequested, inside one as KeyboardInterrupt)."""
+    reports it as unraisable and goes on): it must not be lost. It is delivered again, as the same signal, once the
+    destructor is done (and once a window with stops ignored has passed), and the command stops: outside a batch as
+    StopRequested naming the signal, inside one as KeyboardInterrupt."""
     import subprocess
     import sys
     import textwrap
@@ -128,25 +130,56 @@ def test_a_stop_that_lands_in_a_destructor_is_delivered_again(in_batch: bool) ->
 
     code = textwrap.dedent(f"""
         import os, signal, time
-        from sim.batch.stopping import StopRequested, process_stops, stop_signals
+        from sim.batch.stopping import StopRequested, ctrl_c_ignored, process_stops, stop_signals
+        def busy(seconds):
+            t = time.monotonic()
+            while time.monotonic() - t < seconds:
+                pass
         class Slow:
             def __del__(self):  # the stop arrives while this runs
-                os.kill(os.getpid(), signal.SIGTERM)
-                t = time.monotonic()
-                while time.monotonic() - t < 0.2:
-                    pass
+                os.kill(os.getpid(), signal.{sig})
+                busy(0.2)
         try:
             with process_stops(), (stop_signals() if {in_batch} else open(os.devnull)):
                 obj = Slow()
                 del obj
-                t = time.monotonic()
-                while time.monotonic() - t < 5.0:  # ordinary work that never looks for a stop
-                    pass
+                if {ignored_window}:
+                    with ctrl_c_ignored():  # as while a manifest is written
+                        busy(0.5)
+                busy(5.0)  # ordinary work that never looks for a stop
                 print("ran on")
         except (StopRequested, KeyboardInterrupt) as exc:
-            print("stopped", type(exc).__name__)
+            print("stopped", type(exc).__name__, exc)
         """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    expected = "KeyboardInterrupt" if in_batch else "StopRequested"
-    assert done.stdout.strip() == f"stopped {expected}", (done.stdout, done.stderr)
+    expected = "stopped KeyboardInterrupt" if in_batch else f"stopped StopRequested {sig}"
+    assert done.stdout.strip() == expected, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_stop_is_taken_before_each_finished_chunk_is_handed_over(tmp_path) -> None:
+    """When several chunks finish together, a stop that comes while the first is being saved is raised before the
+    next is handed over: a stop waits for one chunk's saving at most."""
+    import time as clock
+
+    from support import make_scenario
+
+    from sim.batch.chunks import Batch
+    from sim.batch.executors import execute
+    from sim.spec.loading import load_doctrine
+
+    doctrine = load_doctrine()
+    scenario = make_scenario(doctrine, horizon_weeks=4, runs=8, chunk_size=1)
+    saved: list[int] = []
+
+    def save(chunk, results) -> None:
+        saved.append(chunk.index)
+        if len(saved) == 1:
+            clock.sleep(3.0)  # meanwhile the chunks in flight all finish: the next wait returns them together
+        elif len(saved) == 2:
+            stopping._StopState.pending = True  # a stop that came while this chunk was being saved
+
+    with deferred_stops(), pytest.raises(KeyboardInterrupt):
+        execute(Batch(doctrine, scenario, (scenario.baseline_name,)), executor="process", workers=2,
+                on_finished=save)
+    assert len(saved) == 2, saved
