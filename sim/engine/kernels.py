@@ -74,17 +74,23 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 _HALF_INV53 = 0.5 * _INV53
 
 
+def _keyed(key: np.uint64, offset: np.uint64) -> float:
+    """The keyed uniform on (0, 1) of one run key at one counter: the SplitMix64 finaliser of ``key + offset``, its
+    top 53 bits, plus half a step. Integer arithmetic modulo 2**64, then exact float steps. Reference:
+    ``streams.Streams.uniform``. (Compiled before the kernels that call it, see :func:`kernel`.)"""
+    x = key + offset
+    x = x ^ (x >> _S30)
+    x = x * _M1
+    x = x ^ (x >> _S27)
+    x = x * _M2
+    x = x ^ (x >> _S31)
+    return np.int64(x >> _S11) * _INV53 + _HALF_INV53
+
+
 def _uniforms(keys: np.ndarray, offset: np.uint64, out: np.ndarray) -> None:
-    """Keyed uniforms on (0, 1): the SplitMix64 finaliser of ``key + offset``, its top 53 bits, plus half a step.
-    Integer arithmetic modulo 2**64, then exact float steps. Reference: ``streams.Streams.uniform``."""
+    """Keyed uniforms of every run at one counter. Reference: ``streams.Streams.uniform``."""
     for i in range(keys.size):
-        x = keys[i] + offset
-        x = x ^ (x >> _S30)
-        x = x * _M1
-        x = x ^ (x >> _S27)
-        x = x * _M2
-        x = x ^ (x >> _S31)
-        out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
+        out[i] = _keyed(keys[i], offset)
 
 
 def _uniforms_where(keys: np.ndarray, offset: np.uint64, where: np.ndarray, out: np.ndarray) -> int:
@@ -96,13 +102,7 @@ def _uniforms_where(keys: np.ndarray, offset: np.uint64, where: np.ndarray, out:
             out[i] = np.nan
             continue
         drawn += 1
-        x = keys[i] + offset
-        x = x ^ (x >> _S30)
-        x = x * _M1
-        x = x ^ (x >> _S27)
-        x = x * _M2
-        x = x ^ (x >> _S31)
-        out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
+        out[i] = _keyed(keys[i], offset)
     return drawn
 
 
@@ -179,6 +179,56 @@ def _draw_columns(weights: np.ndarray, u: np.ndarray, none: np.ndarray, out: np.
         out[r] = -1 if none[r] else idx
 
 
+def _enforce_red_line(crossed: np.ndarray, ever: np.ndarray, keys: np.ndarray, offset: np.uint64,
+                      repeatable: bool, first_draw: np.ndarray, credibility: np.ndarray, restraint: np.ndarray,
+                      persistent: bool, share: np.ndarray, available: np.ndarray, rungs: np.ndarray, k: int,
+                      choice: np.ndarray, new_out: np.ndarray, enforced_out: np.ndarray) -> None:
+    """One red line's week, run by run: where its condition holds (``crossed``), a new crossing is enforced when its
+    draw falls below credibility x restraint (the keyed draw of the week for a repeatable line, the run's first
+    draw for a state line); a persistent line still crossed is pressed when the week's draw falls below that
+    chance times ``share``. Where it is enforced and its answer ``k`` is available, ``k`` replaces the choice if it
+    stands higher on the ladder. ``ever`` records every crossing; ``new_out`` and ``enforced_out`` give the new
+    crossings and the enforcements (for the event log). Reference: ``RedLineRule.enforced`` and the numpy branch of
+    ``RedLineRule.impose``."""
+    for r in range(crossed.size):
+        new_out[r] = False
+        enforced_out[r] = False
+        if not crossed[r]:
+            continue
+        new = repeatable or not ever[r]
+        ever[r] = True
+        u = _keyed(keys[r], offset)
+        chance = credibility[r] * restraint[r]
+        draw = u if repeatable else first_draw[r]
+        enforced = draw < chance if new else persistent and u < chance * share[r]  # a new crossing, or pressed
+        new_out[r] = new
+        enforced_out[r] = enforced
+        if enforced and available[r]:
+            current = rungs[choice[r]] if choice[r] >= 0 else -1
+            if rungs[k] > current:
+                choice[r] = k
+
+
+def _discharge(nato: np.ndarray, nato_severity: np.ndarray, nato_baseline: int, ukraine: np.ndarray,
+               ukraine_severity: np.ndarray, ukraine_baseline: int, desired: np.ndarray, share: np.ndarray,
+               tension: np.ndarray) -> None:
+    """The tension the week's answers meet, discharged run by run: the severity both axes' answers carry above
+    their baseline options, as a share (at most 1) of the desired severity, times ``share``. Reference: the
+    discharge in ``Russia.decide``."""
+    for r in range(tension.size):
+        answered = 0.0
+        c = nato[r]
+        answered = answered + (nato_severity[c] - nato_severity[nato_baseline] if c >= 0 and c != nato_baseline
+                               else 0.0)
+        c = ukraine[r]
+        answered = answered + (ukraine_severity[c] - ukraine_severity[ukraine_baseline]
+                               if c >= 0 and c != ukraine_baseline else 0.0)
+        d = 1e-9 if desired[r] < 1e-9 else desired[r]  # as np.maximum and np.minimum, NaN would pass through
+        met = answered / d
+        met = 1.0 if met > 1.0 else met
+        tension[r] = tension[r] * (1.0 - share[r] * met)
+
+
 def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
     """A parameter as a contiguous float array over ``size`` runs (a point value repeated, or its per-run draws):
     kernels take one signature whether a parameter is fixed or calibrated per run."""
@@ -187,12 +237,16 @@ def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+#: The helpers the kernels call, compiled first (a kernel reads them as module globals when it is compiled).
+_HELPERS = ("_keyed",)
 _KERNELS: dict[str, Callable[..., Any]] = {
     "uniforms": _uniforms,
     "uniforms_where": _uniforms_where,
     "inverse_cdf": _inverse_cdf,
     "russia_weights": _russia_weights,
     "draw_columns": _draw_columns,
+    "enforce_red_line": _enforce_red_line,
+    "discharge": _discharge,
 }
 _compiled: dict[str, Callable[..., Any]] = {}
 
@@ -203,6 +257,10 @@ def kernel(name: str) -> Callable[..., Any]:
     if fn is None:
         import numba  # only the compiled path pays numba's import
 
+        module = globals()
+        for helper in _HELPERS:
+            if not isinstance(module[helper], numba.core.registry.CPUDispatcher):
+                module[helper] = numba.njit(cache=True, nogil=True)(module[helper])
         fn = _compiled[name] = numba.njit(cache=True, nogil=True)(_KERNELS[name])
     return fn
 
@@ -219,4 +277,9 @@ def warm_up() -> float:
                              np.zeros(3, dtype=np.bool_), np.zeros(2), np.ones((3, 2), dtype=np.bool_), np.ones(2),
                              np.empty((3, 2)), yes)
     kernel("draw_columns")(ones, np.full(2, 0.5), yes, i64)
+    no, rungs = np.zeros(2, dtype=np.bool_), np.arange(3, dtype=np.int64)
+    kernel("enforce_red_line")(yes.copy(), no.copy(), np.arange(2, dtype=np.uint64), np.uint64(1), True, np.ones(2),
+                               np.ones(2), np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(), no.copy(),
+                               no.copy())
+    kernel("discharge")(i64, np.ones(3), 0, i64, np.ones(3), 0, np.ones(2), np.ones(2), np.ones(2))
     return time.perf_counter() - t0

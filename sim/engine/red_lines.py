@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine import kernels
 from sim.spec.doctrine import (
     ConditionAll,
     ConditionAny,
@@ -100,8 +101,10 @@ class RedLineRule:
     credibility: np.ndarray
     repeatable: bool
     ever: np.ndarray
-    persistent_share: float
+    persistent_share: float | np.ndarray
     first_draw: np.ndarray
+    #: ``persistent_share`` per run, as the compiled path takes it
+    share: np.ndarray | None = None
 
     @property
     def declared_response(self) -> str:
@@ -131,6 +134,33 @@ class RedLineRule:
             if self.spec.persistent:
                 world.note_red_line(self.spec.id, "pressed", crossed & ~new & enforced)
         return enforced
+
+
+    def impose(self, world: World, restraint: np.ndarray, available: np.ndarray, rungs: np.ndarray, k: int,
+               choice: np.ndarray) -> None:
+        """Enforce the line this week (:meth:`enforced`, with Russia's ``restraint``): where it is enforced and its
+        declared answer, option ``k`` of ``rungs``, is ``available``, that answer replaces ``choice`` (in place) if
+        it stands higher on the ladder. One compiled pass on the compiled path (sim/engine/kernels.py)."""
+        if not world.compiled:
+            enforced = self.enforced(world, restraint) & available
+            if enforced.any():
+                current = np.where(choice >= 0, rungs[np.maximum(choice, 0)], -1)
+                np.copyto(choice, k, where=enforced & (rungs[k] > current))
+            return
+        crossed = self.crossed(world)
+        if self.share is None:
+            self.share = kernels.per_run(self.persistent_share, world.size)
+        new, enforced = np.empty(world.size, dtype=np.bool_), np.empty(world.size, dtype=np.bool_)
+        s = world.streams
+        kernels.kernel("enforce_red_line")(
+            crossed, self.ever, s.keys, s.offset(f"redline:{self.spec.id}", world.week), self.repeatable,
+            self.first_draw, self.credibility, restraint, self.spec.persistent, self.share, available, rungs, k,
+            choice, new, enforced)
+        if world.record_events:
+            world.note_red_line(self.spec.id, "crossed", new)
+            world.note_red_line(self.spec.id, "enforced", new & enforced)
+            if self.spec.persistent:
+                world.note_red_line(self.spec.id, "pressed", crossed & ~new & enforced)
 
 
 def compile_red_lines(world: World, actor: Actor) -> list[RedLineRule]:

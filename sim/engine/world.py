@@ -39,6 +39,7 @@ class Ladder:
         marks: set[str] = {m for r in doctrine.ladder for m in r.marks}
         self._marks: dict[str, np.ndarray] = {
             m: np.array([m in r.marks for r in doctrine.ladder], dtype=bool) for m in sorted(marks)}
+        self._first = {m: int(np.flatnonzero(has)[0]) for m, has in self._marks.items()}
 
     def has(self, mark: str) -> np.ndarray:
         """A bool per rung: whether the rung carries ``mark``."""
@@ -46,7 +47,7 @@ class Ladder:
 
     def first(self, mark: str) -> int:
         """The lowest rung carrying ``mark``."""
-        return int(np.flatnonzero(self._marks[mark])[0])
+        return self._first[mark]
 
     def marks(self) -> dict[str, np.ndarray]:
         return dict(self._marks)
@@ -337,9 +338,14 @@ class World:
 
     # ------------------------------------------------------------------ acts
     def act(self, actor: str | int, target: str | int | np.ndarray, action: str, rung: int, mask: np.ndarray) -> None:
-        """Post an act of ``actor`` toward ``target`` at ``rung`` in the replicates where ``mask`` holds."""
-        if not mask.any():
+        """Post an act of ``actor`` toward ``target`` at ``rung`` in the replicates where ``mask`` holds.
+
+        Most acts happen in a few runs: their effects are then written at those runs only (``rows``); an act in
+        many runs is written over all of them under the mask. Both give the same state."""
+        rows = np.flatnonzero(mask)
+        if not len(rows):
             return
+        sparse = 4 * len(rows) < self.size
         a = actor if isinstance(actor, (int, np.integer)) else self.ctx.index(actor)
         if isinstance(target, str):
             t: int | np.ndarray = self.ctx.index(target)
@@ -349,14 +355,19 @@ class World:
         tbloc = self._bloc_of[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
         pair = {abloc, tbloc}
         L = self.L
+        axes = []
         if pair == {Bloc.RUSSIA.value, Bloc.NATO.value} or L.has("nuclear")[rung]:
-            np.maximum(self.headline, np.int8(rung), out=self.headline, where=mask)
+            axes.append(self.headline)
         if pair == {Bloc.RUSSIA.value, Bloc.UKRAINE.value} or (L.has("nuclear_detonation")[rung]
                                                                  and abloc == Bloc.RUSSIA.value):
-            np.maximum(self.ukraine_axis, np.int8(rung), out=self.ukraine_axis, where=mask)
-        self.outcomes.mark_act(action, abloc, rung, mask, self.week)
+            axes.append(self.ukraine_axis)
+        for axis in axes:  # the act lifts the axis to its rung where it stands lower
+            if sparse:
+                axis[rows] = np.maximum(axis[rows], np.int8(rung))
+            else:
+                np.maximum(axis, np.int8(rung), out=axis, where=mask)
+        self.outcomes.mark_act(action, abloc, rung, rows if sparse else mask, self.week)
         if self.record_events:
-            rows = np.flatnonzero(mask)
             tt = np.full(len(rows), t, dtype=np.int16) if isinstance(t, (int, np.integer)) else t[rows].astype(np.int16)
             self._events.append((self.streams.run_ids[rows], self.week, int(a), tt, action, rung))
 

@@ -34,11 +34,14 @@ class ResponseAxis:
         self.lag_lo = np.array([o.lag_weeks[0] for o in opts])
         self.lag_hi = np.array([o.lag_weeks[1] for o in opts])
         self.by_red_line = np.array([o.decided_by == "red_line" for o in opts], dtype=bool)
+        self.nuclear = world.L.has("nuclear")[self.rung] & (self.cost > 0)  # the options China's norm weighs on
         self.tempo = np.array([o.campaign_tempo for o in opts])
         self.campaign_end = np.array([o.campaign_end_rate for o in opts])
         self.campaign = np.zeros((len(opts), world.size), dtype=bool)  # campaigns under way, per option and run
         self.baseline = int(np.argmin(self.rung))  # the option that is no act: hold / routine war
         self.pending = np.full((world.size, int(self.lag_hi.max()) + 1), -1, dtype=np.int16)
+        #: the choice's per-run terms that hold for the batch (``Russia._choice_terms``), once computed
+        self.choice_terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def position(self, option_id: str) -> int:
         return self.ids.index(option_id)
@@ -71,6 +74,7 @@ class Russia(Actor):
         self.desired = np.zeros(w.size)
         self._reach = {o.id: o.reach for o in w.ctx.doctrine.responses if o.side == "russia"}
         self._top = float(w.ctx.severity.max())
+        self._discharge_share: np.ndarray | None = None  # per run, as the compiled path takes it
 
     def perceive(self) -> None:
         """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it
@@ -124,15 +128,14 @@ class Russia(Actor):
         by red lines are left out. Arrays are (options, runs): one contiguous row per option."""
         w, p = self.world, self.p
         width = p["proportionality_width"]
-        nuclear = w.L.has("nuclear")[axis.rung] & (axis.cost > 0)
+        nuclear = axis.nuclear
         if w.compiled:  # the same arithmetic, fused into two kernels around numpy's exp (sim/engine/kernels.py)
             weights = np.empty((len(axis.ids), w.size))
             none = np.empty(w.size, dtype=np.bool_)
-            kernel("russia_weights")(
-                axis.severity, self.desired, per_run(2.0 * width * width, w.size), axis.cost,
-                self._cost_modifiers(axis), self.risk_tolerance, det, nuclear,
-                per_run(p["china_nuclear_norm"] * w.china_leverage, w.size), avail & ~axis.by_red_line[:, None],
-                per_run(p["rationality"], w.size), weights, none)
+            denom, mod, norm_lev, rationality = self._choice_terms(axis)
+            allowed = avail & ~axis.by_red_line[:, None]
+            kernel("russia_weights")(axis.severity, self.desired, denom, axis.cost, mod, self.risk_tolerance, det,
+                                     nuclear, norm_lev, allowed, rationality, weights, none)
             np.exp(weights, out=weights)
             choice = np.empty(w.size, dtype=np.int64)
             kernel("draw_columns")(weights, w.streams.uniform(f"russia:choice:{name}", w.week), none, choice)
@@ -145,6 +148,20 @@ class Russia(Actor):
             util[nuclear] -= p["china_nuclear_norm"] * w.china_leverage[None, :]
         util = np.where(avail & ~axis.by_red_line[:, None], util * p["rationality"], -np.inf)
         return w.streams.logit_choice(util, f"russia:choice:{name}", w.week)
+
+    def _choice_terms(self, axis: ResponseAxis) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The per-run terms of the choice that hold for the whole batch, as the kernel takes them: 2 w^2, the cost
+        multipliers, China's norm times its leverage, lambda. Third countries' effects are standing (set from
+        sampled attributes in their ``perceive``, which runs before Russia's, the same every week), so they are
+        computed once, at the first choice."""
+        terms = axis.choice_terms
+        if terms is None:
+            w, p = self.world, self.p
+            width = p["proportionality_width"]
+            terms = axis.choice_terms = (
+                per_run(2.0 * width * width, w.size), self._cost_modifiers(axis),
+                per_run(p["china_nuclear_norm"] * w.china_leverage, w.size), per_run(p["rationality"], w.size))
+        return terms
 
     def _cost_modifiers(self, axis: ResponseAxis) -> np.ndarray:
         """Per-run cost multipliers from third countries: Belarus hosting cheapens signalling and, as a launch area,
@@ -178,24 +195,35 @@ class Russia(Actor):
             avail = self._available(axis)
             det = self._deterrence(axis)
             choice = self._choose(axis, name, avail, det)
+            restraint: dict[int, np.ndarray] = {}  # several lines may declare the same answer
             for rule in self.red_lines:
                 if rule.declared_response not in axis.ids:
                     continue
                 k = axis.position(rule.declared_response)
-                enforced = rule.enforced(w, self._restraint(axis, k, det)) & avail[k]
-                if enforced.any():
-                    current = np.where(choice >= 0, axis.rung[np.maximum(choice, 0)], -1)
-                    np.copyto(choice, k, where=enforced & (axis.rung[k] > current))
+                if k not in restraint:
+                    restraint[k] = self._restraint(axis, k, det)
+                rule.impose(w, restraint[k], avail[k], axis.rung, k, choice)
             choices[name] = (axis, choice)
-        # the answers met the tension: discharge the share of the desired severity they carry (DESIGN.md 3)
+        self._discharge(choices["nato"][1], choices["ukraine"][1])
+        for name, (axis, choice) in choices.items():
+            self._schedule(axis, choice, name)
+
+    def _discharge(self, nato: np.ndarray, ukraine: np.ndarray) -> None:
+        """The answers met the tension: discharge the share of the desired severity they carry (DESIGN.md 3)."""
+        w = self.world
+        if w.compiled:
+            if self._discharge_share is None:
+                self._discharge_share = per_run(self.p["discharge_share"], w.size)
+            na, ua = self.nato_axis, self.ukraine_axis
+            kernel("discharge")(nato, na.severity, na.baseline, ukraine, ua.severity, ua.baseline, self.desired,
+                                self._discharge_share, w.tension)
+            return
         answered = np.zeros(w.size)
-        for axis, choice in choices.values():
+        for axis, choice in ((self.nato_axis, nato), (self.ukraine_axis, ukraine)):
             acted = (choice >= 0) & (choice != axis.baseline)
             answered += np.where(acted, axis.severity[np.maximum(choice, 0)] - axis.severity[axis.baseline], 0.0)
         share = np.minimum(1.0, answered / np.maximum(self.desired, 1e-9))
         w.tension *= 1.0 - self.p["discharge_share"] * share
-        for name, (axis, choice) in choices.items():
-            self._schedule(axis, choice, name)
 
     def _schedule(self, axis: ResponseAxis, choice: np.ndarray, name: str) -> None:
         w = self.world
@@ -224,7 +252,10 @@ class Russia(Actor):
             if not (fired >= 0).any() and not axis.campaign.any():
                 continue
             avail = self._available(axis)  # a scheduled act lapses if its preconditions no longer hold
+            due = np.bincount(fired.astype(np.intp) + 1, minlength=len(axis.ids) + 1)[1:] > 0
             for k, oid in enumerate(axis.ids):
+                if not due[k] and axis.tempo[k] <= 0:  # nothing fired and no campaign: no act of this option
+                    continue
                 mask = (fired == k) & avail[k]
                 if axis.tempo[k] > 0:
                     mask |= self._campaign(axis, name, k, avail[k], mask)
