@@ -67,6 +67,9 @@ def use_engine(name: str) -> Iterator[None]:
 # Written as plain Python over arrays; compiled by numba on first use (``_compiled``). Every loop body repeats the
 # numpy reference's arithmetic term by term, in its order.
 
+#: Below this, numpy's exp gives exactly 0 (it underflows below -745.1332; tests/engine/test_kernels.py checks it).
+DEAD_BELOW = -746.0
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
@@ -127,56 +130,72 @@ def _inverse_cdf(weights: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
 
 def _russia_weights(severity: np.ndarray, desired: np.ndarray, denom: np.ndarray, cost: np.ndarray, mod: np.ndarray,
                     risk_tolerance: np.ndarray, det: np.ndarray, nuclear: np.ndarray, norm_lev: np.ndarray,
-                    allowed: np.ndarray, rationality: np.ndarray, out: np.ndarray, none: np.ndarray) -> None:
+                    available: np.ndarray, by_red_line: np.ndarray, rationality: np.ndarray, out: np.ndarray,
+                    dead: np.ndarray, none: np.ndarray) -> None:
     """Russia's scaled utilities less their largest per run, (options, runs), ready for ``exp``:
     U = -(S_k - D)^2 / (2 w^2) - c_k m_k (1 - risk_tolerance) d_k - n_k, times the rationality lambda where the
-    option is allowed, -inf elsewhere. ``denom`` is 2 w^2 and ``rationality`` lambda, per run; ``norm_lev`` is
-    China's norm times its leverage per run, taken from the options flagged in ``nuclear``; ``none`` marks the runs
-    with no allowed option. Reference: ``Russia._choose`` and the first half of ``Streams.logit_choice``. (``exp``
-    itself stays numpy's: numpy's vectorised exp and the C library's differ in the last bit for some arguments.)"""
+    option is available and not decided by red lines (``by_red_line``), -inf elsewhere. ``denom`` is 2 w^2 and
+    ``rationality`` lambda, per run; ``norm_lev`` is China's norm times its leverage per run, taken from the options
+    flagged in ``nuclear``; ``none`` marks the runs with no allowed option. Reference: ``Russia._choose`` and the
+    first half of ``Streams.logit_choice``. (``exp`` itself stays numpy's: numpy's vectorised exp and the C
+    library's differ in the last bit for some arguments.) Each pass runs over contiguous rows, one option at a
+    time, without branches, so that it compiles to vector instructions.
+
+    An entry whose weight ``exp`` would round to exactly 0 (below ``DEAD_BELOW``, -inf included: half of them) is
+    marked ``dead`` and set to 0 instead, for numpy's exp is slow on such arguments (-inf costs it 6 times a
+    normal one, an underflow 25 times) and the draw reads a dead entry as the weight 0 it would have had."""
     n, runs = out.shape
+    for k in range(n):
+        row, avail, mk, dk = out[k], available[k], mod[k], det[k]
+        s, c, nk, skip = severity[k], cost[k], nuclear[k], by_red_line[k]
+        for r in range(runs):
+            diff = s - desired[r]
+            util = -(diff * diff) / denom[r]
+            util = util - c * mk[r] * (1.0 - risk_tolerance[r]) * dk[r]
+            if nk:
+                util = util - norm_lev[r]
+            util = util * rationality[r]
+            row[r] = util if avail[r] and not skip else -np.inf
+    top = out[0].copy()  # the largest per run, as numpy's max: a NaN wins
+    for k in range(1, n):
+        row = out[k]
+        for r in range(runs):
+            v = row[r]
+            top[r] = v if v > top[r] or v != v else top[r]
     for r in range(runs):
-        d = desired[r]
-        keep = 1.0 - risk_tolerance[r]
-        top = -np.inf
-        for k in range(n):
-            if allowed[k, r]:
-                diff = severity[k] - d
-                util = -(diff * diff) / denom[r]
-                util = util - cost[k] * mod[k, r] * keep * det[k, r]
-                if nuclear[k]:
-                    util = util - norm_lev[r]
-                util = util * rationality[r]
-            else:
-                util = -np.inf
-            out[k, r] = util
-            if k == 0 or util > top or np.isnan(util):
-                top = util
-        none[r] = top == -np.inf
-        if none[r]:
-            top = 0.0
-        for k in range(n):
-            out[k, r] = out[k, r] - top
+        none[r] = top[r] == -np.inf
+        top[r] = 0.0 if none[r] else top[r]
+    for k in range(n):
+        row, gone = out[k], dead[k]
+        for r in range(runs):
+            v = row[r] - top[r]
+            gone[r] = v < DEAD_BELOW
+            row[r] = 0.0 if gone[r] else v
 
 
-def _draw_columns(weights: np.ndarray, u: np.ndarray, none: np.ndarray, out: np.ndarray) -> None:
+def _draw_columns(weights: np.ndarray, dead: np.ndarray, u: np.ndarray, none: np.ndarray, out: np.ndarray) -> None:
     """Per run r, the first option whose running sum of ``weights[:, r]`` exceeds ``u[r]`` times the column's
-    total (the last option takes what is left), -1 where ``none``; ``weights`` is (options, runs). Reference: the
-    second half of ``Streams.logit_choice``."""
+    total (the last option takes what is left), -1 where ``none``; ``weights`` is (options, runs), read as 0 where
+    ``dead`` (``_russia_weights``). Reference: the second half of ``Streams.logit_choice``."""
     n, runs = weights.shape
-    cdf = np.empty(n)
+    acc = np.zeros(runs)  # option by option over contiguous rows: first the totals, then the running sums again
+    for k in range(n):
+        row, gone = weights[k], dead[k]
+        for r in range(runs):
+            acc[r] = acc[r] + (0.0 if gone[r] else row[r]) if k > 0 else (0.0 if gone[r] else row[r])
+    target = np.empty(runs)
     for r in range(runs):
-        acc = weights[0, r]
-        cdf[0] = acc
-        for k in range(1, n):
-            acc = acc + weights[k, r]
-            cdf[k] = acc
-        target = u[r] * cdf[n - 1]
-        idx = 0
-        for k in range(n - 1):
-            if target >= cdf[k]:
-                idx += 1
-        out[r] = -1 if none[r] else idx
+        target[r] = u[r] * acc[r]
+        out[r] = 0
+    for k in range(n - 1):
+        row, gone = weights[k], dead[k]
+        for r in range(runs):
+            w = 0.0 if gone[r] else row[r]
+            acc[r] = acc[r] + w if k > 0 else w
+            out[r] += target[r] >= acc[r]
+    for r in range(runs):
+        if none[r]:
+            out[r] = -1
 
 
 def _enforce_red_line(crossed: np.ndarray, ever: np.ndarray, keys: np.ndarray, offset: np.uint64,
@@ -249,6 +268,9 @@ _KERNELS: dict[str, Callable[..., Any]] = {
     "discharge": _discharge,
 }
 _compiled: dict[str, Callable[..., Any]] = {}
+#: numba's options: compiled once per machine and cached; floating-point errors as numpy has them (a division by
+#: zero gives inf or NaN, without a check that would keep the loops from being vectorised); no fast-math
+_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 def kernel(name: str) -> Callable[..., Any]:
@@ -260,8 +282,8 @@ def kernel(name: str) -> Callable[..., Any]:
         module = globals()
         for helper in _HELPERS:
             if not isinstance(module[helper], numba.core.registry.CPUDispatcher):
-                module[helper] = numba.njit(cache=True, nogil=True)(module[helper])
-        fn = _compiled[name] = numba.njit(cache=True, nogil=True)(_KERNELS[name])
+                module[helper] = numba.njit(**_OPTIONS)(module[helper])
+        fn = _compiled[name] = numba.njit(**_OPTIONS)(_KERNELS[name])
     return fn
 
 
@@ -273,10 +295,11 @@ def warm_up() -> float:
     kernel("uniforms_where")(np.arange(2, dtype=np.uint64), np.uint64(1), np.ones(2, dtype=np.bool_), np.empty(2))
     kernel("inverse_cdf")(np.ones((2, 3)), np.full(2, 0.5), i64)
     ones, yes = np.ones((3, 2)), np.zeros(2, dtype=np.bool_)
+    dead = np.zeros((3, 2), dtype=np.bool_)
     kernel("russia_weights")(np.ones(3), np.ones(2), np.ones(2), np.ones(3), ones, np.zeros(2), ones,
-                             np.zeros(3, dtype=np.bool_), np.zeros(2), np.ones((3, 2), dtype=np.bool_), np.ones(2),
-                             np.empty((3, 2)), yes)
-    kernel("draw_columns")(ones, np.full(2, 0.5), yes, i64)
+                             np.zeros(3, dtype=np.bool_), np.zeros(2), np.ones((3, 2), dtype=np.bool_),
+                             np.zeros(3, dtype=np.bool_), np.ones(2), np.empty((3, 2)), dead, yes)
+    kernel("draw_columns")(ones, dead, np.full(2, 0.5), yes, i64)
     no, rungs = np.zeros(2, dtype=np.bool_), np.arange(3, dtype=np.int64)
     kernel("enforce_red_line")(yes.copy(), no.copy(), np.arange(2, dtype=np.uint64), np.uint64(1), True, np.ones(2),
                                np.ones(2), np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(), no.copy(),

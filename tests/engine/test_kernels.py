@@ -102,8 +102,10 @@ def test_logit_kernels_match_numpy():
     width, rationality = rng.uniform(3, 50, runs), rng.uniform(3, 9, runs)
     nuclear = np.arange(k) >= 9
     norm_lev = rng.uniform(0, 20, runs)
-    allowed = rng.random((k, runs)) < 0.7
-    allowed[:, :10] = False  # no option at all: -1
+    available = rng.random((k, runs)) < 0.8
+    available[:, :10] = False  # no option at all: -1
+    by_red_line = np.isin(np.arange(k), (6, 7))  # decided by red lines only: never chosen for proportion
+    allowed = available & ~by_red_line[:, None]
     diff = severity[:, None] - desired[None, :]
     util = -(diff * diff) / (2.0 * width * width)
     util -= cost[:, None] * mod * (1.0 - risk)[None, :] * det
@@ -113,15 +115,28 @@ def test_logit_kernels_match_numpy():
     with use_engine("numpy"):
         ref = Streams(seed=1, run_ids=np.arange(runs)).logit_choice(util, "c", 4)
     weights, none = np.empty((k, runs)), np.empty(runs, dtype=np.bool_)
+    dead = np.empty((k, runs), dtype=np.bool_)
     kernel("russia_weights")(severity, desired, 2.0 * width * width, cost, mod, risk, det, nuclear, norm_lev,
-                             allowed, rationality, weights, none)
+                             available, by_red_line, rationality, weights, dead, none)
     assert none[:10].all() and not none[10:].any()
-    top = np.where(none, 0.0, util.max(axis=0))
-    assert np.array_equal(weights, util - top)
+    scaled = util - np.where(none, 0.0, util.max(axis=0))
+    assert np.array_equal(dead, scaled < kernels.DEAD_BELOW) and dead.any() and (dead & np.isfinite(scaled)).any()
+    assert np.array_equal(weights[~dead], scaled[~dead]) and (weights[dead] == 0.0).all()
     np.exp(weights, out=weights)
     got = np.empty(runs, dtype=np.int64)
-    kernel("draw_columns")(weights, s.uniform("c", 4), none, got)
+    kernel("draw_columns")(weights, dead, s.uniform("c", 4), none, got)
     assert np.array_equal(got, ref) and (got[:10] == -1).all() and len(np.unique(got[10:])) > 5
+
+
+def test_exp_is_exactly_zero_below_the_dead_bound():
+    """What lets the compiled choice skip numpy's exp where it underflows: below ``DEAD_BELOW`` exp gives +0.0."""
+    rng = np.random.default_rng(3)
+    x = np.concatenate([[-np.inf, kernels.DEAD_BELOW - 1e-9, -1e308], -rng.uniform(-kernels.DEAD_BELOW, 5e3, 200_000),
+                        kernels.DEAD_BELOW - rng.exponential(1.0, 200_000)])
+    assert (x < kernels.DEAD_BELOW).all()
+    e = np.exp(x)
+    assert (e == 0.0).all() and not np.signbit(e).any()
+    assert np.exp(kernels.DEAD_BELOW + 1.0) > 0.0  # the bound sits just under where exp stops underflowing
 
 
 def test_engine_selection(monkeypatch):

@@ -40,6 +40,9 @@ class ResponseAxis:
         self.campaign = np.zeros((len(opts), world.size), dtype=bool)  # campaigns under way, per option and run
         self.baseline = int(np.argmin(self.rung))  # the option that is no act: hold / routine war
         self.pending = np.full((world.size, int(self.lag_hi.max()) + 1), -1, dtype=np.int16)
+        #: this week's deterrence and availability of each option per run (``Russia._deterrence``, ``_available``)
+        self.deterrence: np.ndarray | None = None
+        self.available: np.ndarray | None = None
         #: the choice's per-run terms that hold for the batch (``Russia._choice_terms``), once computed
         self.choice_terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -93,13 +96,15 @@ class Russia(Actor):
         who would answer (the contributors of the forces struck; the alliance for its territory and above)."""
         model, w = self.model, self.world
         L = w.L
-        det = np.ones((len(axis.ids), w.size))
-        forces = L.has("strike_on_nato_forces")[axis.rung]
         alliance = axis.rung >= L.first("strike_on_nato_territory")
-        if forces.any():
+        forces = L.has("strike_on_nato_forces")[axis.rung] & ~alliance  # the alliance's answer comes first
+        det = axis.deterrence
+        if det is None:  # the alliance's deterrence is sampled once per run: its rows are set once
+            det = axis.deterrence = np.ones((len(axis.ids), w.size))
+            if alliance.any():
+                det[alliance] = 0.5 + model.alliance_deterrence()
+        if forces.any():  # the contributors standing in Ukraine change from week to week
             det[forces] = 0.5 + model.contributor_deterrence()
-        if alliance.any():
-            det[alliance] = 0.5 + model.alliance_deterrence()
         return det
 
     def _available(self, axis: ResponseAxis) -> np.ndarray:
@@ -113,12 +118,17 @@ class Russia(Actor):
             "fighting": lambda: w.fighting,
         }
         cache: dict[str, np.ndarray] = {}
-        avail = np.ones((len(axis.ids), w.size), dtype=bool)
+        if axis.available is None:  # an option without requirements is always available
+            axis.available = np.ones((len(axis.ids), w.size), dtype=bool)
+        avail = axis.available
         for k, opt in enumerate(axis.options):
-            for req in opt.requires:
+            for i, req in enumerate(opt.requires):
                 if req not in cache:
                     cache[req] = checks[req]()
-                avail[k] &= cache[req]
+                if i == 0:
+                    avail[k] = cache[req]
+                else:
+                    avail[k] &= cache[req]
         return avail
 
     def _choose(self, axis: ResponseAxis, name: str, avail: np.ndarray, det: np.ndarray) -> np.ndarray:
@@ -131,14 +141,14 @@ class Russia(Actor):
         nuclear = axis.nuclear
         if w.compiled:  # the same arithmetic, fused into two kernels around numpy's exp (sim/engine/kernels.py)
             weights = np.empty((len(axis.ids), w.size))
+            dead = np.empty((len(axis.ids), w.size), dtype=np.bool_)
             none = np.empty(w.size, dtype=np.bool_)
             denom, mod, norm_lev, rationality = self._choice_terms(axis)
-            allowed = avail & ~axis.by_red_line[:, None]
             kernel("russia_weights")(axis.severity, self.desired, denom, axis.cost, mod, self.risk_tolerance, det,
-                                     nuclear, norm_lev, allowed, rationality, weights, none)
+                                     nuclear, norm_lev, avail, axis.by_red_line, rationality, weights, dead, none)
             np.exp(weights, out=weights)
             choice = np.empty(w.size, dtype=np.int64)
-            kernel("draw_columns")(weights, w.streams.uniform(f"russia:choice:{name}", w.week), none, choice)
+            kernel("draw_columns")(weights, dead, w.streams.uniform(f"russia:choice:{name}", w.week), none, choice)
             return choice
         diff = axis.severity[:, None] - self.desired[None, :]
         util = -(diff * diff) / (2.0 * width * width)
