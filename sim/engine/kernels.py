@@ -248,6 +248,25 @@ def _discharge(nato: np.ndarray, nato_severity: np.ndarray, nato_baseline: int, 
         tension[r] = tension[r] * (1.0 - share[r] * met)
 
 
+def _schedule(choice: np.ndarray, baseline: int, lag_lo: np.ndarray, lag_hi: np.ndarray, rungs: np.ndarray,
+              keys: np.ndarray, offset: np.uint64, week: int, pending: np.ndarray) -> None:
+    """Each run's answer (not the baseline, -1 for none) scheduled after a lag drawn uniformly on its option's
+    [lo, hi] by the run's keyed uniform; ``pending`` is (week slots, runs), a ring over the longest lag, and of two
+    answers due in one slot the higher rung stands. Reference: the numpy branch of ``Russia._schedule`` with
+    ``Streams.integers_at``."""
+    slots = pending.shape[0]
+    for r in range(choice.size):
+        c = choice[r]
+        if c < 0 or c == baseline:
+            continue
+        span = lag_hi[c] - lag_lo[c] + 1
+        lag = lag_lo[c] + min(np.int64(_keyed(keys[r], offset) * span), span - 1)
+        slot = (week + lag) % slots
+        current = pending[slot, r]
+        if rungs[c] > (rungs[current] if current >= 0 else -1):
+            pending[slot, r] = c
+
+
 def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
     """A parameter as a contiguous float array over ``size`` runs (a point value repeated, or its per-run draws):
     kernels take one signature whether a parameter is fixed or calibrated per run."""
@@ -266,6 +285,7 @@ _KERNELS: dict[str, Callable[..., Any]] = {
     "draw_columns": _draw_columns,
     "enforce_red_line": _enforce_red_line,
     "discharge": _discharge,
+    "schedule": _schedule,
 }
 _compiled: dict[str, Callable[..., Any]] = {}
 #: numba's options: compiled once per machine and cached; floating-point errors as numpy has them (a division by
@@ -305,4 +325,6 @@ def warm_up() -> float:
                                np.ones(2), np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(), no.copy(),
                                no.copy())
     kernel("discharge")(i64, np.ones(3), 0, i64, np.ones(3), 0, np.ones(2), np.ones(2), np.ones(2))
+    kernel("schedule")(i64, 0, rungs, rungs, rungs, np.arange(2, dtype=np.uint64), np.uint64(1), 0,
+                       np.full((3, 2), -1, dtype=np.int16))
     return time.perf_counter() - t0

@@ -103,8 +103,10 @@ class RedLineRule:
     ever: np.ndarray
     persistent_share: float | np.ndarray
     first_draw: np.ndarray
-    #: ``persistent_share`` per run, as the compiled path takes it
-    share: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        #: ``persistent_share`` per run, as the compiled path takes it
+        self.share = kernels.per_run(self.persistent_share, len(self.ever))
 
     @property
     def declared_response(self) -> str:
@@ -148,8 +150,8 @@ class RedLineRule:
                 np.copyto(choice, k, where=enforced & (rungs[k] > current))
             return
         crossed = self.crossed(world)
-        if self.share is None:
-            self.share = kernels.per_run(self.persistent_share, world.size)
+        if not crossed.any():  # nothing crosses it this week: nothing to draw, enforce or remember
+            return
         new, enforced = np.empty(world.size, dtype=np.bool_), np.empty(world.size, dtype=np.bool_)
         s = world.streams
         kernels.kernel("enforce_red_line")(

@@ -39,10 +39,10 @@ class ResponseAxis:
         self.campaign_end = np.array([o.campaign_end_rate for o in opts])
         self.campaign = np.zeros((len(opts), world.size), dtype=bool)  # campaigns under way, per option and run
         self.baseline = int(np.argmin(self.rung))  # the option that is no act: hold / routine war
-        self.pending = np.full((world.size, int(self.lag_hi.max()) + 1), -1, dtype=np.int16)
-        #: this week's deterrence and availability of each option per run (``Russia._deterrence``, ``_available``)
+        # the answers scheduled per week slot (a ring over the longest lag) and run: -1 where none
+        self.pending = np.full((int(self.lag_hi.max()) + 1, world.size), -1, dtype=np.int16)
+        #: this week's deterrence of each option per run (``Russia._deterrence``)
         self.deterrence: np.ndarray | None = None
-        self.available: np.ndarray | None = None
         #: the choice's per-run terms that hold for the batch (``Russia._choice_terms``), once computed
         self.choice_terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -77,7 +77,7 @@ class Russia(Actor):
         self.desired = np.zeros(w.size)
         self._reach = {o.id: o.reach for o in w.ctx.doctrine.responses if o.side == "russia"}
         self._top = float(w.ctx.severity.max())
-        self._discharge_share: np.ndarray | None = None  # per run, as the compiled path takes it
+        self._discharge_share = per_run(self.p["discharge_share"], w.size)  # per run, as the compiled path takes it
 
     def perceive(self) -> None:
         """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it
@@ -118,17 +118,12 @@ class Russia(Actor):
             "fighting": lambda: w.fighting,
         }
         cache: dict[str, np.ndarray] = {}
-        if axis.available is None:  # an option without requirements is always available
-            axis.available = np.ones((len(axis.ids), w.size), dtype=bool)
-        avail = axis.available
+        avail = np.ones((len(axis.ids), w.size), dtype=bool)
         for k, opt in enumerate(axis.options):
-            for i, req in enumerate(opt.requires):
+            for req in opt.requires:
                 if req not in cache:
                     cache[req] = checks[req]()
-                if i == 0:
-                    avail[k] = cache[req]
-                else:
-                    avail[k] &= cache[req]
+                avail[k] &= cache[req]
         return avail
 
     def _choose(self, axis: ResponseAxis, name: str, avail: np.ndarray, det: np.ndarray) -> np.ndarray:
@@ -222,8 +217,6 @@ class Russia(Actor):
         """The answers met the tension: discharge the share of the desired severity they carry (DESIGN.md 3)."""
         w = self.world
         if w.compiled:
-            if self._discharge_share is None:
-                self._discharge_share = per_run(self.p["discharge_share"], w.size)
             na, ua = self.nato_axis, self.ukraine_axis
             kernel("discharge")(nato, na.severity, na.baseline, ukraine, ua.severity, ua.baseline, self.desired,
                                 self._discharge_share, w.tension)
@@ -236,18 +229,25 @@ class Russia(Actor):
         w.tension *= 1.0 - self.p["discharge_share"] * share
 
     def _schedule(self, axis: ResponseAxis, choice: np.ndarray, name: str) -> None:
+        """Schedule each run's answer after a lag drawn uniformly in its option's range; of two answers due the
+        same week, the higher on the ladder stands."""
         w = self.world
+        site = f"russia:lag:{name}"
+        if w.compiled:
+            kernel("schedule")(choice, axis.baseline, axis.lag_lo, axis.lag_hi, axis.rung, w.streams.keys,
+                               w.streams.offset(site, w.week), w.week, axis.pending)
+            return
         act = (choice >= 0) & (choice != axis.baseline)
         if not act.any():
             return
         rows = np.flatnonzero(act)
         c = choice[rows]
-        lag = w.streams.integers_at(rows, axis.lag_lo[c], axis.lag_hi[c], f"russia:lag:{name}", w.week)
-        slot = (w.week + lag) % axis.pending.shape[1]
-        current = axis.pending[rows, slot]
+        lag = w.streams.integers_at(rows, axis.lag_lo[c], axis.lag_hi[c], site, w.week)
+        slot = (w.week + lag) % axis.pending.shape[0]
+        current = axis.pending[slot, rows]
         cur_rung = np.where(current >= 0, axis.rung[np.maximum(current, 0)], -1)
         better = axis.rung[c] > cur_rung
-        axis.pending[rows[better], slot[better]] = c[better]
+        axis.pending[slot[better], rows[better]] = c[better]
 
     def act(self) -> None:
         """Post the answers due this week; strikes on Ukraine may hit NATO forces, stray into NATO airspace or meet
@@ -256,9 +256,9 @@ class Russia(Actor):
         struck = np.zeros(w.size, dtype=bool)  # Russian strikes on Ukraine at the vertical rungs this week
         vertical = w.L.first("vertical_in_ukraine")
         for name, axis in (("nato", self.nato_axis), ("ukraine", self.ukraine_axis)):
-            slot = w.week % axis.pending.shape[1]
-            fired = axis.pending[:, slot].copy()
-            axis.pending[:, slot] = -1
+            slot = w.week % axis.pending.shape[0]
+            fired = axis.pending[slot].copy()
+            axis.pending[slot] = -1
             if not (fired >= 0).any() and not axis.campaign.any():
                 continue
             avail = self._available(axis)  # a scheduled act lapses if its preconditions no longer hold
