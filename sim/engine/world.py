@@ -190,6 +190,7 @@ class World:
 
         self.outcomes = OutcomeTracker(R, self.horizon, self.L.marks())
         self.record_events = record_events
+        #: each act as posted: the positions of its runs, week, actor, targets, action, rung
         self._events: list[tuple[np.ndarray, int, int, np.ndarray, str, int]] = []
         self._red_line_log: list[tuple[np.ndarray, int, str, str]] = []
 
@@ -369,7 +370,7 @@ class World:
         self.outcomes.mark_act(action, abloc, rung, rows if sparse else mask, self.week)
         if self.record_events:
             tt = np.full(len(rows), t, dtype=np.int16) if isinstance(t, (int, np.integer)) else t[rows].astype(np.int16)
-            self._events.append((self.streams.run_ids[rows], self.week, int(a), tt, action, rung))
+            self._events.append((rows, self.week, int(a), tt, action, rung))
 
     def note_red_line(self, red_line: str, event: str, mask: np.ndarray) -> None:
         """Log a red-line ``event`` (crossed, enforced, pressed) in the replicates of ``mask``, when recording."""
@@ -388,15 +389,26 @@ class World:
             empty = np.zeros(0, np.int16)
             return Events(np.zeros(0, np.int64), empty, empty, empty, empty, np.zeros(0, np.int8),
                           self.ctx.actor_ids, ())
-        run = np.concatenate([e[0] for e in self._events])
-        week = np.concatenate([np.full(len(e[0]), e[1], dtype=np.int16) for e in self._events])
-        actor = np.concatenate([np.full(len(e[0]), e[2], dtype=np.int16) for e in self._events])
+        pos = np.concatenate([e[0] for e in self._events])  # the runs' positions in the chunk
+        counts = [len(e[0]) for e in self._events]  # each act's runs share its week, actor, action and rung
+
+        def spread(values: list[int], dtype: type) -> np.ndarray:
+            return np.repeat(np.array(values, dtype=dtype), counts)
+
+        week = spread([e[1] for e in self._events], np.int16)
+        actor = spread([e[2] for e in self._events], np.int16)
         target = np.concatenate([e[3] for e in self._events])
         action_codes = sorted({e[4] for e in self._events})
         code = {a: i for i, a in enumerate(action_codes)}
-        action = np.concatenate([np.full(len(e[0]), code[e[4]], dtype=np.int16) for e in self._events])
-        rung = np.concatenate([np.full(len(e[0]), e[5], dtype=np.int8) for e in self._events])
-        order = np.lexsort((np.arange(len(run)), week, run))
+        action = spread([code[e[4]] for e in self._events], np.int16)
+        rung = spread([e[5] for e in self._events], np.int8)
+        # by run, then week, then the order acts were posted: acts are posted week after week, so a stable sort by
+        # run alone gives it; sorting each run's rank among these runs (fewer than 2**16 in a chunk: a radix sort)
+        ids = self.streams.run_ids
+        rank = np.empty(len(ids), dtype=np.uint16 if len(ids) <= 1 << 16 else np.int64)
+        rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+        order = np.argsort(rank[pos], kind="stable")
+        run = ids[pos]
         safe_target = np.where(target >= 0, target, self.nato).astype(np.int16)
         return Events(run[order], week[order], actor[order], safe_target[order], action[order], rung[order],
                       self.ctx.actor_ids, tuple(action_codes))
