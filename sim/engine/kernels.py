@@ -199,16 +199,17 @@ def _draw_columns(weights: np.ndarray, dead: np.ndarray, u: np.ndarray, none: np
 
 
 def _enforce_red_line(crossed: np.ndarray, ever: np.ndarray, keys: np.ndarray, offset: np.uint64,
-                      repeatable: bool, first_draw: np.ndarray, credibility: np.ndarray, restraint: np.ndarray,
-                      persistent: bool, share: np.ndarray, available: np.ndarray, rungs: np.ndarray, k: int,
-                      choice: np.ndarray, new_out: np.ndarray, enforced_out: np.ndarray) -> None:
+                      repeatable: bool, first_draw: np.ndarray, credibility: np.ndarray, exposed: np.ndarray,
+                      deterrence: np.ndarray, persistent: bool, share: np.ndarray, available: np.ndarray,
+                      rungs: np.ndarray, k: int, choice: np.ndarray, new_out: np.ndarray,
+                      enforced_out: np.ndarray) -> None:
     """One red line's week, run by run: where its condition holds (``crossed``), a new crossing is enforced when its
-    draw falls below credibility x restraint (the keyed draw of the week for a repeatable line, the run's first
-    draw for a state line); a persistent line still crossed is pressed when the week's draw falls below that
-    chance times ``share``. Where it is enforced and its answer ``k`` is available, ``k`` replaces the choice if it
-    stands higher on the ladder. ``ever`` records every crossing; ``new_out`` and ``enforced_out`` give the new
-    crossings and the enforcements (for the event log). Reference: ``RedLineRule.enforced`` and the numpy branch of
-    ``RedLineRule.impose``."""
+    draw (the keyed draw of the week for a repeatable line, the run's first draw for a state line) falls below
+    credibility x restraint, the restraint being min(1, exposed / deterrence); a persistent line still crossed is
+    pressed when the week's draw falls below that chance times ``share``. Where it is enforced and its answer ``k``
+    is available, ``k`` replaces the choice if it stands higher on the ladder. ``ever`` records every crossing;
+    ``new_out`` and ``enforced_out`` give the new crossings and the enforcements (for the event log). Reference:
+    ``RedLineRule.enforced`` and the numpy branch of ``RedLineRule.impose``."""
     for r in range(crossed.size):
         new_out[r] = False
         enforced_out[r] = False
@@ -217,7 +218,9 @@ def _enforce_red_line(crossed: np.ndarray, ever: np.ndarray, keys: np.ndarray, o
         new = repeatable or not ever[r]
         ever[r] = True
         u = _keyed(keys[r], offset)
-        chance = credibility[r] * restraint[r]
+        restraint = exposed[r] / deterrence[r]
+        restraint = 1.0 if restraint >= 1.0 else restraint  # as np.minimum(1.0, ...): a NaN passes through
+        chance = credibility[r] * restraint
         draw = u if repeatable else first_draw[r]
         enforced = draw < chance if new else persistent and u < chance * share[r]  # a new crossing, or pressed
         new_out[r] = new
@@ -322,8 +325,8 @@ def warm_up() -> float:
     kernel("draw_columns")(ones, dead, np.full(2, 0.5), yes, i64)
     no, rungs = np.zeros(2, dtype=np.bool_), np.arange(3, dtype=np.int64)
     kernel("enforce_red_line")(yes.copy(), no.copy(), np.arange(2, dtype=np.uint64), np.uint64(1), True, np.ones(2),
-                               np.ones(2), np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(), no.copy(),
-                               no.copy())
+                               np.ones(2), np.ones(2), np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(),
+                               no.copy(), no.copy())
     kernel("discharge")(i64, np.ones(3), 0, i64, np.ones(3), 0, np.ones(2), np.ones(2), np.ones(2))
     kernel("schedule")(i64, 0, rungs, rungs, rungs, np.arange(2, dtype=np.uint64), np.uint64(1), 0,
                        np.full((3, 2), -1, dtype=np.int16))

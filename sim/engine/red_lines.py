@@ -138,13 +138,14 @@ class RedLineRule:
         return enforced
 
 
-    def impose(self, world: World, restraint: np.ndarray, available: np.ndarray, rungs: np.ndarray, k: int,
-               choice: np.ndarray) -> None:
-        """Enforce the line this week (:meth:`enforced`, with Russia's ``restraint``): where it is enforced and its
-        declared answer, option ``k`` of ``rungs``, is ``available``, that answer replaces ``choice`` (in place) if
-        it stands higher on the ladder. One compiled pass on the compiled path (sim/engine/kernels.py)."""
+    def impose(self, world: World, exposed: np.ndarray, deterrence: np.ndarray, available: np.ndarray,
+               rungs: np.ndarray, k: int, choice: np.ndarray) -> None:
+        """Enforce the line this week (:meth:`enforced`, with Russia's restraint min(1, exposed / deterrence)):
+        where it is enforced and its declared answer, option ``k`` of ``rungs``, is ``available``, that answer
+        replaces ``choice`` (in place) if it stands higher on the ladder. One compiled pass on the compiled path
+        (sim/engine/kernels.py), which works out the restraint only in the runs that cross the line."""
         if not world.compiled:
-            enforced = self.enforced(world, restraint) & available
+            enforced = self.enforced(world, np.minimum(1.0, exposed / deterrence)) & available
             if enforced.any():
                 current = np.where(choice >= 0, rungs[np.maximum(choice, 0)], -1)
                 np.copyto(choice, k, where=enforced & (rungs[k] > current))
@@ -156,7 +157,8 @@ class RedLineRule:
         s = world.streams
         kernels.kernel("enforce_red_line")(
             crossed, self.ever, s.keys, s.offset(f"redline:{self.spec.id}", world.week), self.repeatable,
-            self.first_draw, self.credibility, restraint, self.spec.persistent, self.share, available, rungs, k,
+            self.first_draw, self.credibility, exposed, deterrence, self.spec.persistent, self.share, available,
+            rungs, k,
             choice, new, enforced)
         if world.record_events:
             world.note_red_line(self.spec.id, "crossed", new)

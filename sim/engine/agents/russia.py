@@ -78,6 +78,7 @@ class Russia(Actor):
         self._reach = {o.id: o.reach for o in w.ctx.doctrine.responses if o.side == "russia"}
         self._top = float(w.ctx.severity.max())
         self._discharge_share = per_run(self.p["discharge_share"], w.size)  # per run, as the compiled path takes it
+        self._terms: dict[str, np.ndarray] = {}
 
     def perceive(self) -> None:
         """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it
@@ -182,14 +183,16 @@ class Russia(Actor):
                 mod[k] = 1.0 - p["supplier_discount"] * w.supplier_capability
         return mod
 
-    def _restraint(self, axis: ResponseAxis, k: int, det: np.ndarray) -> np.ndarray:
-        """Russia's readiness to carry out declared option ``k``: 1 below the thresholds; min(1, 1/d) before the
-        alliance's answer; min(1, E/d) for a strike on NATO forces in Ukraine, whose exposure E makes them a target
-        (docs/model.md 4.5)."""
+    def _exposed(self, axis: ResponseAxis, k: int) -> np.ndarray:
+        """What makes declared option ``k`` worth its risk, the numerator of Russia's restraint min(1, E/d) before
+        NATO's deterrence d (docs/model.md 4.5): the exposure E of NATO forces in Ukraine for a strike on them, 1
+        below (min(1, 1/d) is 1 for options NATO's answer does not deter) and for the alliance's territory."""
         w = self.world
         if w.L.has("strike_on_nato_forces")[axis.rung[k]]:
-            return np.minimum(1.0, w.exposure() / det[k])
-        return np.minimum(1.0, 1.0 / det[k])
+            return w.exposure()
+        if "ones" not in self._terms:
+            self._terms["ones"] = np.ones(w.size)
+        return self._terms["ones"]
 
     def decide(self) -> None:
         """Choose an answer on each axis, let enforced red lines impose their declared answers, discharge the tension
@@ -200,14 +203,11 @@ class Russia(Actor):
             avail = self._available(axis)
             det = self._deterrence(axis)
             choice = self._choose(axis, name, avail, det)
-            restraint: dict[int, np.ndarray] = {}  # several lines may declare the same answer
             for rule in self.red_lines:
                 if rule.declared_response not in axis.ids:
                     continue
                 k = axis.position(rule.declared_response)
-                if k not in restraint:
-                    restraint[k] = self._restraint(axis, k, det)
-                rule.impose(w, restraint[k], avail[k], axis.rung, k, choice)
+                rule.impose(w, self._exposed(axis, k), det[k], avail[k], axis.rung, k, choice)
             choices[name] = (axis, choice)
         self._discharge(choices["nato"][1], choices["ukraine"][1])
         for name, (axis, choice) in choices.items():
