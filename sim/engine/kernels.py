@@ -18,6 +18,7 @@ the first use on a machine compiles (a few seconds, reported by ``escalation ben
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -291,6 +292,7 @@ _KERNELS: dict[str, Callable[..., Any]] = {
     "schedule": _schedule,
 }
 _compiled: dict[str, Callable[..., Any]] = {}
+_compiling = threading.Lock()
 #: numba's options: compiled once per machine and cached; floating-point errors as numpy has them (a division by
 #: zero gives inf or NaN, without a check that would keep the loops from being vectorised); no fast-math
 _OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -300,13 +302,16 @@ def kernel(name: str) -> Callable[..., Any]:
     """The compiled kernel ``name`` (compiled, or loaded from numba's cache, on first use in this process)."""
     fn = _compiled.get(name)
     if fn is None:
-        import numba  # only the compiled path pays numba's import
+        with _compiling:  # threads of one worker may ask for their first kernel at once
+            fn = _compiled.get(name)
+            if fn is None:
+                import numba  # only the compiled path pays numba's import
 
-        module = globals()
-        for helper in _HELPERS:
-            if not isinstance(module[helper], numba.core.registry.CPUDispatcher):
-                module[helper] = numba.njit(**_OPTIONS)(module[helper])
-        fn = _compiled[name] = numba.njit(**_OPTIONS)(_KERNELS[name])
+                module = globals()
+                for helper in _HELPERS:
+                    if not isinstance(module[helper], numba.core.registry.CPUDispatcher):
+                        module[helper] = numba.njit(**_OPTIONS)(module[helper])
+                fn = _compiled[name] = numba.njit(**_OPTIONS)(_KERNELS[name])
     return fn
 
 
@@ -323,9 +328,10 @@ def warm_up() -> float:
                              np.zeros(3, dtype=np.bool_), np.zeros(2), np.ones((3, 2), dtype=np.bool_),
                              np.zeros(3, dtype=np.bool_), np.ones(2), np.empty((3, 2)), dead, yes)
     kernel("draw_columns")(ones, dead, np.full(2, 0.5), yes, i64)
-    no, rungs = np.zeros(2, dtype=np.bool_), np.arange(3, dtype=np.int64)
+    no, rungs, exposed = np.zeros(2, dtype=np.bool_), np.arange(3, dtype=np.int64), np.ones(2)
+    exposed.flags.writeable = False  # as the world's exposure is
     kernel("enforce_red_line")(yes.copy(), no.copy(), np.arange(2, dtype=np.uint64), np.uint64(1), True, np.ones(2),
-                               np.ones(2), np.ones(2), np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(),
+                               np.ones(2), exposed, np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(),
                                no.copy(), no.copy())
     kernel("discharge")(i64, np.ones(3), 0, i64, np.ones(3), 0, np.ones(2), np.ones(2), np.ones(2))
     kernel("schedule")(i64, 0, rungs, rungs, rungs, np.arange(2, dtype=np.uint64), np.uint64(1), 0,

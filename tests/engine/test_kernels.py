@@ -57,6 +57,33 @@ def test_paths_identical_on_scenarios_and_seeds(doctrine, name, seed):
         assert a.aggregates.outcome_counts.sum() > 0  # something happened to compare
 
 
+@pytest.mark.parametrize("name", ["negotiated_pause", "full_military_involvement"])
+def test_every_parameter_but_the_batch_constants_may_vary_by_run(doctrine, monkeypatch, name):
+    """A calibrated parameter arrives as one value per run: given so (here the same value in every run), every
+    parameter that BATCH_CONSTANTS does not list gives, on both paths, the results of the plain value."""
+    from sim.engine import world
+    from sim.spec.doctrine import BATCH_CONSTANTS
+
+    scenario = load_scenario(default_scenarios_dir() / f"{name}.yaml", doctrine).model_copy(
+        update={"horizon_weeks": 20, "design_parameters": "fixed"})
+    design = world.design_parameters
+    reference = {path: _one(doctrine, scenario, path) for path in kernels.ENGINES}
+    for parameter in sorted(set(doctrine.parameters) - set(BATCH_CONSTANTS)):
+        def per_run(ctx, streams, parameter=parameter):
+            params, drawn = design(ctx, streams)
+            params[parameter] = np.full(streams.size, float(params[parameter]))
+            return params, drawn
+        monkeypatch.setattr(world, "design_parameters", per_run)
+        for path in kernels.ENGINES:
+            _assert_identical(reference[path], _one(doctrine, scenario, path))
+    monkeypatch.setattr(world, "design_parameters", design)
+
+
+def _one(doctrine, scenario, path: str) -> ChunkResult:
+    with use_engine(path):
+        return run_model(doctrine, scenario, np.arange(150), scenario.baseline_name, record_events=True)
+
+
 def test_single_run_identical(doctrine):
     """R = 1 (a replay) takes the same kernels over one run."""
     scenario = load_scenario(default_scenarios_dir() / "full_military_involvement.yaml", doctrine)

@@ -43,7 +43,7 @@ class Mediation:
         at = np.flatnonzero(attempt)
         lift = w.dialogue_lift[at] * self.leverage[at]
         hazard = (at_rows(p["ceasefire_rate"], at) * lift * fatigue[at]
-                  * (1.0 + at_rows(p["escalation_cost_gain"], at) * danger[at]) * proposal * fresh[at])
+                  * (1.0 + at_rows(p["escalation_cost_gain"], at) * danger[at]) * at_rows(proposal, at) * fresh[at])
         self.deal = scatter(w.size, at[a.u_at(at, "mediation_deal") < at_rows(p["partial_deal_rate"], at) * lift])
         self.ceasefire = scatter(w.size, at[a.u_at(at, "mediation_ceasefire") < hazard])
 

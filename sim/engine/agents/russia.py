@@ -190,8 +190,9 @@ class Russia(Actor):
         w = self.world
         if w.L.has("strike_on_nato_forces")[axis.rung[k]]:
             return w.exposure()
-        if "ones" not in self._terms:
+        if "ones" not in self._terms:  # read-only, as the exposure is: the compiled pass takes one array type
             self._terms["ones"] = np.ones(w.size)
+            self._terms["ones"].flags.writeable = False
         return self._terms["ones"]
 
     def decide(self) -> None:
