@@ -18,6 +18,7 @@ the first use on a machine compiles (a few seconds, reported by ``escalation ben
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,9 @@ def use_engine(name: str) -> Iterator[None]:
 # Written as plain Python over arrays; compiled by numba on first use (``_compiled``). Every loop body repeats the
 # numpy reference's arithmetic term by term, in its order.
 
+#: Below this, numpy's exp gives exactly 0 (it underflows below -745.1332; tests/engine/test_kernels.py checks it).
+DEAD_BELOW = -746.0
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
@@ -74,17 +78,23 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 _HALF_INV53 = 0.5 * _INV53
 
 
+def _keyed(key: np.uint64, offset: np.uint64) -> float:
+    """The keyed uniform on (0, 1) of one run key at one counter: the SplitMix64 finaliser of ``key + offset``, its
+    top 53 bits, plus half a step. Integer arithmetic modulo 2**64, then exact float steps. Reference:
+    ``streams.Streams.uniform``. (Compiled before the kernels that call it, see :func:`kernel`.)"""
+    x = key + offset
+    x = x ^ (x >> _S30)
+    x = x * _M1
+    x = x ^ (x >> _S27)
+    x = x * _M2
+    x = x ^ (x >> _S31)
+    return np.int64(x >> _S11) * _INV53 + _HALF_INV53
+
+
 def _uniforms(keys: np.ndarray, offset: np.uint64, out: np.ndarray) -> None:
-    """Keyed uniforms on (0, 1): the SplitMix64 finaliser of ``key + offset``, its top 53 bits, plus half a step.
-    Integer arithmetic modulo 2**64, then exact float steps. Reference: ``streams.Streams.uniform``."""
+    """Keyed uniforms of every run at one counter. Reference: ``streams.Streams.uniform``."""
     for i in range(keys.size):
-        x = keys[i] + offset
-        x = x ^ (x >> _S30)
-        x = x * _M1
-        x = x ^ (x >> _S27)
-        x = x * _M2
-        x = x ^ (x >> _S31)
-        out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
+        out[i] = _keyed(keys[i], offset)
 
 
 def _uniforms_where(keys: np.ndarray, offset: np.uint64, where: np.ndarray, out: np.ndarray) -> int:
@@ -96,13 +106,7 @@ def _uniforms_where(keys: np.ndarray, offset: np.uint64, where: np.ndarray, out:
             out[i] = np.nan
             continue
         drawn += 1
-        x = keys[i] + offset
-        x = x ^ (x >> _S30)
-        x = x * _M1
-        x = x ^ (x >> _S27)
-        x = x * _M2
-        x = x ^ (x >> _S31)
-        out[i] = np.int64(x >> _S11) * _INV53 + _HALF_INV53
+        out[i] = _keyed(keys[i], offset)
     return drawn
 
 
@@ -127,56 +131,144 @@ def _inverse_cdf(weights: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
 
 def _russia_weights(severity: np.ndarray, desired: np.ndarray, denom: np.ndarray, cost: np.ndarray, mod: np.ndarray,
                     risk_tolerance: np.ndarray, det: np.ndarray, nuclear: np.ndarray, norm_lev: np.ndarray,
-                    allowed: np.ndarray, rationality: np.ndarray, out: np.ndarray, none: np.ndarray) -> None:
+                    available: np.ndarray, by_red_line: np.ndarray, rationality: np.ndarray, out: np.ndarray,
+                    dead: np.ndarray, none: np.ndarray) -> None:
     """Russia's scaled utilities less their largest per run, (options, runs), ready for ``exp``:
     U = -(S_k - D)^2 / (2 w^2) - c_k m_k (1 - risk_tolerance) d_k - n_k, times the rationality lambda where the
-    option is allowed, -inf elsewhere. ``denom`` is 2 w^2 and ``rationality`` lambda, per run; ``norm_lev`` is
-    China's norm times its leverage per run, taken from the options flagged in ``nuclear``; ``none`` marks the runs
-    with no allowed option. Reference: ``Russia._choose`` and the first half of ``Streams.logit_choice``. (``exp``
-    itself stays numpy's: numpy's vectorised exp and the C library's differ in the last bit for some arguments.)"""
+    option is available and not decided by red lines (``by_red_line``), -inf elsewhere. ``denom`` is 2 w^2 and
+    ``rationality`` lambda, per run; ``norm_lev`` is China's norm times its leverage per run, taken from the options
+    flagged in ``nuclear``; ``none`` marks the runs with no allowed option. Reference: ``Russia._choose`` and the
+    first half of ``Streams.logit_choice``. (``exp`` itself stays numpy's: numpy's vectorised exp and the C
+    library's differ in the last bit for some arguments.) Each pass runs over contiguous rows, one option at a
+    time, without branches, so that it compiles to vector instructions.
+
+    An entry whose weight ``exp`` would round to exactly 0 (below ``DEAD_BELOW``, -inf included: half of them) is
+    marked ``dead`` and set to 0 instead, for numpy's exp is slow on such arguments (-inf costs it 6 times a
+    normal one, an underflow 25 times) and the draw reads a dead entry as the weight 0 it would have had."""
     n, runs = out.shape
+    for k in range(n):
+        row, avail, mk, dk = out[k], available[k], mod[k], det[k]
+        s, c, nk, skip = severity[k], cost[k], nuclear[k], by_red_line[k]
+        for r in range(runs):
+            diff = s - desired[r]
+            util = -(diff * diff) / denom[r]
+            util = util - c * mk[r] * (1.0 - risk_tolerance[r]) * dk[r]
+            if nk:
+                util = util - norm_lev[r]
+            util = util * rationality[r]
+            row[r] = util if avail[r] and not skip else -np.inf
+    top = out[0].copy()  # the largest per run, as numpy's max: a NaN wins
+    for k in range(1, n):
+        row = out[k]
+        for r in range(runs):
+            v = row[r]
+            top[r] = v if v > top[r] or v != v else top[r]
     for r in range(runs):
-        d = desired[r]
-        keep = 1.0 - risk_tolerance[r]
-        top = -np.inf
-        for k in range(n):
-            if allowed[k, r]:
-                diff = severity[k] - d
-                util = -(diff * diff) / denom[r]
-                util = util - cost[k] * mod[k, r] * keep * det[k, r]
-                if nuclear[k]:
-                    util = util - norm_lev[r]
-                util = util * rationality[r]
-            else:
-                util = -np.inf
-            out[k, r] = util
-            if k == 0 or util > top or np.isnan(util):
-                top = util
-        none[r] = top == -np.inf
-        if none[r]:
-            top = 0.0
-        for k in range(n):
-            out[k, r] = out[k, r] - top
+        none[r] = top[r] == -np.inf
+        top[r] = 0.0 if none[r] else top[r]
+    for k in range(n):
+        row, gone = out[k], dead[k]
+        for r in range(runs):
+            v = row[r] - top[r]
+            gone[r] = v < DEAD_BELOW
+            row[r] = 0.0 if gone[r] else v
 
 
-def _draw_columns(weights: np.ndarray, u: np.ndarray, none: np.ndarray, out: np.ndarray) -> None:
+def _draw_columns(weights: np.ndarray, dead: np.ndarray, u: np.ndarray, none: np.ndarray, out: np.ndarray) -> None:
     """Per run r, the first option whose running sum of ``weights[:, r]`` exceeds ``u[r]`` times the column's
-    total (the last option takes what is left), -1 where ``none``; ``weights`` is (options, runs). Reference: the
-    second half of ``Streams.logit_choice``."""
+    total (the last option takes what is left), -1 where ``none``; ``weights`` is (options, runs), read as 0 where
+    ``dead`` (``_russia_weights``). Reference: the second half of ``Streams.logit_choice``."""
     n, runs = weights.shape
-    cdf = np.empty(n)
+    acc = np.zeros(runs)  # option by option over contiguous rows: first the totals, then the running sums again
+    for k in range(n):
+        row, gone = weights[k], dead[k]
+        for r in range(runs):
+            acc[r] = acc[r] + (0.0 if gone[r] else row[r]) if k > 0 else (0.0 if gone[r] else row[r])
+    target = np.empty(runs)
     for r in range(runs):
-        acc = weights[0, r]
-        cdf[0] = acc
-        for k in range(1, n):
-            acc = acc + weights[k, r]
-            cdf[k] = acc
-        target = u[r] * cdf[n - 1]
-        idx = 0
-        for k in range(n - 1):
-            if target >= cdf[k]:
-                idx += 1
-        out[r] = -1 if none[r] else idx
+        target[r] = u[r] * acc[r]
+        out[r] = 0
+    for k in range(n - 1):
+        row, gone = weights[k], dead[k]
+        for r in range(runs):
+            w = 0.0 if gone[r] else row[r]
+            acc[r] = acc[r] + w if k > 0 else w
+            out[r] += target[r] >= acc[r]
+    for r in range(runs):
+        if none[r]:
+            out[r] = -1
+
+
+def _enforce_red_line(crossed: np.ndarray, ever: np.ndarray, keys: np.ndarray, offset: np.uint64,
+                      repeatable: bool, first_draw: np.ndarray, credibility: np.ndarray, exposed: np.ndarray,
+                      deterrence: np.ndarray, persistent: bool, share: np.ndarray, available: np.ndarray,
+                      rungs: np.ndarray, k: int, choice: np.ndarray, new_out: np.ndarray,
+                      enforced_out: np.ndarray) -> None:
+    """One red line's week, run by run: where its condition holds (``crossed``), a new crossing is enforced when its
+    draw (the keyed draw of the week for a repeatable line, the run's first draw for a state line) falls below
+    credibility x restraint, the restraint being min(1, exposed / deterrence); a persistent line still crossed is
+    pressed when the week's draw falls below that chance times ``share``. Where it is enforced and its answer ``k``
+    is available, ``k`` replaces the choice if it stands higher on the ladder. ``ever`` records every crossing;
+    ``new_out`` and ``enforced_out`` give the new crossings and the enforcements (for the event log). Reference:
+    ``RedLineRule.enforced`` and the numpy branch of ``RedLineRule.impose``."""
+    for r in range(crossed.size):
+        new_out[r] = False
+        enforced_out[r] = False
+        if not crossed[r]:
+            continue
+        new = repeatable or not ever[r]
+        ever[r] = True
+        u = _keyed(keys[r], offset)
+        restraint = exposed[r] / deterrence[r]
+        restraint = 1.0 if restraint >= 1.0 else restraint  # as np.minimum(1.0, ...): a NaN passes through
+        chance = credibility[r] * restraint
+        draw = u if repeatable else first_draw[r]
+        enforced = draw < chance if new else persistent and u < chance * share[r]  # a new crossing, or pressed
+        new_out[r] = new
+        enforced_out[r] = enforced
+        if enforced and available[r]:
+            current = rungs[choice[r]] if choice[r] >= 0 else -1
+            if rungs[k] > current:
+                choice[r] = k
+
+
+def _discharge(nato: np.ndarray, nato_severity: np.ndarray, nato_baseline: int, ukraine: np.ndarray,
+               ukraine_severity: np.ndarray, ukraine_baseline: int, desired: np.ndarray, share: np.ndarray,
+               tension: np.ndarray) -> None:
+    """The tension the week's answers meet, discharged run by run: the severity both axes' answers carry above
+    their baseline options, as a share (at most 1) of the desired severity, times ``share``. Reference: the
+    discharge in ``Russia.decide``."""
+    for r in range(tension.size):
+        answered = 0.0
+        c = nato[r]
+        answered = answered + (nato_severity[c] - nato_severity[nato_baseline] if c >= 0 and c != nato_baseline
+                               else 0.0)
+        c = ukraine[r]
+        answered = answered + (ukraine_severity[c] - ukraine_severity[ukraine_baseline]
+                               if c >= 0 and c != ukraine_baseline else 0.0)
+        d = 1e-9 if desired[r] < 1e-9 else desired[r]  # as np.maximum and np.minimum, NaN would pass through
+        met = answered / d
+        met = 1.0 if met > 1.0 else met
+        tension[r] = tension[r] * (1.0 - share[r] * met)
+
+
+def _schedule(choice: np.ndarray, baseline: int, lag_lo: np.ndarray, lag_hi: np.ndarray, rungs: np.ndarray,
+              keys: np.ndarray, offset: np.uint64, week: int, pending: np.ndarray) -> None:
+    """Each run's answer (not the baseline, -1 for none) scheduled after a lag drawn uniformly on its option's
+    [lo, hi] by the run's keyed uniform; ``pending`` is (week slots, runs), a ring over the longest lag, and of two
+    answers due in one slot the higher rung stands. Reference: the numpy branch of ``Russia._schedule`` with
+    ``Streams.integers_at``."""
+    slots = pending.shape[0]
+    for r in range(choice.size):
+        c = choice[r]
+        if c < 0 or c == baseline:
+            continue
+        span = lag_hi[c] - lag_lo[c] + 1
+        lag = lag_lo[c] + min(np.int64(_keyed(keys[r], offset) * span), span - 1)
+        slot = (week + lag) % slots
+        current = pending[slot, r]
+        if rungs[c] > (rungs[current] if current >= 0 else -1):
+            pending[slot, r] = c
 
 
 def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
@@ -187,23 +279,39 @@ def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+#: The helpers the kernels call, compiled first (a kernel reads them as module globals when it is compiled).
+_HELPERS = ("_keyed",)
 _KERNELS: dict[str, Callable[..., Any]] = {
     "uniforms": _uniforms,
     "uniforms_where": _uniforms_where,
     "inverse_cdf": _inverse_cdf,
     "russia_weights": _russia_weights,
     "draw_columns": _draw_columns,
+    "enforce_red_line": _enforce_red_line,
+    "discharge": _discharge,
+    "schedule": _schedule,
 }
 _compiled: dict[str, Callable[..., Any]] = {}
+_compiling = threading.Lock()
+#: numba's options: compiled once per machine and cached; floating-point errors as numpy has them (a division by
+#: zero gives inf or NaN, without a check that would keep the loops from being vectorised); no fast-math
+_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 def kernel(name: str) -> Callable[..., Any]:
     """The compiled kernel ``name`` (compiled, or loaded from numba's cache, on first use in this process)."""
     fn = _compiled.get(name)
     if fn is None:
-        import numba  # only the compiled path pays numba's import
+        with _compiling:  # threads of one worker may ask for their first kernel at once
+            fn = _compiled.get(name)
+            if fn is None:
+                import numba  # only the compiled path pays numba's import
 
-        fn = _compiled[name] = numba.njit(cache=True, nogil=True)(_KERNELS[name])
+                module = globals()
+                for helper in _HELPERS:
+                    if not isinstance(module[helper], numba.core.registry.CPUDispatcher):
+                        module[helper] = numba.njit(**_OPTIONS)(module[helper])
+                fn = _compiled[name] = numba.njit(**_OPTIONS)(_KERNELS[name])
     return fn
 
 
@@ -215,8 +323,17 @@ def warm_up() -> float:
     kernel("uniforms_where")(np.arange(2, dtype=np.uint64), np.uint64(1), np.ones(2, dtype=np.bool_), np.empty(2))
     kernel("inverse_cdf")(np.ones((2, 3)), np.full(2, 0.5), i64)
     ones, yes = np.ones((3, 2)), np.zeros(2, dtype=np.bool_)
+    dead = np.zeros((3, 2), dtype=np.bool_)
     kernel("russia_weights")(np.ones(3), np.ones(2), np.ones(2), np.ones(3), ones, np.zeros(2), ones,
-                             np.zeros(3, dtype=np.bool_), np.zeros(2), np.ones((3, 2), dtype=np.bool_), np.ones(2),
-                             np.empty((3, 2)), yes)
-    kernel("draw_columns")(ones, np.full(2, 0.5), yes, i64)
+                             np.zeros(3, dtype=np.bool_), np.zeros(2), np.ones((3, 2), dtype=np.bool_),
+                             np.zeros(3, dtype=np.bool_), np.ones(2), np.empty((3, 2)), dead, yes)
+    kernel("draw_columns")(ones, dead, np.full(2, 0.5), yes, i64)
+    no, rungs, exposed = np.zeros(2, dtype=np.bool_), np.arange(3, dtype=np.int64), np.ones(2)
+    exposed.flags.writeable = False  # as the world's exposure is
+    kernel("enforce_red_line")(yes.copy(), no.copy(), np.arange(2, dtype=np.uint64), np.uint64(1), True, np.ones(2),
+                               np.ones(2), exposed, np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(),
+                               no.copy(), no.copy())
+    kernel("discharge")(i64, np.ones(3), 0, i64, np.ones(3), 0, np.ones(2), np.ones(2), np.ones(2))
+    kernel("schedule")(i64, 0, rungs, rungs, rungs, np.arange(2, dtype=np.uint64), np.uint64(1), 0,
+                       np.full((3, 2), -1, dtype=np.int16))
     return time.perf_counter() - t0

@@ -51,6 +51,29 @@ class ChunkResult:
         return self.headline, self.ukraine
 
 
+class StruckPairs:
+    """Last week's Russian acts on members as (member, run) pairs, found once a week for all members: each member
+    answers at its own slice of them (``of``) instead of searching every struck run for itself.
+
+    ``at`` is the run (position) of each pair, ``on_member`` whether the hybrid, airspace, forces and territory
+    signals of that run name that member, and ``deployment`` the deployment struck in that run."""
+
+    def __init__(self, rows: np.ndarray, signals: dict[str, np.ndarray], members: int) -> None:
+        keys = EscalationModel.MEMBER_SIGNALS[:4]
+        pos = np.concatenate([np.flatnonzero(signals[key] >= 0) for key in keys])
+        target = np.concatenate([signals[key][signals[key] >= 0] for key in keys]).astype(np.int64)
+        pair = np.unique(target * max(len(rows), 1) + pos)  # each pair once, by member, then by run
+        member, pos = pair // max(len(rows), 1), pair % max(len(rows), 1)
+        self.at = rows[pos]
+        self.on_member = tuple(signals[key][pos] == member for key in keys)
+        self.deployment = signals["forces_deployment"][pos]
+        self._bounds = np.searchsorted(member, np.arange(members + 1))
+
+    def of(self, member: int) -> slice:
+        """The pairs of one member (index into ``world.members``)."""
+        return slice(int(self._bounds[member]), int(self._bounds[member + 1]))
+
+
 class EscalationModel(mesa.Model):
     """The escalation model for one chunk of runs of one variant.
 
@@ -137,6 +160,10 @@ class EscalationModel(mesa.Model):
             rows = np.flatnonzero(any_target)
             return rows, {key: prev[key][rows] for key in self.MEMBER_SIGNALS}
         return self._weekly("struck_members", compute)
+
+    def struck_pairs(self) -> StruckPairs:
+        """Last week's Russian acts on members as (member, run) pairs, sorted by member (see :class:`StruckPairs`)."""
+        return self._weekly("struck_pairs", lambda: StruckPairs(*self.struck_members(), len(self.members)))
 
     def weekly_mediation_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What every mediator reads this week, computed once for all of them: last week's danger (the higher axis'

@@ -111,11 +111,15 @@ class OutcomeTracker:
             self._by_action[key] = hit
         return hit
 
-    def mark_act(self, action: str, bloc: str, rung: int, mask: np.ndarray, week: int) -> None:
-        """Mark the outcomes an act realises, in the replicates of ``mask``, if not marked before."""
+    def mark_act(self, action: str, bloc: str, rung: int, where: np.ndarray, week: int) -> None:
+        """Mark the outcomes an act realises, in the replicates ``where`` selects (a mask, or their positions), if
+        not marked before."""
         for i in self._matching(action, bloc, rung):
             col = self._first[i]
-            np.copyto(col, week, where=mask & (col < 0), casting="unsafe")
+            if where.dtype == np.bool_:
+                np.copyto(col, week, where=where & (col < 0), casting="unsafe")
+            else:
+                col[where[col[where] < 0]] = week
 
     def record_week(self, world: World) -> None:
         """Keep this week's axes and mark the outcomes defined by a state of the world."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine import kernels
 from sim.spec.doctrine import (
     ConditionAll,
     ConditionAny,
@@ -100,8 +101,12 @@ class RedLineRule:
     credibility: np.ndarray
     repeatable: bool
     ever: np.ndarray
-    persistent_share: float
+    persistent_share: float | np.ndarray
     first_draw: np.ndarray
+
+    def __post_init__(self) -> None:
+        #: ``persistent_share`` per run, as the compiled path takes it
+        self.share = kernels.per_run(self.persistent_share, len(self.ever))
 
     @property
     def declared_response(self) -> str:
@@ -131,6 +136,35 @@ class RedLineRule:
             if self.spec.persistent:
                 world.note_red_line(self.spec.id, "pressed", crossed & ~new & enforced)
         return enforced
+
+
+    def impose(self, world: World, exposed: np.ndarray, deterrence: np.ndarray, available: np.ndarray,
+               rungs: np.ndarray, k: int, choice: np.ndarray) -> None:
+        """Enforce the line this week (:meth:`enforced`, with Russia's restraint min(1, exposed / deterrence)):
+        where it is enforced and its declared answer, option ``k`` of ``rungs``, is ``available``, that answer
+        replaces ``choice`` (in place) if it stands higher on the ladder. One compiled pass on the compiled path
+        (sim/engine/kernels.py), which works out the restraint only in the runs that cross the line."""
+        if not world.compiled:
+            enforced = self.enforced(world, np.minimum(1.0, exposed / deterrence)) & available
+            if enforced.any():
+                current = np.where(choice >= 0, rungs[np.maximum(choice, 0)], -1)
+                np.copyto(choice, k, where=enforced & (rungs[k] > current))
+            return
+        crossed = self.crossed(world)
+        if not crossed.any():  # nothing crosses it this week: nothing to draw, enforce or remember
+            return
+        new, enforced = np.empty(world.size, dtype=np.bool_), np.empty(world.size, dtype=np.bool_)
+        s = world.streams
+        kernels.kernel("enforce_red_line")(
+            crossed, self.ever, s.keys, s.offset(f"redline:{self.spec.id}", world.week), self.repeatable,
+            self.first_draw, self.credibility, exposed, deterrence, self.spec.persistent, self.share, available,
+            rungs, k,
+            choice, new, enforced)
+        if world.record_events:
+            world.note_red_line(self.spec.id, "crossed", new)
+            world.note_red_line(self.spec.id, "enforced", new & enforced)
+            if self.spec.persistent:
+                world.note_red_line(self.spec.id, "pressed", crossed & ~new & enforced)
 
 
 def compile_red_lines(world: World, actor: Actor) -> list[RedLineRule]:

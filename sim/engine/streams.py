@@ -134,6 +134,11 @@ class Streams:
     def _offset(site: str, week: int, k: int) -> np.uint64:
         return _offset(site, int(week), int(k))
 
+    @staticmethod
+    def offset(site: str, week: int = 0, k: int = 0) -> np.uint64:
+        """The counter that ``uniform(site, week, k)`` adds to every run key (for a kernel that draws itself)."""
+        return _offset(site, int(week), int(k))
+
     def take(self, rows: np.ndarray) -> Streams:
         """The streams of a subset of these runs (positions ``rows``): the same draws, computed for fewer runs.
 

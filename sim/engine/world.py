@@ -39,6 +39,7 @@ class Ladder:
         marks: set[str] = {m for r in doctrine.ladder for m in r.marks}
         self._marks: dict[str, np.ndarray] = {
             m: np.array([m in r.marks for r in doctrine.ladder], dtype=bool) for m in sorted(marks)}
+        self._first = {m: int(np.flatnonzero(has)[0]) for m, has in self._marks.items()}
 
     def has(self, mark: str) -> np.ndarray:
         """A bool per rung: whether the rung carries ``mark``."""
@@ -46,7 +47,7 @@ class Ladder:
 
     def first(self, mark: str) -> int:
         """The lowest rung carrying ``mark``."""
-        return int(np.flatnonzero(self._marks[mark])[0])
+        return self._first[mark]
 
     def marks(self) -> dict[str, np.ndarray]:
         return dict(self._marks)
@@ -189,6 +190,7 @@ class World:
 
         self.outcomes = OutcomeTracker(R, self.horizon, self.L.marks())
         self.record_events = record_events
+        #: each act as posted: the positions of its runs, week, actor, targets, action, rung
         self._events: list[tuple[np.ndarray, int, int, np.ndarray, str, int]] = []
         self._red_line_log: list[tuple[np.ndarray, int, str, str]] = []
 
@@ -337,9 +339,14 @@ class World:
 
     # ------------------------------------------------------------------ acts
     def act(self, actor: str | int, target: str | int | np.ndarray, action: str, rung: int, mask: np.ndarray) -> None:
-        """Post an act of ``actor`` toward ``target`` at ``rung`` in the replicates where ``mask`` holds."""
-        if not mask.any():
+        """Post an act of ``actor`` toward ``target`` at ``rung`` in the replicates where ``mask`` holds.
+
+        Most acts happen in a few runs: their effects are then written at those runs only (``rows``); an act in
+        many runs is written over all of them under the mask. Both give the same state."""
+        rows = np.flatnonzero(mask)
+        if not len(rows):
             return
+        sparse = 4 * len(rows) < self.size
         a = actor if isinstance(actor, (int, np.integer)) else self.ctx.index(actor)
         if isinstance(target, str):
             t: int | np.ndarray = self.ctx.index(target)
@@ -349,16 +356,21 @@ class World:
         tbloc = self._bloc_of[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
         pair = {abloc, tbloc}
         L = self.L
+        axes = []
         if pair == {Bloc.RUSSIA.value, Bloc.NATO.value} or L.has("nuclear")[rung]:
-            np.maximum(self.headline, np.int8(rung), out=self.headline, where=mask)
+            axes.append(self.headline)
         if pair == {Bloc.RUSSIA.value, Bloc.UKRAINE.value} or (L.has("nuclear_detonation")[rung]
                                                                  and abloc == Bloc.RUSSIA.value):
-            np.maximum(self.ukraine_axis, np.int8(rung), out=self.ukraine_axis, where=mask)
-        self.outcomes.mark_act(action, abloc, rung, mask, self.week)
+            axes.append(self.ukraine_axis)
+        for axis in axes:  # the act lifts the axis to its rung where it stands lower
+            if sparse:
+                axis[rows] = np.maximum(axis[rows], np.int8(rung))
+            else:
+                np.maximum(axis, np.int8(rung), out=axis, where=mask)
+        self.outcomes.mark_act(action, abloc, rung, rows if sparse else mask, self.week)
         if self.record_events:
-            rows = np.flatnonzero(mask)
             tt = np.full(len(rows), t, dtype=np.int16) if isinstance(t, (int, np.integer)) else t[rows].astype(np.int16)
-            self._events.append((self.streams.run_ids[rows], self.week, int(a), tt, action, rung))
+            self._events.append((rows, self.week, int(a), tt, action, rung))
 
     def note_red_line(self, red_line: str, event: str, mask: np.ndarray) -> None:
         """Log a red-line ``event`` (crossed, enforced, pressed) in the replicates of ``mask``, when recording."""
@@ -377,15 +389,26 @@ class World:
             empty = np.zeros(0, np.int16)
             return Events(np.zeros(0, np.int64), empty, empty, empty, empty, np.zeros(0, np.int8),
                           self.ctx.actor_ids, ())
-        run = np.concatenate([e[0] for e in self._events])
-        week = np.concatenate([np.full(len(e[0]), e[1], dtype=np.int16) for e in self._events])
-        actor = np.concatenate([np.full(len(e[0]), e[2], dtype=np.int16) for e in self._events])
+        pos = np.concatenate([e[0] for e in self._events])  # the runs' positions in the chunk
+        counts = [len(e[0]) for e in self._events]  # each act's runs share its week, actor, action and rung
+
+        def spread(values: list[int], dtype: type) -> np.ndarray:
+            return np.repeat(np.array(values, dtype=dtype), counts)
+
+        week = spread([e[1] for e in self._events], np.int16)
+        actor = spread([e[2] for e in self._events], np.int16)
         target = np.concatenate([e[3] for e in self._events])
         action_codes = sorted({e[4] for e in self._events})
         code = {a: i for i, a in enumerate(action_codes)}
-        action = np.concatenate([np.full(len(e[0]), code[e[4]], dtype=np.int16) for e in self._events])
-        rung = np.concatenate([np.full(len(e[0]), e[5], dtype=np.int8) for e in self._events])
-        order = np.lexsort((np.arange(len(run)), week, run))
+        action = spread([code[e[4]] for e in self._events], np.int16)
+        rung = spread([e[5] for e in self._events], np.int8)
+        # by run, then week, then the order acts were posted: acts are posted week after week, so a stable sort by
+        # run alone gives it; sorting each run's rank among these runs (fewer than 2**16 in a chunk: a radix sort)
+        ids = self.streams.run_ids
+        rank = np.empty(len(ids), dtype=np.uint16 if len(ids) <= 1 << 16 else np.int64)
+        rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+        order = np.argsort(rank[pos], kind="stable")
+        run = ids[pos]
         safe_target = np.where(target >= 0, target, self.nato).astype(np.int16)
         return Events(run[order], week[order], actor[order], safe_target[order], action[order], rung[order],
                       self.ctx.actor_ids, tuple(action_codes))

@@ -373,6 +373,18 @@ class Calibration(Frozen):
         return self
 
 
+#: Parameters of configs/model.yaml that the model takes as one value for a whole batch, with what they set: a
+#: calibrated set (configs/calibration.yaml) may not name them. Every other parameter may vary from run to run
+#: (tests/engine/test_kernels.py checks that both engine paths take each of them per run).
+BATCH_CONSTANTS = {
+    "size_exponent": "each deployment's provocation and exposure when the world is built",
+    "hub_target_weight": "the members' targeting weights, the same for every run",
+    "launch_area_weight": "the members' airspace-targeting weights, the same for every run",
+    "contributor_target_weight": "the members' targeting weights, the same for every run",
+    "combat_contact_rate": "each combatant deployment's weekly chance of combat, the same for every run",
+}
+
+
 class Doctrine(Frozen):
     """Everything in ``configs/``: the ladder, actors, red lines, responses, deployments, moves, parameters."""
 
@@ -411,6 +423,9 @@ class Doctrine(Frozen):
         for name in self.calibration.parameters:
             if name not in self.parameters:
                 raise ValueError(f"calibration.yaml names an unknown parameter '{name}'")
+            if name in BATCH_CONSTANTS:
+                raise ValueError(f"calibration.yaml names '{name}', which holds for a whole batch (it sets "
+                                 f"{BATCH_CONSTANTS[name]}) and cannot vary from run to run")
         for i, row in enumerate(self.calibration.sets):
             for name, value in zip(self.calibration.parameters, row, strict=True):
                 par = self.parameters[name]

@@ -57,6 +57,33 @@ def test_paths_identical_on_scenarios_and_seeds(doctrine, name, seed):
         assert a.aggregates.outcome_counts.sum() > 0  # something happened to compare
 
 
+@pytest.mark.parametrize("name", ["negotiated_pause", "full_military_involvement"])
+def test_every_parameter_but_the_batch_constants_may_vary_by_run(doctrine, monkeypatch, name):
+    """A calibrated parameter arrives as one value per run: given so (here the same value in every run), every
+    parameter that BATCH_CONSTANTS does not list gives, on both paths, the results of the plain value."""
+    from sim.engine import world
+    from sim.spec.doctrine import BATCH_CONSTANTS
+
+    scenario = load_scenario(default_scenarios_dir() / f"{name}.yaml", doctrine).model_copy(
+        update={"horizon_weeks": 20, "design_parameters": "fixed"})
+    design = world.design_parameters
+    reference = {path: _one(doctrine, scenario, path) for path in kernels.ENGINES}
+    for parameter in sorted(set(doctrine.parameters) - set(BATCH_CONSTANTS)):
+        def per_run(ctx, streams, parameter=parameter):
+            params, drawn = design(ctx, streams)
+            params[parameter] = np.full(streams.size, float(params[parameter]))
+            return params, drawn
+        monkeypatch.setattr(world, "design_parameters", per_run)
+        for path in kernels.ENGINES:
+            _assert_identical(reference[path], _one(doctrine, scenario, path))
+    monkeypatch.setattr(world, "design_parameters", design)
+
+
+def _one(doctrine, scenario, path: str) -> ChunkResult:
+    with use_engine(path):
+        return run_model(doctrine, scenario, np.arange(150), scenario.baseline_name, record_events=True)
+
+
 def test_single_run_identical(doctrine):
     """R = 1 (a replay) takes the same kernels over one run."""
     scenario = load_scenario(default_scenarios_dir() / "full_military_involvement.yaml", doctrine)
@@ -102,8 +129,10 @@ def test_logit_kernels_match_numpy():
     width, rationality = rng.uniform(3, 50, runs), rng.uniform(3, 9, runs)
     nuclear = np.arange(k) >= 9
     norm_lev = rng.uniform(0, 20, runs)
-    allowed = rng.random((k, runs)) < 0.7
-    allowed[:, :10] = False  # no option at all: -1
+    available = rng.random((k, runs)) < 0.8
+    available[:, :10] = False  # no option at all: -1
+    by_red_line = np.isin(np.arange(k), (6, 7))  # decided by red lines only: never chosen for proportion
+    allowed = available & ~by_red_line[:, None]
     diff = severity[:, None] - desired[None, :]
     util = -(diff * diff) / (2.0 * width * width)
     util -= cost[:, None] * mod * (1.0 - risk)[None, :] * det
@@ -113,15 +142,28 @@ def test_logit_kernels_match_numpy():
     with use_engine("numpy"):
         ref = Streams(seed=1, run_ids=np.arange(runs)).logit_choice(util, "c", 4)
     weights, none = np.empty((k, runs)), np.empty(runs, dtype=np.bool_)
+    dead = np.empty((k, runs), dtype=np.bool_)
     kernel("russia_weights")(severity, desired, 2.0 * width * width, cost, mod, risk, det, nuclear, norm_lev,
-                             allowed, rationality, weights, none)
+                             available, by_red_line, rationality, weights, dead, none)
     assert none[:10].all() and not none[10:].any()
-    top = np.where(none, 0.0, util.max(axis=0))
-    assert np.array_equal(weights, util - top)
+    scaled = util - np.where(none, 0.0, util.max(axis=0))
+    assert np.array_equal(dead, scaled < kernels.DEAD_BELOW) and dead.any() and (dead & np.isfinite(scaled)).any()
+    assert np.array_equal(weights[~dead], scaled[~dead]) and (weights[dead] == 0.0).all()
     np.exp(weights, out=weights)
     got = np.empty(runs, dtype=np.int64)
-    kernel("draw_columns")(weights, s.uniform("c", 4), none, got)
+    kernel("draw_columns")(weights, dead, s.uniform("c", 4), none, got)
     assert np.array_equal(got, ref) and (got[:10] == -1).all() and len(np.unique(got[10:])) > 5
+
+
+def test_exp_is_exactly_zero_below_the_dead_bound():
+    """What lets the compiled choice skip numpy's exp where it underflows: below ``DEAD_BELOW`` exp gives +0.0."""
+    rng = np.random.default_rng(3)
+    x = np.concatenate([[-np.inf, kernels.DEAD_BELOW - 1e-9, -1e308], -rng.uniform(-kernels.DEAD_BELOW, 5e3, 200_000),
+                        kernels.DEAD_BELOW - rng.exponential(1.0, 200_000)])
+    assert (x < kernels.DEAD_BELOW).all()
+    e = np.exp(x)
+    assert (e == 0.0).all() and not np.signbit(e).any()
+    assert np.exp(kernels.DEAD_BELOW + 1.0) > 0.0  # the bound sits just under where exp stops underflowing
 
 
 def test_engine_selection(monkeypatch):

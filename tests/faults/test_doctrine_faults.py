@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from sim.cli.app import app
 from sim.errors import InputError
-from sim.spec.doctrine import CORE_ACTORS, REQUIRED_PARAMETERS
+from sim.spec.doctrine import BATCH_CONSTANTS, CORE_ACTORS, REQUIRED_PARAMETERS
 from sim.spec.loading import load_doctrine
 
 CONFIGS = ROOT / "configs"
@@ -143,6 +143,27 @@ def test_each_model_breaking_doctrine_is_refused_by_validate_and_run(tmp_path: P
         assert result.exit_code == 2, result.output
         assert says in result.stderr and str(file) in result.stderr, result.stderr
         assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_CONSTANTS))
+def test_a_calibration_of_a_batch_constant_is_refused(tmp_path: Path, name: str) -> None:
+    """A parameter the model takes as one value for the whole batch cannot be calibrated per run: validate and run
+    refuse the calibration that names it (exit 2, calibration.yaml named), instead of failing mid-batch."""
+    folder = tmp_path / "configs"
+    shutil.copytree(CONFIGS, folder)
+    data = yaml.safe_load((folder / "calibration.yaml").read_text())
+    cal = data["calibration"]
+    cal["parameters"].append(name)
+    value = yaml.safe_load((folder / "model.yaml").read_text())["parameters"][name]["value"]
+    cal["sets"] = [[*row, value] for row in cal["sets"]]
+    (folder / "calibration.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    scenario = ROOT / "scenarios" / "limited_deployment.yaml"
+    for args in (["validate", str(scenario)], ["run", str(scenario), "--runs", "20", "--out", str(tmp_path / "out")]):
+        result = CliRunner().invoke(app, [*args, "--configs", str(folder)])
+        assert result.exit_code == 2, result.output
+        assert f"'{name}', which holds for a whole batch" in result.stderr, result.stderr
+        assert str(folder / "calibration.yaml") in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
 
 

@@ -16,6 +16,18 @@ if TYPE_CHECKING:
     from sim.engine.model import EscalationModel
 
 
+def at_rows(value: np.ndarray | float, rows: np.ndarray) -> np.ndarray | float:
+    """A parameter at the runs ``rows``: its per-run values there when it is calibrated per run, else itself."""
+    return value[rows] if isinstance(value, np.ndarray) and value.ndim else value
+
+
+def scatter(size: int, rows: np.ndarray) -> np.ndarray:
+    """A mask over ``size`` runs that holds at ``rows``."""
+    out = np.zeros(size, dtype=bool)
+    out[rows] = True
+    return out
+
+
 class Actor(mesa.Agent):
     """Base of every actor agent: its spec, its sampled attributes and no-op stages."""
 
@@ -48,6 +60,10 @@ class Actor(mesa.Agent):
     def u(self, site: str, k: int = 0, where: np.ndarray | None = None) -> np.ndarray:
         """This week's keyed uniforms for a named draw site of this actor (only in the runs ``where`` selects)."""
         return self.world.streams.uniform(f"{self.actor_id}:{site}", self.world.week, k, where)
+
+    def u_at(self, rows: np.ndarray, site: str, k: int = 0) -> np.ndarray:
+        """This week's keyed uniforms of a draw site at the runs ``rows`` only (the values ``u`` gives them)."""
+        return self.world.streams.uniform_at(rows, f"{self.actor_id}:{site}", self.world.week, k)
 
     def perceive(self) -> None:
         """Read the world."""

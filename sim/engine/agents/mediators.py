@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.agents.base import Actor
+from sim.engine.agents.base import Actor, at_rows, scatter
 from sim.spec.doctrine import ActorSpec
 
 if TYPE_CHECKING:
@@ -39,10 +39,13 @@ class Mediation:
         proposal = 1.0 + p["proposal_boost"] * (w.proposal_weeks_left > 0)
         attempt = w.fighting & (a.u("mediation_attempt")
                                 < self.propensity * (1.0 + p["mediation_danger_gain"] * danger) * proposal)
-        lift = w.dialogue_lift * self.leverage
-        hazard = p["ceasefire_rate"] * lift * fatigue * (1.0 + p["escalation_cost_gain"] * danger) * proposal * fresh
-        self.deal = attempt & (a.u("mediation_deal", where=attempt) < p["partial_deal_rate"] * lift)
-        self.ceasefire = attempt & (a.u("mediation_ceasefire", where=attempt) < hazard)
+        # what an attempt yields, computed at the runs that attempt (the same values as over all runs)
+        at = np.flatnonzero(attempt)
+        lift = w.dialogue_lift[at] * self.leverage[at]
+        hazard = (at_rows(p["ceasefire_rate"], at) * lift * fatigue[at]
+                  * (1.0 + at_rows(p["escalation_cost_gain"], at) * danger[at]) * at_rows(proposal, at) * fresh[at])
+        self.deal = scatter(w.size, at[a.u_at(at, "mediation_deal") < at_rows(p["partial_deal_rate"], at) * lift])
+        self.ceasefire = scatter(w.size, at[a.u_at(at, "mediation_ceasefire") < hazard])
 
     def act(self) -> None:
         a = self.agent

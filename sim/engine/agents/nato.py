@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.agents.base import Actor
+from sim.engine.agents.base import Actor, at_rows, scatter
 from sim.engine.agents.mediators import Mediation
 from sim.spec.doctrine import ActorSpec
 
@@ -36,33 +36,30 @@ class Member(Actor):
         self.capability = self.attribute("capability") if "capability" in spec.attributes else np.zeros(self.world.size)
         self.mediation = Mediation(self) if "mediator" in {r.value for r in spec.roles} else None
         self._answers: list[tuple[str, np.ndarray]] = []
+        w = self.world  # the deployments with NATO-crewed air defence that this member leads
+        self._air_defence = np.flatnonzero(w.dep_intercepts & (w.dep_lead == self.member))
 
     def decide(self) -> None:
         """Answer last week's acts on this member, in the runs where it was a target only: the rules below read as
-        over all runs, but each mask and draw is taken at those rows (``model.struck_members()``), and the draws are
+        over all runs, but each mask and draw is taken at those rows (``model.struck_pairs()``), and the draws are
         keyed by run, so the values are those of a draw over all runs."""
         if self.mediation is not None:
             self.mediation.decide()
         w, p = self.world, self.p
         nothing = self.model.no_runs()
         self._answers = [(action, nothing) for action in self.ANSWERS]
-        rows, prev = self.model.struck_members()
-        m = self.member
-        mine = (prev["hybrid_target"] == m) | (prev["airspace_target"] == m) | (prev["forces_target"] == m) \
-            | (prev["territory_target"] == m)
-        if not mine.any():
+        pairs = self.model.struck_pairs()
+        mine = pairs.of(self.member)
+        if mine.start == mine.stop:
             return
-        at = rows[mine]  # the runs (positions) where this member was a target last week
-        hybrid = prev["hybrid_target"][mine] == m
-        airspace = prev["airspace_target"][mine] == m
-        forces = prev["forces_target"][mine] == m
-        territory = prev["territory_target"][mine] == m
+        at = pairs.at[mine]  # the runs (positions) where this member was a target last week
+        hybrid, airspace, forces, territory = (signal[mine] for signal in pairs.on_member)
 
         def u(site: str) -> np.ndarray:
             return w.streams.uniform_at(at, f"{self.actor_id}:{site}", w.week)
 
         def par(name: str) -> np.ndarray | float:
-            return _rows(p[name], at)
+            return at_rows(p[name], at)
 
         hawk, resolve = self.hawkishness[at], self.resolve[at]
         answers = (
@@ -70,7 +67,7 @@ class Member(Actor):
             airspace & (u("shoot") < par("shootdown_rate") * hawk),
             forces & ~w.at_war[at] & (u("retaliate") < par("national_retaliation_rate") * hawk * resolve),
         )
-        self._answers = [(action, _scatter(w.size, at[sel]) if sel.any() else nothing)
+        self._answers = [(action, scatter(w.size, at[sel]) if sel.any() else nothing)
                          for action, sel in zip(self.ANSWERS, answers, strict=True)]
         prop = self.article4_propensity[at]
         struck = forces | territory
@@ -82,8 +79,8 @@ class Member(Actor):
         w.article4_request[at[request]] = True
         if forces.any() and len(w.deployments):
             withdraw = forces & (u("withdraw") < par("withdrawal_rate") * (1.0 - resolve))
-            deployment = prev["forces_deployment"][mine]
-            for d in np.flatnonzero(w.dep_lead == m):
+            deployment = pairs.deployment[mine]
+            for d in np.flatnonzero(w.dep_lead == self.member):
                 w.withdrawn[at[withdraw & (deployment == d)], d] = True
 
     def act(self) -> None:
@@ -99,9 +96,11 @@ class Member(Actor):
         Article 4 (DOMAIN.md 2.2 rows 4 and 5; 2.1 Poland row: drones shot down with allied jets and Article 4, Sep
         2025; Romania row: a drone tracked for 50 minutes, not fired on for the risk of debris)."""
         w, p = self.world, self.p
+        mine = self._air_defence
+        if not len(mine):
+            return
         struck = w.now["strikes_on_ukraine"]
-        mine = np.flatnonzero(w.dep_intercepts & (w.dep_lead == self.member))
-        if not len(mine) or not struck.any():
+        if not struck.any():
             return
         u = self.u("air_defence", where=struck)
         for d in mine:
@@ -112,18 +111,6 @@ class Member(Actor):
             if not w.dep_inside[d]:
                 free = engaged & (w.now["airspace_target"] < 0)
                 w.now["airspace_target"][free] = self.member
-
-
-def _rows(value: np.ndarray | float, rows: np.ndarray) -> np.ndarray | float:
-    """A parameter at the runs ``rows``: its per-run values there when it is calibrated per run, else itself."""
-    return value[rows] if isinstance(value, np.ndarray) and value.ndim else value
-
-
-def _scatter(size: int, rows: np.ndarray) -> np.ndarray:
-    """A mask over ``size`` runs that holds at ``rows``."""
-    out = np.zeros(size, dtype=bool)
-    out[rows] = True
-    return out
 
 
 def post_answers(actor: Actor, answers: list[tuple[str, np.ndarray]]) -> None:

@@ -34,11 +34,17 @@ class ResponseAxis:
         self.lag_lo = np.array([o.lag_weeks[0] for o in opts])
         self.lag_hi = np.array([o.lag_weeks[1] for o in opts])
         self.by_red_line = np.array([o.decided_by == "red_line" for o in opts], dtype=bool)
+        self.nuclear = world.L.has("nuclear")[self.rung] & (self.cost > 0)  # the options China's norm weighs on
         self.tempo = np.array([o.campaign_tempo for o in opts])
         self.campaign_end = np.array([o.campaign_end_rate for o in opts])
         self.campaign = np.zeros((len(opts), world.size), dtype=bool)  # campaigns under way, per option and run
         self.baseline = int(np.argmin(self.rung))  # the option that is no act: hold / routine war
-        self.pending = np.full((world.size, int(self.lag_hi.max()) + 1), -1, dtype=np.int16)
+        # the answers scheduled per week slot (a ring over the longest lag) and run: -1 where none
+        self.pending = np.full((int(self.lag_hi.max()) + 1, world.size), -1, dtype=np.int16)
+        #: this week's deterrence of each option per run (``Russia._deterrence``)
+        self.deterrence: np.ndarray | None = None
+        #: the choice's per-run terms that hold for the batch (``Russia._choice_terms``), once computed
+        self.choice_terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def position(self, option_id: str) -> int:
         return self.ids.index(option_id)
@@ -71,6 +77,8 @@ class Russia(Actor):
         self.desired = np.zeros(w.size)
         self._reach = {o.id: o.reach for o in w.ctx.doctrine.responses if o.side == "russia"}
         self._top = float(w.ctx.severity.max())
+        self._discharge_share = per_run(self.p["discharge_share"], w.size)  # per run, as the compiled path takes it
+        self._terms: dict[str, np.ndarray] = {}
 
     def perceive(self) -> None:
         """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it
@@ -89,13 +97,15 @@ class Russia(Actor):
         who would answer (the contributors of the forces struck; the alliance for its territory and above)."""
         model, w = self.model, self.world
         L = w.L
-        det = np.ones((len(axis.ids), w.size))
-        forces = L.has("strike_on_nato_forces")[axis.rung]
         alliance = axis.rung >= L.first("strike_on_nato_territory")
-        if forces.any():
+        forces = L.has("strike_on_nato_forces")[axis.rung] & ~alliance  # the alliance's answer comes first
+        det = axis.deterrence
+        if det is None:  # the alliance's deterrence is sampled once per run: its rows are set once
+            det = axis.deterrence = np.ones((len(axis.ids), w.size))
+            if alliance.any():
+                det[alliance] = 0.5 + model.alliance_deterrence()
+        if forces.any():  # the contributors standing in Ukraine change from week to week
             det[forces] = 0.5 + model.contributor_deterrence()
-        if alliance.any():
-            det[alliance] = 0.5 + model.alliance_deterrence()
         return det
 
     def _available(self, axis: ResponseAxis) -> np.ndarray:
@@ -124,18 +134,17 @@ class Russia(Actor):
         by red lines are left out. Arrays are (options, runs): one contiguous row per option."""
         w, p = self.world, self.p
         width = p["proportionality_width"]
-        nuclear = w.L.has("nuclear")[axis.rung] & (axis.cost > 0)
+        nuclear = axis.nuclear
         if w.compiled:  # the same arithmetic, fused into two kernels around numpy's exp (sim/engine/kernels.py)
             weights = np.empty((len(axis.ids), w.size))
+            dead = np.empty((len(axis.ids), w.size), dtype=np.bool_)
             none = np.empty(w.size, dtype=np.bool_)
-            kernel("russia_weights")(
-                axis.severity, self.desired, per_run(2.0 * width * width, w.size), axis.cost,
-                self._cost_modifiers(axis), self.risk_tolerance, det, nuclear,
-                per_run(p["china_nuclear_norm"] * w.china_leverage, w.size), avail & ~axis.by_red_line[:, None],
-                per_run(p["rationality"], w.size), weights, none)
+            denom, mod, norm_lev, rationality = self._choice_terms(axis)
+            kernel("russia_weights")(axis.severity, self.desired, denom, axis.cost, mod, self.risk_tolerance, det,
+                                     nuclear, norm_lev, avail, axis.by_red_line, rationality, weights, dead, none)
             np.exp(weights, out=weights)
             choice = np.empty(w.size, dtype=np.int64)
-            kernel("draw_columns")(weights, w.streams.uniform(f"russia:choice:{name}", w.week), none, choice)
+            kernel("draw_columns")(weights, dead, w.streams.uniform(f"russia:choice:{name}", w.week), none, choice)
             return choice
         diff = axis.severity[:, None] - self.desired[None, :]
         util = -(diff * diff) / (2.0 * width * width)
@@ -145,6 +154,20 @@ class Russia(Actor):
             util[nuclear] -= p["china_nuclear_norm"] * w.china_leverage[None, :]
         util = np.where(avail & ~axis.by_red_line[:, None], util * p["rationality"], -np.inf)
         return w.streams.logit_choice(util, f"russia:choice:{name}", w.week)
+
+    def _choice_terms(self, axis: ResponseAxis) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The per-run terms of the choice that hold for the whole batch, as the kernel takes them: 2 w^2, the cost
+        multipliers, China's norm times its leverage, lambda. Third countries' effects are standing (set from
+        sampled attributes in their ``perceive``, which runs before Russia's, the same every week), so they are
+        computed once, at the first choice."""
+        terms = axis.choice_terms
+        if terms is None:
+            w, p = self.world, self.p
+            width = p["proportionality_width"]
+            terms = axis.choice_terms = (
+                per_run(2.0 * width * width, w.size), self._cost_modifiers(axis),
+                per_run(p["china_nuclear_norm"] * w.china_leverage, w.size), per_run(p["rationality"], w.size))
+        return terms
 
     def _cost_modifiers(self, axis: ResponseAxis) -> np.ndarray:
         """Per-run cost multipliers from third countries: Belarus hosting cheapens signalling and, as a launch area,
@@ -160,14 +183,17 @@ class Russia(Actor):
                 mod[k] = 1.0 - p["supplier_discount"] * w.supplier_capability
         return mod
 
-    def _restraint(self, axis: ResponseAxis, k: int, det: np.ndarray) -> np.ndarray:
-        """Russia's readiness to carry out declared option ``k``: 1 below the thresholds; min(1, 1/d) before the
-        alliance's answer; min(1, E/d) for a strike on NATO forces in Ukraine, whose exposure E makes them a target
-        (docs/model.md 4.5)."""
+    def _exposed(self, axis: ResponseAxis, k: int) -> np.ndarray:
+        """What makes declared option ``k`` worth its risk, the numerator of Russia's restraint min(1, E/d) before
+        NATO's deterrence d (docs/model.md 4.5): the exposure E of NATO forces in Ukraine for a strike on them, 1
+        below (min(1, 1/d) is 1 for options NATO's answer does not deter) and for the alliance's territory."""
         w = self.world
         if w.L.has("strike_on_nato_forces")[axis.rung[k]]:
-            return np.minimum(1.0, w.exposure() / det[k])
-        return np.minimum(1.0, 1.0 / det[k])
+            return w.exposure()
+        if "ones" not in self._terms:  # read-only, as the exposure is: the compiled pass takes one array type
+            self._terms["ones"] = np.ones(w.size)
+            self._terms["ones"].flags.writeable = False
+        return self._terms["ones"]
 
     def decide(self) -> None:
         """Choose an answer on each axis, let enforced red lines impose their declared answers, discharge the tension
@@ -182,34 +208,47 @@ class Russia(Actor):
                 if rule.declared_response not in axis.ids:
                     continue
                 k = axis.position(rule.declared_response)
-                enforced = rule.enforced(w, self._restraint(axis, k, det)) & avail[k]
-                if enforced.any():
-                    current = np.where(choice >= 0, axis.rung[np.maximum(choice, 0)], -1)
-                    np.copyto(choice, k, where=enforced & (axis.rung[k] > current))
+                rule.impose(w, self._exposed(axis, k), det[k], avail[k], axis.rung, k, choice)
             choices[name] = (axis, choice)
-        # the answers met the tension: discharge the share of the desired severity they carry (DESIGN.md 3)
+        self._discharge(choices["nato"][1], choices["ukraine"][1])
+        for name, (axis, choice) in choices.items():
+            self._schedule(axis, choice, name)
+
+    def _discharge(self, nato: np.ndarray, ukraine: np.ndarray) -> None:
+        """The answers met the tension: discharge the share of the desired severity they carry (DESIGN.md 3)."""
+        w = self.world
+        if w.compiled:
+            na, ua = self.nato_axis, self.ukraine_axis
+            kernel("discharge")(nato, na.severity, na.baseline, ukraine, ua.severity, ua.baseline, self.desired,
+                                self._discharge_share, w.tension)
+            return
         answered = np.zeros(w.size)
-        for axis, choice in choices.values():
+        for axis, choice in ((self.nato_axis, nato), (self.ukraine_axis, ukraine)):
             acted = (choice >= 0) & (choice != axis.baseline)
             answered += np.where(acted, axis.severity[np.maximum(choice, 0)] - axis.severity[axis.baseline], 0.0)
         share = np.minimum(1.0, answered / np.maximum(self.desired, 1e-9))
         w.tension *= 1.0 - self.p["discharge_share"] * share
-        for name, (axis, choice) in choices.items():
-            self._schedule(axis, choice, name)
 
     def _schedule(self, axis: ResponseAxis, choice: np.ndarray, name: str) -> None:
+        """Schedule each run's answer after a lag drawn uniformly in its option's range; of two answers due the
+        same week, the higher on the ladder stands."""
         w = self.world
+        site = f"russia:lag:{name}"
+        if w.compiled:
+            kernel("schedule")(choice, axis.baseline, axis.lag_lo, axis.lag_hi, axis.rung, w.streams.keys,
+                               w.streams.offset(site, w.week), w.week, axis.pending)
+            return
         act = (choice >= 0) & (choice != axis.baseline)
         if not act.any():
             return
         rows = np.flatnonzero(act)
         c = choice[rows]
-        lag = w.streams.integers_at(rows, axis.lag_lo[c], axis.lag_hi[c], f"russia:lag:{name}", w.week)
-        slot = (w.week + lag) % axis.pending.shape[1]
-        current = axis.pending[rows, slot]
+        lag = w.streams.integers_at(rows, axis.lag_lo[c], axis.lag_hi[c], site, w.week)
+        slot = (w.week + lag) % axis.pending.shape[0]
+        current = axis.pending[slot, rows]
         cur_rung = np.where(current >= 0, axis.rung[np.maximum(current, 0)], -1)
         better = axis.rung[c] > cur_rung
-        axis.pending[rows[better], slot[better]] = c[better]
+        axis.pending[slot[better], rows[better]] = c[better]
 
     def act(self) -> None:
         """Post the answers due this week; strikes on Ukraine may hit NATO forces, stray into NATO airspace or meet
@@ -218,13 +257,16 @@ class Russia(Actor):
         struck = np.zeros(w.size, dtype=bool)  # Russian strikes on Ukraine at the vertical rungs this week
         vertical = w.L.first("vertical_in_ukraine")
         for name, axis in (("nato", self.nato_axis), ("ukraine", self.ukraine_axis)):
-            slot = w.week % axis.pending.shape[1]
-            fired = axis.pending[:, slot].copy()
-            axis.pending[:, slot] = -1
+            slot = w.week % axis.pending.shape[0]
+            fired = axis.pending[slot].copy()
+            axis.pending[slot] = -1
             if not (fired >= 0).any() and not axis.campaign.any():
                 continue
             avail = self._available(axis)  # a scheduled act lapses if its preconditions no longer hold
+            due = np.bincount(fired.astype(np.intp) + 1, minlength=len(axis.ids) + 1)[1:] > 0
             for k, oid in enumerate(axis.ids):
+                if not due[k] and axis.tempo[k] <= 0:  # nothing fired and no campaign: no act of this option
+                    continue
                 mask = (fired == k) & avail[k]
                 if axis.tempo[k] > 0:
                     mask |= self._campaign(axis, name, k, avail[k], mask)

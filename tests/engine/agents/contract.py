@@ -148,8 +148,8 @@ def _merge(draws: Draws, key: tuple[str, int, int], values: np.ndarray) -> None:
 
 
 def _state(obj: object, size: int) -> dict[str, np.ndarray]:
-    """The per-run arrays (first axis of length ``size``) an agent holds, directly or in its helpers (response
-    axes, red-line rules, mediation), by attribute path."""
+    """The per-run arrays (first or last axis of length ``size``, runs first in what is returned) an agent holds,
+    directly or in its helpers (response axes, red-line rules, mediation), by attribute path."""
     out: dict[str, np.ndarray] = {}
     seen: set[int] = set()
 
@@ -157,6 +157,8 @@ def _state(obj: object, size: int) -> dict[str, np.ndarray]:
         if isinstance(value, np.ndarray):
             if value.ndim and value.shape[0] == size:
                 out[path] = value.copy()
+            elif value.ndim > 1 and value.shape[-1] == size:  # held as (options or week slots, runs)
+                out[path] = np.moveaxis(value, -1, 0).copy()
         elif isinstance(value, (list, tuple)):
             for i, v in enumerate(value):
                 walk(v, f"{path}[{i}]")
