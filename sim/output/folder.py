@@ -348,9 +348,10 @@ class ResultsWriter:
                              _part(self.folder, "runs", index))
                 self._record_part(_part(self.folder, "runs", index))
             if self.record_events:
-                ev = [self._events_table(r) for r in results if r.events is not None]
-                if ev:
-                    _write_table(pa.concat_tables(ev).replace_schema_metadata(self.metadata("events")),
+                coded = _coded_events([r for r in results if r.events is not None])
+                if coded is not None:
+                    _write_table(coded.replace_schema_metadata({**self.metadata("events"),
+                                                                **(coded.schema.metadata or {})}),
                                  _part(self.folder, "events", index))
                     self._record_part(_part(self.folder, "events", index))
         self.done.add(index)
@@ -395,43 +396,59 @@ class ResultsWriter:
             cols["lever." + path] = pa.array([value] * len(res.runs["run"]), self._lever_types[path])
         return pa.table(cols)
 
-    def _events_table(self, res: ChunkResult) -> pa.Table:
-        """One chunk's acts of one variant: the model's columns, then the act as CAMEO codes it."""
-        e = res.events
-        if e is None:  # pragma: no cover - callers filter these out
-            raise ValueError("no events recorded")
-        rung = np.asarray(e["rung"], dtype=np.int8)
-        week = np.asarray(e["week"], dtype=np.int16)
-        coded = self._coder.code(e["action"], e["actor"], e["target"])
-        text = lambda values: pa.array(values, pa.string()).dictionary_encode()  # noqa: E731
+    def _events_table(self, part: pa.Table) -> pa.Table:
+        """The acts of a chunk part written as integer codes (:func:`_coded_events`): the model's columns, then the
+        act as CAMEO codes it, every column computed on whole arrays."""
+        labels = json.loads((part.schema.metadata or {})[PART_LABELS])
+        run, week, rung = (part.column(c).to_numpy() for c in ("run", "week", "rung"))
+        actor, target, action = (part.column(c).to_numpy().astype(np.int32) for c in ("actor", "target", "action"))
+        variant = part.column("variant").to_numpy().astype(np.int32)
 
-        def engine_codes(column: str) -> pa.Array:  # the engine's codes and labels as they are, without decoding
-            if not hasattr(e, "coded"):
-                return text(e[column])
-            codes, labels = e.coded(column)
-            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(labels, pa.string()))
+        def text(codes: np.ndarray, values: list[str] | tuple[str, ...]) -> pa.DictionaryArray:
+            return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values, pa.string()))
+
         cols: dict[str, Any] = {
-            "run": pa.array(e["run"], pa.int64()),
-            "variant": text([res.variant] * len(rung)),
+            "run": pa.array(run, pa.int64()),
+            "variant": text(variant, labels["variant"]),
             "week": pa.array(week, pa.int16()),
         }
         start = self.scenario.start_date
         if start is not None:  # the calendar date of the week's first day
             days = np.datetime64(start, "D") + 7 * week.astype(np.int64)
             cols["date"] = pa.array(days.astype("datetime64[D]"), pa.date32())
-        coded_text = lambda column: pa.DictionaryArray.from_arrays(  # noqa: E731
-            pa.array(column[0], pa.int32()), pa.array(column[1], pa.string()))
+        coded = self._code(action, actor, target, labels["action"], labels["actor"])
         cols.update({
-            "actor": engine_codes("actor"),
-            "target": engine_codes("target"),
-            "action": engine_codes("action"),
+            "actor": text(actor, labels["actor"]),
+            "target": text(target, labels["actor"]),
+            "action": text(action, labels["action"]),
             "rung": pa.array(rung, pa.int8()),
-            **{name: coded_text(coded[name]) for name in ("actor1", "actor1_code", "actor2", "actor2_code",
-                                                          "event_code", "event_root_code")},
+            **{name: text(*coded[name]) for name in ("actor1", "actor1_code", "actor2", "actor2_code", "event_code",
+                                                     "event_root_code")},
             "quad_class": pa.array(coded["quad_class"], pa.int8()),
             "goldstein": pa.array(coded["goldstein"], pa.float32()),
         })
         return pa.table(cols)
+
+    def _code(self, action: np.ndarray, actor: np.ndarray, target: np.ndarray, actions: list[str],
+              actors: list[str]) -> dict[str, Any]:
+        """The CAMEO coding of rows of acts given as codes: each distinct (action, actor, target) is coded once and
+        every row takes its combination's codes."""
+        n_actors = max(len(actors), 1)
+        key = (action.astype(np.int64) * n_actors + actor) * n_actors + target
+        if len(actions) * n_actors * n_actors <= _GRID_LIMIT:  # few labels: the combinations by counting
+            grid = np.bincount(key, minlength=len(actions) * n_actors * n_actors)
+            present = np.flatnonzero(grid)
+            slot = np.zeros(len(grid), np.int32)
+            slot[present] = np.arange(len(present), dtype=np.int32)
+            row = slot[key]
+        else:
+            present, row = np.unique(key, return_inverse=True)
+        acts, pairs = np.divmod(present, n_actors * n_actors)
+        by, at = np.divmod(pairs, n_actors)
+        combos = self._coder.code([actions[i] for i in acts.tolist()], [actors[i] for i in by.tolist()],
+                                  [actors[i] for i in at.tolist()])
+        return {name: (value[0][row], value[1]) if isinstance(value, tuple) else value[row]
+                for name, value in combos.items()}
 
     def metadata(self, table: str) -> dict[bytes, bytes]:
         """The key-value metadata of a Parquet table of this folder: what made it, so a file read alone says so."""
@@ -472,7 +489,8 @@ class ResultsWriter:
         }
 
     def _join_parts(self, kind: str) -> None:
-        """Join the chunk parts of one table, in chunk order, into ``<kind>.parquet``."""
+        """Join the chunk parts of one table, in chunk order, into ``<kind>.parquet``: each part is read back and
+        encoded once, with the final file's codecs (:func:`_final_options`)."""
         parts = [_part(self.folder, kind, c.index) for c in _plan(self.scenario)]
         parts = [p for p in parts if p.is_file()]
         if not parts:
@@ -483,9 +501,11 @@ class ResultsWriter:
             try:
                 for p in parts:
                     table = pq.read_table(p)
+                    if PART_LABELS in (table.schema.metadata or {}):  # acts as integer codes
+                        table = self._events_table(table)
                     if writer is None:
                         schema = table.schema.with_metadata(self.metadata(kind))
-                        writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                        writer = pq.ParquetWriter(tmp, schema, **_final_options(schema))
                     writer.write_table(table.cast(writer.schema))
             finally:
                 if writer is not None:
@@ -599,10 +619,69 @@ def _part(folder: Path, kind: str, index: int) -> Path:
     return folder / PARTS / f"{kind}-{index:06d}.parquet"
 
 
+#: Key of a chunk part's metadata under which the labels of its integer codes are kept (an events part).
+PART_LABELS = b"escalation.part_labels"
+#: Above this many (action, actor, target) combinations, a chunk's distinct acts are found by sorting.
+_GRID_LIMIT = 1 << 22
+
+
+def _coded_events(results: list[ChunkResult]) -> pa.Table | None:
+    """One chunk's acts of every variant as the engine's integer codes (variant, actor, target, action), with
+    their labels in the table's metadata: what a chunk part keeps. :meth:`ResultsWriter._events_table` makes the
+    events table of them once, when the parts are joined."""
+    if not results:
+        return None
+    actors: dict[str, int] = {}
+    actions: dict[str, int] = {}
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in ("run", "variant", "week", "actor", "target", "action",
+                                                             "rung")}
+    for i, res in enumerate(results):
+        e = res.events
+        if e is None:  # pragma: no cover - callers filter these out
+            raise ValueError("no events recorded")
+        for name, into in (("actor", actors), ("target", actors), ("action", actions)):
+            codes, names = _codes_of(e, name)
+            remap = np.array([into.setdefault(label, len(into)) for label in names] or [0], np.int16)
+            columns[name].append(remap[codes])
+        columns["run"].append(np.asarray(e["run"], np.int64))
+        columns["week"].append(np.asarray(e["week"], np.int16))
+        columns["rung"].append(np.asarray(e["rung"], np.int8))
+        columns["variant"].append(np.full(len(columns["run"][-1]), i, np.int16))
+    labels = {"variant": [r.variant for r in results], "actor": list(actors), "action": list(actions)}
+    table = pa.table({name: np.concatenate(parts) for name, parts in columns.items()})
+    return table.replace_schema_metadata({PART_LABELS: json.dumps(labels).encode()})
+
+
+def _codes_of(events: Any, column: str) -> tuple[np.ndarray, list[str]]:
+    """A text column of a chunk's events as (codes, labels): the engine's own, or those of its text."""
+    if hasattr(events, "coded"):
+        codes, labels = events.coded(column)
+        return np.asarray(codes), list(labels)
+    encoded = pa.array(list(events[column]), pa.string()).dictionary_encode()
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+
+
+def _part_options(schema: pa.Schema) -> dict[str, Any]:
+    """How a chunk part is written: quickly (it is read back once, when the parts are joined), lz4, dictionary
+    encoding only for columns that already are dictionaries, no statistics."""
+    return {"compression": "lz4", "write_statistics": False,
+            "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)]}
+
+
+def _final_options(schema: pa.Schema) -> dict[str, Any]:
+    """How ``runs.parquet`` and ``events.parquet`` are written: zstd; dictionary encoding for text and for the
+    small integer columns of the events (week, rung, QuadClass, Goldstein, date), plain for the rest (the
+    per-run parameters take as many values as runs); statistics for the run and the week (a reader's filter on
+    them skips row groups)."""
+    few = {"week", "rung", "quad_class", "goldstein", "date"} if "goldstein" in schema.names else set()
+    return {"compression": "zstd", "write_statistics": [n for n in ("run", "week") if n in schema.names],
+            "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type) or f.name in few]}
+
+
 def _write_table(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, **_part_options(table.schema))
         os.replace(tmp, path)
     except BaseException:  # no half-written temporary file is left
         with contextlib.suppress(OSError):
