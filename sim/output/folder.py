@@ -685,19 +685,24 @@ def _read_part(path: Path) -> pa.Table:
 
 
 def _part_options(schema: pa.Schema) -> dict[str, Any]:
-    """How a chunk part is written: quickly (it is read back once, when the parts are joined), lz4, dictionary
-    encoding only for columns that already are dictionaries, no statistics."""
-    return {"compression": "lz4", "write_statistics": False,
+    """How a per-run part is written: quickly, as it is read back once when the parts are joined (uncompressed,
+    dictionary encoding only for the columns that already are dictionaries, no statistics)."""
+    return {"compression": "none", "write_statistics": False,
             "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)]}
 
 
+#: The codec of ``runs.parquet`` and ``events.parquet``: lz4 encodes a chunk's tables in about 70% of the time zstd
+#: takes, for files about a third larger (benchmarks/RESULTS.md, "Tables, third round").
+FINAL_COMPRESSION = "lz4"
+
+
 def _final_options(schema: pa.Schema) -> dict[str, Any]:
-    """How ``runs.parquet`` and ``events.parquet`` are written: zstd; dictionary encoding for text and for the
-    small integer columns of the events (week, rung, QuadClass, Goldstein, date), plain for the rest (the
-    per-run parameters take as many values as runs); statistics for the run and the week (a reader's filter on
-    them skips row groups)."""
+    """How ``runs.parquet`` and ``events.parquet`` are written: :data:`FINAL_COMPRESSION`; dictionary encoding for
+    text and for the events' columns of few values (week, date, rung, QuadClass, Goldstein), plain for the rest
+    (the per-run parameters take about as many values as there are runs); statistics for the run and the week (a
+    reader's filter on them skips row groups)."""
     few = {"week", "rung", "quad_class", "goldstein", "date"} if "goldstein" in schema.names else set()
-    return {"compression": "zstd", "write_statistics": [n for n in ("run", "week") if n in schema.names],
+    return {"compression": FINAL_COMPRESSION, "write_statistics": [n for n in ("run", "week") if n in schema.names],
             "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type) or f.name in few]}
 
 
