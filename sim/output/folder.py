@@ -138,11 +138,12 @@ def parameter_uncertainty(scenario: ScenarioSpec, doctrine: Doctrine) -> str:
 class ResultsWriter:
     """Creates a new results folder (or reopens an unfinished one) and fills it as chunks finish.
 
-    While a batch runs, each finished chunk's per-run rows and events are saved as ``parts/runs-NNNNNN.parquet``
-    and ``parts/events-NNNNNN.parquet``, and the merged aggregates of all finished chunks as
-    ``aggregates.partial.json``, each written under a temporary name and renamed. When the batch completes, the
-    parts are joined in chunk order into ``runs.parquet`` and ``events.parquet`` (the same bytes whatever order the
-    chunks finished in) and removed. A stopped batch leaves the manifest status ``interrupted``; ``escalation run
+    While a batch runs, each finished chunk's per-run rows are saved as ``parts/runs-NNNNNN.parquet`` (Parquet,
+    uncompressed) and its acts as the engine's integer codes in ``parts/events-NNNNNN.arrow`` (Arrow IPC, lz4),
+    and the merged aggregates of all finished chunks as ``aggregates.partial.json``, each written under a temporary
+    name and renamed. When the batch completes, the parts are joined in chunk order into ``runs.parquet`` and
+    ``events.parquet`` (the same bytes whatever order the chunks finished in), each encoded once there (the events
+    table is built from the codes at that moment), and removed. A stopped batch leaves the manifest status ``interrupted``; ``escalation run
     --resume`` computes the missing chunks only.
 
     Calling the class makes a new folder; :meth:`reopen` reopens one to resume it.
