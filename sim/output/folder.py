@@ -143,8 +143,8 @@ class ResultsWriter:
     and the merged aggregates of all finished chunks as ``aggregates.partial.json``, each written under a temporary
     name and renamed. When the batch completes, the parts are joined in chunk order into ``runs.parquet`` and
     ``events.parquet`` (the same bytes whatever order the chunks finished in), each encoded once there (the events
-    table is built from the codes at that moment), and removed. A stopped batch leaves the manifest status ``interrupted``; ``escalation run
-    --resume`` computes the missing chunks only.
+    table is built from the codes at that moment), and removed. A stopped batch leaves the manifest status
+    ``interrupted``; ``escalation run --resume`` computes the missing chunks only.
 
     Calling the class makes a new folder; :meth:`reopen` reopens one to resume it.
     """
