@@ -151,3 +151,29 @@ def test_the_disk_guard_covers_the_parts_and_the_joined_tables(tmp_path, doctrin
     final = write_folder(tmp_path / "whole", doctrine, spec, chunks, [0, 1, 2])
     joined = sum((final / n).stat().st_size for n in ("runs.parquet", "events.parquet"))
     assert parts + joined <= est.disk_bytes <= 4 * (parts + joined)
+
+
+def test_a_folder_stopped_with_events_parts_of_the_former_layout_computes_their_rows_again(tmp_path, doctrine, spec,
+                                                                                          chunks) -> None:
+    """Events parts written as whole Parquet tables (before the acts were kept as codes) are not read: resume counts
+    them missing and computes those chunks' rows again."""
+    import json
+
+    from sim.output.folder import PARTIAL
+
+    writer = ResultsWriter(tmp_path, doctrine, spec, VARIANTS)
+    state = {v: Aggregates(horizon=spec.horizon_weeks) for v in VARIANTS}
+    for i in (0, 1):
+        for r in chunks[i]:
+            state[r.variant].merge(r.aggregates)
+        writer.add_chunk(chunks[i], state)
+    writer.finish(state, 1.0, status="interrupted", reason="test")
+    parts = writer.folder / PARTS
+    (parts / "events-000001.arrow").rename(parts / "events-000001.parquet")
+    partial = json.loads((writer.folder / PARTIAL).read_text())
+    partial["parts"]["events-000001.parquet"] = partial["parts"].pop("events-000001.arrow")
+    (writer.folder / PARTIAL).write_text(json.dumps(partial))
+    reopened, _ = ResultsWriter.reopen(writer.folder, doctrine, spec)
+    assert reopened.redo == [1]
+    assert not (parts / "runs-000001.parquet").exists() and (parts / "runs-000000.parquet").exists()
+    reopened.release()
