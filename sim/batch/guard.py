@@ -1,17 +1,17 @@
 """Resource guard: a batch that cannot fit in memory or on disk is refused before it starts, not killed halfway.
 
-The estimates are deliberately simple and on the generous side. They were measured on the shipped doctrine (about
-25 actors, 52 weeks): a chunk's model state takes about 45 bytes per run and week while a variant is stepped, and
-up to 600 more per run and week when events are recorded (a run made about 0.85 acts a week then, 1.05 now, each
-held as Python objects until the chunk ends); a finished chunk's result takes about 450 bytes per run and
-variant, plus about 55 per act, and is copied once more when it is sent from a worker; a process with the model
-loaded takes about 150 MB. A batch of 10,000 runs of 5 variants in chunks of 5,000 on 2 workers with events peaked at about 1.5 GB
+The estimates are deliberately simple and on the generous side. They were measured on the shipped doctrine (about 25
+actors, 52 weeks): a chunk's model state takes about 45 bytes per run and week while a variant is stepped, and up to
+600 more per run and week when events are recorded (a run made about 0.85 acts a week then, 1.05 now, each held as
+Python objects until the chunk ends); a finished chunk's result takes about 450 bytes per run and variant, plus
+about 55 per act, and is copied once more when it is sent from a worker; a process with the model loaded takes about
+150 MB. A batch of 10,000 runs of 5 variants in chunks of 5,000 on 2 workers with events peaked at about 1.5 GB
 resident in all its processes, against an estimate of 1.4 GB (the check adds half again); without events, 630 MB
 against 710 MB. On disk, while a batch runs each finished chunk is kept as parts (a per-run row about 490 bytes of
-uncompressed Parquet, an act about 3 bytes of integer codes in lz4), and when it completes the parts are joined
-into the final tables (a per-run row about 410 bytes, an act about 6, Parquet with lz4) before they are removed:
-measured on chunks of 10,000 runs of the shipped scenario (131 per-run columns, 1.05 acts a run and week); the
-estimates below are those sizes rounded up by about a tenth, and the check adds half again.
+uncompressed Parquet, an act about 3 bytes of integer codes in lz4), and when it completes the parts are joined into
+the final tables (a per-run row about 410 bytes, an act about 6, Parquet with lz4) before they are removed: measured
+on chunks of 10,000 runs of the shipped scenario (131 per-run columns, 1.05 acts a run and week); the estimates
+below are those sizes rounded up by about a tenth, and the check adds half again.
 
 >>> e = estimate(runs=10_000, weeks=52, variants=5, chunk_size=5_000, workers=2, record_runs=True, record_events=True)
 >>> 0 < e.disk_bytes < 100 * 2**20 and e.memory_bytes > 300 * 2**20
