@@ -1,14 +1,17 @@
 """Resource guard: a batch that cannot fit in memory or on disk is refused before it starts, not killed halfway.
 
-The estimates are deliberately simple and on the generous side. They were measured on the shipped doctrine (about
-25 actors, 52 weeks): a chunk's model state takes about 45 bytes per run and week while a variant is stepped, and
-up to 600 more per run and week when events are recorded (a run makes about 0.85 acts a week, each held as Python
-objects until the chunk ends); a finished chunk's result takes about 450 bytes per run and variant, plus about 55
-per act, and is copied once more when it is sent from a worker; a process with the model loaded takes about
+The estimates are deliberately simple and on the generous side. They were measured on the shipped doctrine (about 25
+actors, 52 weeks): a chunk's model state takes about 45 bytes per run and week while a variant is stepped, and up to
+600 more per run and week when events are recorded (a run made about 0.85 acts a week then, 1.05 now, each held as
+Python objects until the chunk ends); a finished chunk's result takes about 450 bytes per run and variant, plus
+about 55 per act, and is copied once more when it is sent from a worker; a process with the model loaded takes about
 150 MB. A batch of 10,000 runs of 5 variants in chunks of 5,000 on 2 workers with events peaked at about 1.5 GB
 resident in all its processes, against an estimate of 1.4 GB (the check adds half again); without events, 630 MB
-against 710 MB. On disk, a per-run row takes about 100 bytes and an event row about 8 (Parquet with dictionary and
-zstd compression), about twice what was measured.
+against 710 MB. On disk, while a batch runs each finished chunk is kept as parts (a per-run row about 490 bytes of
+uncompressed Parquet, an act about 3 bytes of integer codes in lz4), and when it completes the parts are joined into
+the final tables (a per-run row about 410 bytes, an act about 6, Parquet with lz4) before they are removed: measured
+on chunks of 10,000 runs of the shipped scenario (131 per-run columns, 1.05 acts a run and week); the estimates
+below are those sizes rounded up by about a tenth, and the check adds half again.
 
 >>> e = estimate(runs=10_000, weeks=52, variants=5, chunk_size=5_000, workers=2, record_runs=True, record_events=True)
 >>> 0 < e.disk_bytes < 100 * 2**20 and e.memory_bytes > 300 * 2**20
@@ -32,14 +35,20 @@ PROCESS_BYTES = 150 * 2**20
 STATE_BYTES_PER_RUN_WEEK = 45
 #: Extra working memory per run and week when events are recorded.
 EVENT_STATE_BYTES_PER_RUN_WEEK = 600
-#: Acts per run and week (events.parquet rows).
-ACTS_PER_RUN_WEEK = 0.85
+#: Acts per run and week (events.parquet rows): 546,728 in 10,000 runs of 52 weeks of the shipped scenario.
+ACTS_PER_RUN_WEEK = 1.05
 #: A finished chunk's result held in memory, per run and variant, and per act.
 RESULT_BYTES_PER_RUN = 450
 RESULT_BYTES_PER_ACT = 55
-#: Parquet bytes per per-run row and per event row.
-DISK_BYTES_PER_RUN_ROW = 100
-DISK_BYTES_PER_EVENT_ROW = 8
+#: Disk bytes per per-run row and per event row: in the chunk parts, then in the joined tables (both are on disk
+#: while the parts are joined).
+PART_BYTES_PER_RUN_ROW = 550
+PART_BYTES_PER_EVENT_ROW = 4
+DISK_BYTES_PER_RUN_ROW = 450
+DISK_BYTES_PER_EVENT_ROW = 7
+#: Disk bytes per chunk whatever its size: the footers of its parts and its row groups' metadata in the joined
+#: tables (a per-run part of one row takes 32 KB, a row group of the joined table about 13 KB more).
+DISK_BYTES_PER_CHUNK = 64 * 2**10
 #: Stepping time per run, week and variant on one core, in seconds, with per-run rows and events recorded
 #: (measured: 120,000 run-variants of 52 weeks in 16.4 s on one worker); aggregates only take about half.
 SECONDS_PER_RUN_WEEK = 3e-6
@@ -57,6 +66,7 @@ class Estimate:
     """What a batch is expected to need: peak memory, disk for its tables, and time."""
 
     memory_bytes: int
+    #: the chunk parts and the joined tables, both on disk at the end of the batch
     disk_bytes: int
     seconds: float
     chunk_bytes: int
@@ -86,7 +96,9 @@ def estimate(*, runs: int, weeks: int, variants: int, chunk_size: int, workers: 
         memory = 2 * PROCESS_BYTES + parallel * (PROCESS_BYTES + chunk_bytes + int(result)) + 2 * parallel * int(result)
     rows = runs * variants if record_runs else 0
     event_rows = int(rows * weeks * ACTS_PER_RUN_WEEK) if events else 0
-    disk = rows * DISK_BYTES_PER_RUN_ROW + event_rows * DISK_BYTES_PER_EVENT_ROW
+    disk = (rows * (PART_BYTES_PER_RUN_ROW + DISK_BYTES_PER_RUN_ROW)
+            + event_rows * (PART_BYTES_PER_EVENT_ROW + DISK_BYTES_PER_EVENT_ROW)
+            + (n_chunks * DISK_BYTES_PER_CHUNK if record_runs else 0))
     seconds = runs * variants * weeks * SECONDS_PER_RUN_WEEK / parallel
     return Estimate(memory_bytes=int(memory), disk_bytes=int(disk), seconds=seconds, chunk_bytes=chunk_bytes)
 
@@ -161,7 +173,7 @@ def check(*, runs: int, weeks: int, variants: int, chunk_size: int, workers: int
                 hint="Try " + (", ".join(tips) if tips else "a machine with more memory"),
             )
     free = free_disk(out)
-    tables = (est.disk_bytes + disk_extra_bytes) * 2 * SAFETY if record_runs else 0  # chunk parts, then joined
+    tables = (est.disk_bytes + disk_extra_bytes) * SAFETY if record_runs else 0  # chunk parts and joined tables
     need_disk = tables + CHART_BYTES
     if free is not None and need_disk + RESERVE_BYTES > free:
         what = ("the per-run tables and charts need" if record_runs else "the charts and report need")

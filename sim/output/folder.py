@@ -138,12 +138,13 @@ def parameter_uncertainty(scenario: ScenarioSpec, doctrine: Doctrine) -> str:
 class ResultsWriter:
     """Creates a new results folder (or reopens an unfinished one) and fills it as chunks finish.
 
-    While a batch runs, each finished chunk's per-run rows and events are saved as ``parts/runs-NNNNNN.parquet``
-    and ``parts/events-NNNNNN.parquet``, and the merged aggregates of all finished chunks as
-    ``aggregates.partial.json``, each written under a temporary name and renamed. When the batch completes, the
-    parts are joined in chunk order into ``runs.parquet`` and ``events.parquet`` (the same bytes whatever order the
-    chunks finished in) and removed. A stopped batch leaves the manifest status ``interrupted``; ``escalation run
-    --resume`` computes the missing chunks only.
+    While a batch runs, each finished chunk's per-run rows are saved as ``parts/runs-NNNNNN.parquet`` (Parquet,
+    uncompressed) and its acts as the engine's integer codes in ``parts/events-NNNNNN.arrow`` (Arrow IPC, lz4),
+    and the merged aggregates of all finished chunks as ``aggregates.partial.json``, each written under a temporary
+    name and renamed. When the batch completes, the parts are joined in chunk order into ``runs.parquet`` and
+    ``events.parquet`` (the same bytes whatever order the chunks finished in), each encoded once there (the events
+    table is built from the codes at that moment), and removed. A stopped batch leaves the manifest status
+    ``interrupted``; ``escalation run --resume`` computes the missing chunks only.
 
     Calling the class makes a new folder; :meth:`reopen` reopens one to resume it.
     """
@@ -348,9 +349,10 @@ class ResultsWriter:
                              _part(self.folder, "runs", index))
                 self._record_part(_part(self.folder, "runs", index))
             if self.record_events:
-                ev = [self._events_table(r) for r in results if r.events is not None]
-                if ev:
-                    _write_table(pa.concat_tables(ev).replace_schema_metadata(self.metadata("events")),
+                coded = _coded_events([r for r in results if r.events is not None])
+                if coded is not None:
+                    _write_table(coded.replace_schema_metadata({**self.metadata("events"),
+                                                                **(coded.schema.metadata or {})}),
                                  _part(self.folder, "events", index))
                     self._record_part(_part(self.folder, "events", index))
         self.done.add(index)
@@ -395,43 +397,60 @@ class ResultsWriter:
             cols["lever." + path] = pa.array([value] * len(res.runs["run"]), self._lever_types[path])
         return pa.table(cols)
 
-    def _events_table(self, res: ChunkResult) -> pa.Table:
-        """One chunk's acts of one variant: the model's columns, then the act as CAMEO codes it."""
-        e = res.events
-        if e is None:  # pragma: no cover - callers filter these out
-            raise ValueError("no events recorded")
-        rung = np.asarray(e["rung"], dtype=np.int8)
-        week = np.asarray(e["week"], dtype=np.int16)
-        coded = self._coder.code(e["action"], e["actor"], e["target"])
-        text = lambda values: pa.array(values, pa.string()).dictionary_encode()  # noqa: E731
+    def _events_table(self, part: pa.Table) -> pa.Table:
+        """The acts of a chunk part written as integer codes (:func:`_coded_events`): the model's columns, then the
+        act as CAMEO codes it, every column computed on whole arrays."""
+        labels = json.loads((part.schema.metadata or {})[PART_LABELS])
+        run, week, rung = (part.column(c).to_numpy() for c in ("run", "week", "rung"))
+        actor, target, action, variant = (part.column(c).to_numpy() for c in ("actor", "target", "action", "variant"))
 
-        def engine_codes(column: str) -> pa.Array:  # the engine's codes and labels as they are, without decoding
-            if not hasattr(e, "coded"):
-                return text(e[column])
-            codes, labels = e.coded(column)
-            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(labels, pa.string()))
+        def text(codes: np.ndarray, values: list[str] | tuple[str, ...]) -> pa.DictionaryArray:
+            # every code indexes its labels by construction: no check over the rows
+            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)),
+                                                  pa.array(values, pa.string()), safe=False)
+
         cols: dict[str, Any] = {
-            "run": pa.array(e["run"], pa.int64()),
-            "variant": text([res.variant] * len(rung)),
+            "run": pa.array(run, pa.int64()),
+            "variant": text(variant, labels["variant"]),
             "week": pa.array(week, pa.int16()),
         }
         start = self.scenario.start_date
         if start is not None:  # the calendar date of the week's first day
             days = np.datetime64(start, "D") + 7 * week.astype(np.int64)
             cols["date"] = pa.array(days.astype("datetime64[D]"), pa.date32())
-        coded_text = lambda column: pa.DictionaryArray.from_arrays(  # noqa: E731
-            pa.array(column[0], pa.int32()), pa.array(column[1], pa.string()))
+        coded = self._code(action, actor, target, labels["action"], labels["actor"])
         cols.update({
-            "actor": engine_codes("actor"),
-            "target": engine_codes("target"),
-            "action": engine_codes("action"),
+            "actor": text(actor, labels["actor"]),
+            "target": text(target, labels["actor"]),
+            "action": text(action, labels["action"]),
             "rung": pa.array(rung, pa.int8()),
-            **{name: coded_text(coded[name]) for name in ("actor1", "actor1_code", "actor2", "actor2_code",
-                                                          "event_code", "event_root_code")},
+            **{name: text(*coded[name]) for name in ("actor1", "actor1_code", "actor2", "actor2_code", "event_code",
+                                                     "event_root_code")},
             "quad_class": pa.array(coded["quad_class"], pa.int8()),
             "goldstein": pa.array(coded["goldstein"], pa.float32()),
         })
         return pa.table(cols)
+
+    def _code(self, action: np.ndarray, actor: np.ndarray, target: np.ndarray, actions: list[str],
+              actors: list[str]) -> dict[str, Any]:
+        """The CAMEO coding of rows of acts given as codes: each distinct (action, actor, target) is coded once and
+        every row takes its combination's codes."""
+        n_actors = max(len(actors), 1)
+        key = (action.astype(np.int64) * n_actors + actor) * n_actors + target
+        if len(actions) * n_actors * n_actors <= _GRID_LIMIT:  # few labels: the combinations by counting
+            grid = np.bincount(key, minlength=len(actions) * n_actors * n_actors)
+            present = np.flatnonzero(grid)
+            slot = np.zeros(len(grid), np.intp)
+            slot[present] = np.arange(len(present))
+            row = slot[key]
+        else:
+            present, row = np.unique(key, return_inverse=True)
+        acts, pairs = np.divmod(present, n_actors * n_actors)
+        by, at = np.divmod(pairs, n_actors)
+        combos = self._coder.code([actions[i] for i in acts.tolist()], [actors[i] for i in by.tolist()],
+                                  [actors[i] for i in at.tolist()])
+        return {name: (value[0][row], value[1]) if isinstance(value, tuple) else value[row]
+                for name, value in combos.items()}
 
     def metadata(self, table: str) -> dict[bytes, bytes]:
         """The key-value metadata of a Parquet table of this folder: what made it, so a file read alone says so."""
@@ -472,7 +491,8 @@ class ResultsWriter:
         }
 
     def _join_parts(self, kind: str) -> None:
-        """Join the chunk parts of one table, in chunk order, into ``<kind>.parquet``."""
+        """Join the chunk parts of one table, in chunk order, into ``<kind>.parquet``: each part is read back and
+        encoded once, with the final file's codecs (:func:`_final_options`)."""
         parts = [_part(self.folder, kind, c.index) for c in _plan(self.scenario)]
         parts = [p for p in parts if p.is_file()]
         if not parts:
@@ -482,10 +502,12 @@ class ResultsWriter:
         try:
             try:
                 for p in parts:
-                    table = pq.read_table(p)
+                    table = _read_part(p)
+                    if PART_LABELS in (table.schema.metadata or {}):  # acts as integer codes
+                        table = self._events_table(table)
                     if writer is None:
                         schema = table.schema.with_metadata(self.metadata(kind))
-                        writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                        writer = pq.ParquetWriter(tmp, schema, **_final_options(schema))
                     writer.write_table(table.cast(writer.schema))
             finally:
                 if writer is not None:
@@ -596,13 +618,104 @@ def _plan(scenario: ScenarioSpec) -> list[Chunk]:
 
 
 def _part(folder: Path, kind: str, index: int) -> Path:
-    return folder / PARTS / f"{kind}-{index:06d}.parquet"
+    """A chunk part: the per-run rows as Parquet, the acts as integer codes in an Arrow IPC file."""
+    return folder / PARTS / f"{kind}-{index:06d}{'.arrow' if kind == 'events' else '.parquet'}"
+
+
+#: Key of a chunk part's metadata under which the labels of its integer codes are kept (an events part).
+PART_LABELS = b"escalation.part_labels"
+#: Above this many (action, actor, target) combinations, a chunk's distinct acts are found by sorting.
+_GRID_LIMIT = 1 << 22
+
+
+def _coded_events(results: list[ChunkResult]) -> pa.Table | None:
+    """One chunk's acts of every variant as the engine's integer codes (variant, actor, target, action), with
+    their labels in the table's metadata: what a chunk part keeps. :meth:`ResultsWriter._events_table` makes the
+    events table of them once, when the parts are joined."""
+    if not results:
+        return None
+    actors: dict[str, int] = {}
+    actions: dict[str, int] = {}
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in ("run", "variant", "week", "actor", "target", "action",
+                                                             "rung")}
+    for i, res in enumerate(results):
+        e = res.events
+        if e is None:  # pragma: no cover - callers filter these out
+            raise ValueError("no events recorded")
+        for name, into in (("actor", actors), ("target", actors), ("action", actions)):
+            codes, names = _codes_of(e, name)
+            remap = np.array([into.setdefault(label, len(into)) for label in names] or [0], np.int32)
+            columns[name].append(remap[codes])
+        columns["run"].append(np.asarray(e["run"], np.int64))
+        columns["week"].append(np.asarray(e["week"], np.int16))
+        columns["rung"].append(np.asarray(e["rung"], np.int8))
+        columns["variant"].append(np.full(len(columns["run"][-1]), i, np.int32))
+    labels = {"variant": [r.variant for r in results], "actor": list(actors), "action": list(actions)}
+    sizes = {"variant": len(results), "actor": len(actors), "target": len(actors), "action": len(actions)}
+    table = pa.table({name: _narrow(np.concatenate(parts), sizes.get(name)) for name, parts in columns.items()})
+    return table.replace_schema_metadata({PART_LABELS: json.dumps(labels).encode()})
+
+
+def _narrow(values: np.ndarray, labels: int | None) -> np.ndarray:
+    """Codes into ``labels`` labels in one byte each when they fit (two otherwise); other columns as they are."""
+    if labels is None:
+        return values
+    return values.astype(np.int8 if labels <= 127 else np.int16 if labels <= 32767 else np.int32)
+
+
+def _codes_of(events: Any, column: str) -> tuple[np.ndarray, list[str]]:
+    """A text column of a chunk's events as (codes, labels): the engine's own, or those of its text."""
+    if hasattr(events, "coded"):
+        codes, labels = events.coded(column)
+        return np.asarray(codes), list(labels)
+    encoded = pa.array(list(events[column]), pa.string()).dictionary_encode()
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+
+
+#: How an events part is written: Arrow IPC, each buffer compressed with lz4 (written and read back in a few
+#: milliseconds, about 4 bytes an act).
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
+
+
+def _read_part(path: Path) -> pa.Table:
+    """A chunk part as it was written (Parquet, or Arrow IPC)."""
+    if path.suffix == ".arrow":
+        with pa.OSFile(str(path), "rb") as source:  # read into memory: the table outlives the open file
+            return pa.ipc.open_file(source).read_all()
+    return pq.read_table(path)
+
+
+def _part_options(schema: pa.Schema) -> dict[str, Any]:
+    """How a per-run part is written: quickly, as it is read back once when the parts are joined (uncompressed,
+    dictionary encoding only for the columns that already are dictionaries, no statistics)."""
+    return {"compression": "none", "write_statistics": False,
+            "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)]}
+
+
+#: The codec of ``runs.parquet`` and ``events.parquet``: lz4 encodes a chunk's tables in about 70% of the time zstd
+#: takes, for files about a third larger (benchmarks/RESULTS.md, "Tables, third round").
+FINAL_COMPRESSION = "lz4"
+
+
+def _final_options(schema: pa.Schema) -> dict[str, Any]:
+    """How ``runs.parquet`` and ``events.parquet`` are written: :data:`FINAL_COMPRESSION`; dictionary encoding for
+    text and for the events' columns of few values (week, date, rung, QuadClass, Goldstein), plain for the rest
+    (the per-run parameters take about as many values as there are runs); statistics for the run and the week (a
+    reader's filter on them skips row groups)."""
+    few = {"week", "rung", "quad_class", "goldstein", "date"} if "goldstein" in schema.names else set()
+    return {"compression": FINAL_COMPRESSION, "write_statistics": [n for n in ("run", "week") if n in schema.names],
+            "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type) or f.name in few]}
 
 
 def _write_table(table: pa.Table, path: Path) -> None:
+    """Write a chunk part under a temporary name, then rename it: Parquet, or Arrow IPC for a ``.arrow`` path."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        if path.suffix == ".arrow":
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as out:
+                out.write_table(table)
+        else:
+            pq.write_table(table, tmp, **_part_options(table.schema))
         os.replace(tmp, path)
     except BaseException:  # no half-written temporary file is left
         with contextlib.suppress(OSError):
@@ -651,11 +764,14 @@ def _damage(path: Path, recorded: Any) -> str | None:
             return (f"damaged: {found['bytes']:,} bytes whose sha256 differs from the one recorded when it was "
                     f"written ({recorded.get('bytes', '?')} bytes)")
         return None
-    if path.suffix == ".parquet":
-        try:
+    try:
+        if path.suffix == ".parquet":
             pq.read_metadata(path)
-        except (OSError, pa.ArrowException) as exc:
-            return f"damaged ({exc})"
+        elif path.suffix == ".arrow":
+            with pa.OSFile(str(path), "rb") as source:
+                pa.ipc.open_file(source)
+    except (OSError, pa.ArrowException) as exc:
+        return f"damaged ({exc})"
     return None
 
 

@@ -162,7 +162,7 @@ def test_every_file_of_an_interrupted_folder_damaged_in_turn(stopped: Path, refe
     assert outcomes[".lock:garbage"] == outcomes[".lock:dead process"] == "recovered"
     # a damaged part is recovered (its chunk's rows computed again); the partial aggregates are refused
     assert outcomes["parts/runs-000000.parquet:flip"] == "recovered"
-    assert outcomes["parts/events-000002.parquet:truncate"] == "recovered"
+    assert outcomes["parts/events-000002.arrow:truncate"] == "recovered"
     assert outcomes[f"{PARTIAL}:nan"] == "refused"
 
 
