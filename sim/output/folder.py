@@ -727,14 +727,18 @@ def _write_table(table: pa.Table, path: Path) -> None:
 RESULT_FILES = ("summary.json", "aggregates.json", "runs.parquet", "events.parquet")
 
 
-def read_runs_table(folder: str | Path) -> pa.Table:
-    """A results folder's per-run table, or :class:`InputError` saying why it cannot be read."""
+def read_runs_table(folder: str | Path, columns: list[str] | None = None) -> pa.Table:
+    """A results folder's per-run table (only ``columns``, if given), or :class:`InputError` saying why it cannot
+    be read."""
     path = Path(folder) / "runs.parquet"
     if not path.is_file():
         raise InputError("the results folder has no per-run table (runs.parquet)", file=folder,
                          hint="Run the batch again without --no-runs")
     try:
-        return pq.read_table(path)
+        if columns is not None:  # the columns the file has, of those asked for: a missing one is the caller's to name
+            have = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in have]
+        return pq.read_table(path, columns=columns)
     except (OSError, ValueError) as exc:
         raise InputError(f"runs.parquet cannot be read ({exc})", file=path) from None
 

@@ -33,9 +33,9 @@ def escalation_order(peak: np.ndarray, week: np.ndarray, run: np.ndarray) -> np.
     return np.lexsort((np.asarray(run), np.asarray(week), -np.asarray(peak, dtype=np.int64)))
 
 
-def _table(folder: Path):
+def _table(folder: Path, columns: list[str] | None = None):
     path = folder / "runs.parquet"
-    table = read_runs_table(folder)
+    table = read_runs_table(folder, columns)
     missing = [c for c in _NEEDED if c not in table.column_names]
     if missing:
         raise InputError("runs.parquet lacks the columns of a ranking", file=path, expected=", ".join(_NEEDED),
@@ -114,9 +114,15 @@ def _notable(row: dict[str, Any], spread: dict[str, tuple[float, float]]) -> dic
 
 
 def most_escalated_run(folder: str | Path, variant: str) -> int | None:
-    """The most escalated run of one variant of a results folder, or None without a per-run table."""
+    """The most escalated run of one variant of a results folder (as ``rank_runs`` ranks them), or None without a
+    per-run table. Reads only the columns of the ranking: memory stays small whatever the number of runs."""
     try:
-        ranked = rank_runs(folder, worst=1, variant=variant)
+        table = _table(Path(folder), list(_NEEDED))
     except InputError:
         return None
-    return ranked[0]["run"] if ranked else None
+    table = table.filter(pc.equal(table.column("variant").cast("string"), variant))
+    if table.num_rows == 0:
+        return None
+    order = escalation_order(table.column("max_rung").to_numpy(), table.column("week_of_max_rung").to_numpy(),
+                             table.column("run").to_numpy())
+    return int(table.column("run")[int(order[0])].as_py())

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from sim.cli.app import app
 from sim.errors import InputError
-from sim.output.ranking import escalation_order, rank_runs
+from sim.output.ranking import escalation_order, most_escalated_run, rank_runs
 from sim.output.story import worst_run
 from sim.spec.loading import load_scenario
 
@@ -92,6 +92,9 @@ def test_the_story_is_the_most_escalated_run(finished):
     _, folder = finished
     story = json.loads((folder / "story.json").read_text())
     assert story["run"] == rank_runs(folder, worst=1, variant="baseline")[0]["run"]
+    for variant in ("baseline", "none"):  # read from the ranking's own columns, as rank_runs ranks them
+        assert most_escalated_run(folder, variant) == rank_runs(folder, worst=1, variant=variant)[0]["run"]
+    assert most_escalated_run(folder, "no_such_variant") is None
 
 
 def test_trace_worst_replays_the_most_escalated_run(finished, doctrine):
