@@ -156,6 +156,16 @@ class BatchProgress:
             self._bar = None
 
 
+def prepare_engine() -> None:
+    """On a machine's first batch, compile the engine's kernels here, saying so, rather than unannounced in every
+    worker at its first chunk; later batches load them from numba's cache and print nothing."""
+    from sim.engine import kernels
+
+    if kernels.engine() == "numba" and kernels.compiled_on_disk() is False:
+        err.print("compiling the engine's kernels (once on this machine) ...", highlight=False)
+        err.print(f"compiled in {kernels.warm_up():.1f} s; later batches load them from the cache", highlight=False)
+
+
 def with_progress(work: Callable[[BatchProgress], T]) -> T:
     """``work(progress)`` under a batch's progress bar; a user error or a stopped batch ends the command with its
     message and exit status (130 after Ctrl-C)."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.common import Configs, fail, names, out, plain_data, print_json, with_progress
+from sim.cli.common import Configs, fail, names, out, plain_data, prepare_engine, print_json, with_progress
 from sim.cli.plot import drawing_progress
 from sim.cli.tables import difference_table
 from sim.errors import SimError
@@ -53,6 +53,7 @@ def compare(scenarios: Scenarios = None, variants: Variants = None, runs: Runs =
             plan = plan_compare(scenarios, configs=configs, runs=runs, seed=seed, variants=names(variants), out=out_dir)
     except SimError as exc:
         fail(exc)
+    prepare_engine()
     folder = with_progress(lambda bar: compare_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                          on_chunk=bar.chunk))
     with drawing_progress() as tell:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sim.cli.common import Configs, fail, names, out, plain_data, print_json, with_progress
+from sim.cli.common import Configs, fail, names, out, plain_data, prepare_engine, print_json, with_progress
 from sim.cli.plot import drawing_progress, formats
 from sim.cli.tables import summary_table
 from sim.errors import SimError
@@ -71,6 +71,7 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
                             fixed_parameters=fixed_parameters)
     except SimError as exc:
         fail(exc)
+    prepare_engine()
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                      on_chunk=bar.chunk))
     with drawing_progress() as tell:

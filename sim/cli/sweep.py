@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sim.cli.common import Configs, fail, out, print_json, with_progress
+from sim.cli.common import Configs, fail, out, prepare_engine, print_json, with_progress
 from sim.errors import InputError, SimError
 from sim.present.text import difference, share
 
@@ -55,6 +55,7 @@ def sweep(scenario: Scenario = None, lever: Lever = None, runs: Runs = None, see
             plan = plan_sweep(scenario, lever, configs=configs, runs=runs, seed=seed, out=out_dir)
     except SimError as exc:
         fail(exc)
+    prepare_engine()
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                      on_chunk=bar.chunk))
     try:

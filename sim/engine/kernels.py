@@ -18,10 +18,12 @@ the first use on a machine compiles (a few seconds, reported by ``escalation ben
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -313,6 +315,24 @@ def kernel(name: str) -> Callable[..., Any]:
                         module[helper] = numba.njit(**_OPTIONS)(module[helper])
                 fn = _compiled[name] = numba.njit(**_OPTIONS)(_KERNELS[name])
     return fn
+
+
+def compiled_on_disk() -> bool | None:
+    """Whether numba's cache next to this file holds every kernel (True), lacks some, so that the first chunk of a
+    batch would compile them (False), or cannot be told (None: the cache lives elsewhere, ``$NUMBA_CACHE_DIR`` or a
+    read-only install). Looks only at file names, without importing numba (a stale entry, after the source
+    changed, is recompiled by numba when it is loaded)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    here = Path(__file__)
+    cache = here.parent / "__pycache__"
+    version = f"py{sys.version_info.major}{sys.version_info.minor}"
+    functions: list[Any] = [getattr(f, "py_func", f) for f in [globals()[h] for h in _HELPERS]]
+    functions += list(_KERNELS.values())
+    names = [f"{here.stem}.{fn.__qualname__}-{fn.__code__.co_firstlineno}.{version}.nbi" for fn in functions]
+    if all((cache / name).is_file() for name in names):
+        return True
+    return False if os.access(cache if cache.is_dir() else here.parent, os.W_OK) else None
 
 
 def warm_up() -> float:

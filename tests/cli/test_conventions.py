@@ -154,3 +154,21 @@ def test_control_characters_in_scenario_text_are_refused(tmp_path):
     assert res.exit_code == 2
     assert ("t.yaml:2: title: text must not hold control characters such as terminal escapes; found '\\x1b' at "
             "character 3") in " ".join(res.stderr.split())
+
+
+@pytest.mark.parametrize("on_disk", [False, True, None])
+def test_the_kernels_compile_cost_is_shown_once(monkeypatch, tmp_path, on_disk):
+    """On a machine's first batch the kernels are compiled before it starts, and the command says so and how long
+    it took; once they are in numba's cache (or where it cannot be told) nothing is said."""
+    from sim.engine import kernels
+
+    calls: list[int] = []
+    monkeypatch.setattr(kernels, "compiled_on_disk", lambda: on_disk)
+    monkeypatch.setattr(kernels, "warm_up", lambda: calls.append(1) or 1.25)
+    scenario = ROOT / "scenarios" / "limited_deployment.yaml"
+    res = runner.invoke(app, ["run", str(scenario), "--runs", "20", "--variants", "baseline", "--no-charts",
+                              "--workers", "1", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    said = "compiling the engine's kernels (once on this machine)" in res.stderr
+    assert said == (on_disk is False) and len(calls) == (on_disk is False)
+    assert ("compiled in 1.2 s" in res.stderr) == (on_disk is False)

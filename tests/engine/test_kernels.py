@@ -181,6 +181,15 @@ def test_engine_selection(monkeypatch):
         pass
 
 
+def test_the_cache_on_disk_holds_every_kernel_once_warmed_up(monkeypatch):
+    """After a warm-up the kernels are in numba's cache next to their source (what tells a command it need not
+    announce a compile); with the cache elsewhere it cannot be told."""
+    kernels.warm_up()
+    assert kernels.compiled_on_disk() is True
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/nowhere")
+    assert kernels.compiled_on_disk() is None
+
+
 def test_warm_up_reports_seconds():
     assert kernels.warm_up() >= 0.0
 
