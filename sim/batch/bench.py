@@ -157,7 +157,9 @@ class TreeMemory:
         while True:
             rss, ticks = _tree(pid)
             self.peak = max(self.peak, rss)
-            self.peak_pss = max(self.peak_pss, _proportional(ticks))
+            # read a moment after the resident sizes, while memory may still grow: at one moment a tree's
+            # proportional size never exceeds its resident size, so that sample bounds it
+            self.peak_pss = max(self.peak_pss, min(_proportional(ticks), rss))
             for p, t in ticks.items():
                 self._start.setdefault(p, t if p == pid else 0)
                 self._ticks[p] = max(self._ticks.get(p, 0), t)
