@@ -46,6 +46,8 @@ class _StopState:
     signum: int = signal.SIGTERM
     #: True while a thread delivers a swallowed stop again (:func:`_deliver_again`).
     delivering = False
+    #: A stop was raised and no code has said it acts on it (:func:`answer_stop`): the next safe point raises it.
+    unanswered = False
 
 
 def stop_signal_handler(signum: int, frame: object) -> None:
@@ -61,6 +63,7 @@ def stop_signal_handler(signum: int, frame: object) -> None:
         _StopState.pending = True
         return
     _StopState.pending = False  # raised now (a stop swallowed on the way is delivered again: _quiet_unraisable)
+    _StopState.unanswered = True  # until the code that acts on a stop says so (answer_stop)
     _StopState.signum = signum
     sys.unraisablehook = _quiet_unraisable
     if _StopState.in_batch == 0:
@@ -101,10 +104,26 @@ def _deliver_again() -> None:
 
 
 def raise_if_stopped() -> None:
-    """Raise the stop signal that :func:`stop_signal_handler` deferred, if one came."""
-    if _StopState.pending:
+    """Raise the stop signal that :func:`stop_signal_handler` deferred, if one came; or one it raised that no code
+    acted on (:func:`answer_stop`): an exception raised from a signal handler can be swallowed on its way (by C
+    code that clears errors, say), and the command must still stop at its next safe point."""
+    if _StopState.pending or _StopState.unanswered:
         _StopState.pending = False
+        _StopState.unanswered = False
         raise KeyboardInterrupt
+
+
+def raise_if_unanswered() -> None:
+    """Outside a batch: raise :class:`StopRequested` for a stop that was raised but swallowed on its way."""
+    if _StopState.unanswered:
+        _StopState.unanswered = False
+        raise StopRequested(signal.Signals(_StopState.signum).name)
+
+
+def answer_stop() -> None:
+    """Say that a stop is being acted on (its folder marked interrupted, the command ending): safe points no longer
+    raise it again."""
+    _StopState.unanswered = False
 
 
 @contextmanager

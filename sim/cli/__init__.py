@@ -20,13 +20,14 @@ def main() -> None:
     the default action back on Ctrl-C and SIGTERM, and a stop in that last instant would then kill the process by
     the signal instead of ending it with status 130. Everything a command writes is closed before it returns.
     """
-    from sim.batch.stopping import EXIT_STOPPED, StopRequested, process_stops
+    from sim.batch.stopping import EXIT_STOPPED, StopRequested, process_stops, raise_if_unanswered
 
     code: int = 1
     try:
         with process_stops():
             from sim.cli.app import main as run_command
 
+            raise_if_unanswered()  # a stop swallowed while the command was being imported
             run_command()
             code = 0
     except StopRequested as exc:

@@ -25,7 +25,7 @@ from sim import NOT_A_FORECAST
 from sim.batch import guard
 from sim.batch.chunks import Chunk, compare_variants, default_record_events
 from sim.batch.executors import Execution
-from sim.batch.stopping import ctrl_c_ignored, stop_signals
+from sim.batch.stopping import answer_stop, ctrl_c_ignored, stop_signals
 from sim.errors import InputError
 from sim.output.comparison import check_side_by_side, from_indicators, indicators_from_table, write
 from sim.output.folder import (
@@ -284,6 +284,7 @@ def run_side_by_side(plan: SideBySidePlan, execution: Execution | None = None, *
         _stopped(folder, manifest, f"{current}: {exc.reason}")
         raise BatchStopped(f"{current}: {exc.reason}", folder, exc.exit_code, RESUME_COMPARE) from None
     except KeyboardInterrupt:
+        answer_stop()
         _stopped(folder, manifest, "interrupted")
         raise BatchStopped("interrupted between two batches", folder, 130, RESUME_COMPARE) from None
     write(side_by_side_comparison(plan, folder, manifest), folder)

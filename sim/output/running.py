@@ -19,7 +19,7 @@ from sim.batch import guard
 from sim.batch.chunks import Batch, Chunk, plan_chunks
 from sim.batch.cluster import SchedulerLost
 from sim.batch.executors import BatchOutcome, Execution, WorkerLost, execute
-from sim.batch.stopping import ctrl_c_ignored, holding_stops, raise_if_stopped, stop_signals
+from sim.batch.stopping import answer_stop, ctrl_c_ignored, holding_stops, raise_if_stopped, stop_signals
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
 from sim.errors import InputError, SimError
@@ -85,6 +85,7 @@ def run_batch(
             summary = writer.finish(state, outcome.wall_seconds)
             return summary, outcome
         except KeyboardInterrupt:
+            answer_stop()
             reason, code = "interrupted", 130
         except (WorkerLost, SchedulerLost) as exc:
             reason = str(exc)
@@ -216,6 +217,7 @@ def run_to_folder(
                                          aggregates=aggregates, on_chunk=chunk_done,
                                          resume_command=plan.resume_command)
         except KeyboardInterrupt:  # a stop in the instant before the batch's own handling began, or a second one
+            answer_stop()
             if writer.manifest["status"] != "complete":
                 with ctrl_c_ignored(), contextlib.suppress(OSError):
                     writer.finish({}, 0.0, status="interrupted", reason="interrupted")
