@@ -120,6 +120,20 @@ def raise_if_unanswered() -> None:
         raise StopRequested(signal.Signals(_StopState.signum).name)
 
 
+def came_from_a_stop(exc: BaseException) -> bool:
+    """Whether an exception is a stop's echo: the stop itself, an exception it caused or interrupted (an extension
+    module whose initialisation it cut short turns it into ``ImportError: initialization failed``), or any exception
+    while a stop raised has not been acted on. Such an exception ends the command as a stop (exit status 130)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, (StopRequested, KeyboardInterrupt)):
+            return True
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return _StopState.unanswered
+
+
 def answer_stop() -> None:
     """Say that a stop is being acted on (its folder marked interrupted, the command ending): safe points no longer
     raise it again."""

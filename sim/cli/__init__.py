@@ -20,7 +20,7 @@ def main() -> None:
     the default action back on Ctrl-C and SIGTERM, and a stop in that last instant would then kill the process by
     the signal instead of ending it with status 130. Everything a command writes is closed before it returns.
     """
-    from sim.batch.stopping import EXIT_STOPPED, StopRequested, process_stops, raise_if_unanswered
+    from sim.batch.stopping import EXIT_STOPPED, StopRequested, came_from_a_stop, process_stops, raise_if_unanswered
 
     code: int = 1
     try:
@@ -37,9 +37,13 @@ def main() -> None:
         if isinstance(exc.code, str):
             sys.stderr.write(exc.code + "\n")
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:  # a fault of the program itself: its traceback, as the interpreter prints it
-        traceback.print_exc()
-        code = 1
+    except BaseException as exc:
+        if came_from_a_stop(exc):  # a stop that an extension turned into its own error (an import cut short)
+            sys.stderr.write("error: stopped\n")
+            code = EXIT_STOPPED
+        else:  # a fault of the program itself: its traceback, as the interpreter prints it
+            traceback.print_exc()
+            code = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):

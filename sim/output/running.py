@@ -19,7 +19,14 @@ from sim.batch import guard
 from sim.batch.chunks import Batch, Chunk, plan_chunks
 from sim.batch.cluster import SchedulerLost
 from sim.batch.executors import BatchOutcome, Execution, WorkerLost, execute
-from sim.batch.stopping import answer_stop, ctrl_c_ignored, holding_stops, raise_if_stopped, stop_signals
+from sim.batch.stopping import (
+    answer_stop,
+    came_from_a_stop,
+    ctrl_c_ignored,
+    holding_stops,
+    raise_if_stopped,
+    stop_signals,
+)
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
 from sim.errors import InputError, SimError
@@ -92,7 +99,11 @@ def run_batch(
         except OSError as exc:
             reason = f"cannot write the results ({exc.strerror or exc})"
         except Exception as exc:  # a failure of the model itself: still keep what is finished
-            reason = " ".join(f"the batch failed ({type(exc).__name__}: {exc})".split())  # one line
+            if came_from_a_stop(exc):  # a stop an extension turned into its own error: a stop all the same
+                answer_stop()
+                reason, code = "interrupted", 130
+            else:
+                reason = " ".join(f"the batch failed ({type(exc).__name__}: {exc})".split())  # one line
     if writer.manifest["status"] == "complete":  # stopped while tidying up: the results are whole
         with ctrl_c_ignored(), contextlib.suppress(OSError):
             writer.tidy()

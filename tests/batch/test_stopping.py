@@ -213,3 +213,46 @@ def test_a_stop_swallowed_on_its_way_is_raised_at_the_next_safe_point(in_batch: 
         stopping.answer_stop()  # acted on: no safe point raises it again
         raise_if_stopped()
         stopping.raise_if_unanswered()
+
+
+def test_a_stop_an_extension_turns_into_its_own_error_ends_as_a_stop() -> None:
+    """A stop that lands while an extension module initialises is turned by it into ``ImportError: initialization
+    failed`` (found by the soak, in matplotlib's ft2font): the command ends with exit 130 and no traceback."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from support import ROOT
+
+    code = textwrap.dedent("""
+        import os, signal, sys
+        from sim.batch import stopping
+        from sim.batch.stopping import StopRequested
+        def fake_app():
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):
+                    pass
+            except StopRequested as exc:  # what the extension's initialisation does with it
+                raise ImportError("initialization failed") from exc
+        import sim.cli.app
+        sim.cli.app.main = fake_app
+        from sim.cli import main
+        main()
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr and "stopped" in done.stderr, done.stderr
+
+
+def test_an_exception_is_a_stops_echo_only_when_a_stop_caused_it() -> None:
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+    except ImportError as exc:
+        assert stopping.came_from_a_stop(exc)
+    assert not stopping.came_from_a_stop(ValueError("a fault of the program"))
+    stopping._StopState.unanswered = True  # a stop raised and not yet acted on: whatever comes is its echo
+    assert stopping.came_from_a_stop(ValueError("anything"))
