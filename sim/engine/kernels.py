@@ -145,8 +145,9 @@ def _russia_weights(severity: np.ndarray, desired: np.ndarray, denom: np.ndarray
     time, without branches, so that it compiles to vector instructions.
 
     An entry whose weight ``exp`` would round to exactly 0 (below ``DEAD_BELOW``, -inf included: half of them) is
-    marked ``dead`` and set to 0 instead, for numpy's exp is slow on such arguments (-inf costs it 6 times a
-    normal one, an underflow 25 times) and the draw reads a dead entry as the weight 0 it would have had."""
+    marked ``dead`` and set to 0 instead, for numpy's exp is slow on such arguments (-inf costs it 5 times an
+    ordinary one, an underflow 17 times: benchmarks/choice_parts.py) and the draw reads a dead entry as the weight
+    0 it would have had."""
     n, runs = out.shape
     for k in range(n):
         row, avail, mk, dk = out[k], available[k], mod[k], det[k]
@@ -181,20 +182,20 @@ def _draw_columns(weights: np.ndarray, dead: np.ndarray, u: np.ndarray, none: np
     total (the last option takes what is left), -1 where ``none``; ``weights`` is (options, runs), read as 0 where
     ``dead`` (``_russia_weights``). Reference: the second half of ``Streams.logit_choice``."""
     n, runs = weights.shape
-    acc = np.zeros(runs)  # option by option over contiguous rows: first the totals, then the running sums again
+    # option by option over contiguous rows: first the totals, then the running sums again (weights are never
+    # negative, so a sum started at 0 has the reference's values: 0 + w is w)
+    acc = np.zeros(runs)
     for k in range(n):
         row, gone = weights[k], dead[k]
         for r in range(runs):
-            acc[r] = acc[r] + (0.0 if gone[r] else row[r]) if k > 0 else (0.0 if gone[r] else row[r])
-    target = np.empty(runs)
-    for r in range(runs):
-        target[r] = u[r] * acc[r]
-        out[r] = 0
+            acc[r] = acc[r] + (0.0 if gone[r] else row[r])
+    target = u * acc
+    acc[:] = 0.0
+    out[:] = 0
     for k in range(n - 1):
         row, gone = weights[k], dead[k]
         for r in range(runs):
-            w = 0.0 if gone[r] else row[r]
-            acc[r] = acc[r] + w if k > 0 else w
+            acc[r] = acc[r] + (0.0 if gone[r] else row[r])
             out[r] += target[r] >= acc[r]
     for r in range(runs):
         if none[r]:

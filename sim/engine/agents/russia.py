@@ -78,7 +78,10 @@ class Russia(Actor):
         self._reach = {o.id: o.reach for o in w.ctx.doctrine.responses if o.side == "russia"}
         self._top = float(w.ctx.severity.max())
         self._discharge_share = per_run(self.p["discharge_share"], w.size)  # per run, as the compiled path takes it
-        self._terms: dict[str, np.ndarray] = {}
+        # the numerator of restraint below the forces' threshold; read-only, as the exposure is (the compiled pass
+        # then takes one array type)
+        self._ones = np.ones(w.size)
+        self._ones.flags.writeable = False
 
     def perceive(self) -> None:
         """Tension: T_t = decay * T_{t-1} + P_t * exp(sigma * z); log-normal misperception lowers as often as it
@@ -190,10 +193,7 @@ class Russia(Actor):
         w = self.world
         if w.L.has("strike_on_nato_forces")[axis.rung[k]]:
             return w.exposure()
-        if "ones" not in self._terms:  # read-only, as the exposure is: the compiled pass takes one array type
-            self._terms["ones"] = np.ones(w.size)
-            self._terms["ones"].flags.writeable = False
-        return self._terms["ones"]
+        return self._ones
 
     def decide(self) -> None:
         """Choose an answer on each axis, let enforced red lines impose their declared answers, discharge the tension
