@@ -25,6 +25,7 @@ Numbers depend on the machine; ``benchmarks/RESULTS.md`` records them with the c
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import platform
 import resource
@@ -48,7 +49,7 @@ from sim.engine.model import EscalationModel, simulate
 from sim.engine.world import Context
 from sim.spec.doctrine import ActorSpec, Doctrine
 from sim.spec.loading import with_overrides
-from sim.spec.scenario import ScenarioSpec
+from sim.spec.scenario import ScenarioSpec, auto_chunk_size
 
 MIB = 1024 * 1024
 
@@ -85,8 +86,52 @@ class Plan:
 def _tree(root: int) -> tuple[int, dict[int, int]]:
     """Resident bytes of process ``root`` and all its descendants, and the CPU clock ticks each has used (Linux
     /proc; a process that cannot be read counts as nothing)."""
-    parents: dict[int, int] = {}
+    tree = _descendants(root)
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
     ticks: dict[int, int] = {}
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                resident = int(f.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()  # fields[0] is the state, the 3rd field of the line
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+        total += resident
+    return total, ticks
+
+
+def _descendants(root: int) -> set[int]:
+    """Process ``root`` and its descendants: from each process's list of children (``/proc/PID/task/TID/children``),
+    which reads a few files however many processes the machine runs, or, where the kernel has no such list, from
+    the parent of every process."""
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                    children = [int(c) for c in f.read().split()]
+            except FileNotFoundError:
+                return _descendants_by_parent(root)
+            except OSError:
+                continue
+            for child in children:
+                if child not in tree:
+                    tree.add(child)
+                    frontier.append(child)
+    return tree
+
+
+def _descendants_by_parent(root: int) -> set[int]:
+    parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -95,9 +140,7 @@ def _tree(root: int) -> tuple[int, dict[int, int]]:
                 stat = f.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()  # fields[0] is the state, the 3rd field of the line
-        parents[int(entry)] = int(fields[1])
-        ticks[int(entry)] = int(fields[11]) + int(fields[12])  # utime + stime
+        parents[int(entry)] = int(stat[stat.rfind(b")") + 2:].split()[1])
     tree, frontier = {root}, [root]
     while frontier:
         pid = frontier.pop()
@@ -105,15 +148,7 @@ def _tree(root: int) -> tuple[int, dict[int, int]]:
             if parent == pid and child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    page = os.sysconf("SC_PAGE_SIZE")
-    total = 0
-    for pid in tree:
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * page
-        except OSError:
-            continue
-    return total, {pid: ticks[pid] for pid in tree if pid in ticks}
+    return tree
 
 
 def _proportional(pids: Iterable[int]) -> int:
@@ -132,6 +167,12 @@ def _proportional(pids: Iterable[int]) -> int:
     return total
 
 
+#: Seconds between two samples of the proportional set size: reading ``smaps_rollup`` walks a process's page
+#: tables (about 9 ms for a batch's five processes on the machine of benchmarks/RESULTS.md), which every 0.1 s took
+#: a tenth of a core from the batch being measured; the resident size is still read every ``interval``.
+PSS_INTERVAL = 1.0
+
+
 class TreeMemory:
     """Samples the resident memory of this process and its descendants in a background thread; keeps the peak of
     their sum, and the CPU time they used meanwhile (to within one sampling interval per process).
@@ -140,8 +181,9 @@ class TreeMemory:
     reports no CPU time.
     """
 
-    def __init__(self, interval: float = 0.1, root: int | None = None) -> None:
+    def __init__(self, interval: float = 0.1, root: int | None = None, pss_interval: float = PSS_INTERVAL) -> None:
         self.interval = interval
+        self.pss_interval = pss_interval
         self.root = root  # the process whose tree is sampled (default: this one)
         self.peak = 0
         self.peak_pss = 0  # the same tree's peak proportional set size (shared pages split between sharers)
@@ -154,12 +196,16 @@ class TreeMemory:
 
     def _sample(self) -> None:
         pid = self.root if self.root is not None else os.getpid()
+        pss_at = -math.inf
         while True:
             rss, ticks = _tree(pid)
             self.peak = max(self.peak, rss)
-            # read a moment after the resident sizes, while memory may still grow: at one moment a tree's
-            # proportional size never exceeds its resident size, so that sample bounds it
-            self.peak_pss = max(self.peak_pss, min(_proportional(ticks), rss))
+            now = time.monotonic()
+            if now - pss_at >= self.pss_interval or self._stop.is_set():
+                # read a moment after the resident sizes, while memory may still grow: at one moment a tree's
+                # proportional size never exceeds its resident size, so that sample bounds it
+                self.peak_pss = max(self.peak_pss, min(_proportional(ticks), rss))
+                pss_at = now
             for p, t in ticks.items():
                 self._start.setdefault(p, t if p == pid else 0)
                 self._ticks[p] = max(self._ticks.get(p, 0), t)
@@ -262,6 +308,8 @@ def measure_batch(doctrine: Doctrine, scenario: ScenarioSpec, runs: int, workers
                   executor: str = "process") -> dict[str, Any]:
     """A baseline batch through the runner, aggregates only (as ``escalation run --no-runs``)."""
     spec = _with(scenario, doctrine, runs=runs)
+    if spec.chunk_size_chosen:  # as `escalation run --no-runs` chooses it
+        spec = _with(spec, doctrine, chunk_size=auto_chunk_size(runs, tables=False))
     batch = Batch(doctrine, spec, (spec.baseline_name,), record_runs=False, record_events=False)
     with TreeMemory() as mem:
         outcome = execute(batch, executor=executor, workers=workers)
@@ -474,6 +522,7 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
         "weeks": scenario.horizon_weeks,
         "actors": len(doctrine.actors),
         "chunk_size": scenario.chunk_size,
+        "batch_chunk_size": batch["chunk_size"],
         "workers": workers,
         "runs": plan.batch_runs,
         "runs_per_second": batch["runs_per_second"],

@@ -105,7 +105,7 @@ def bench_table(r: dict[str, Any]) -> Table:
         ("per-run loop (R = 1), one process", f"{r['per_run_loop_runs_per_second']:,.1f} runs/s"),
         ("speedup of lockstep over the loop", f"{r['speedup']:,.0f}x"),
         ("per-run loop rows equal lockstep rows", str(r["loop_rows_equal_lockstep"])),
-        (f"batch of {r['runs']:,} runs, {r['workers']} worker(s)",
+        (f"batch of {r['runs']:,} runs, {r['workers']} worker(s), chunks of {r['batch_chunk_size']:,}",
          f"{r['runs_per_second']:,.0f} runs/s in {r['batch_seconds']:.1f} s"),
         ("the batch per CPU-second used (all processes)", f"{r['batch_runs_per_cpu_second'] or 0:,.0f} runs"),
         ("load average (1, 5, 15 min) at the end", ", ".join(f"{x:.1f}" for x in r["machine"]["load_average"] or [])),

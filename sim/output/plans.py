@@ -15,7 +15,7 @@ from sim.errors import InputError
 from sim.output.folder import read_manifest
 from sim.spec.doctrine import Doctrine
 from sim.spec.loading import load_doctrine, load_scenario, with_overrides
-from sim.spec.scenario import ScenarioSpec
+from sim.spec.scenario import ScenarioSpec, auto_chunk_size
 
 #: How an interrupted ``escalation run`` is finished; the command is followed by the folder.
 RESUME_RUN = "escalation run --resume"
@@ -65,6 +65,8 @@ def plan_run(scenario_file: Path | None, *, configs: Path | None = None, runs: i
                           chunk_size=chunk_size, design_parameters="fixed" if fixed_parameters else None)
     names = select_variants(spec, variants)
     record_events = record_runs and (events if events is not None else default_record_events(spec.runs, len(names)))
+    if spec.chunk_size_chosen and not record_runs:  # aggregates only: larger chunks for a large batch
+        spec = with_overrides(spec, doctrine, chunk_size=auto_chunk_size(spec.runs, tables=False))
     return BatchPlan(doctrine, spec, names, record_runs=record_runs, record_events=record_events, out=out,
                      scenario_file=scenario_file, configs=configs)
 

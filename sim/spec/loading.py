@@ -254,6 +254,8 @@ def with_overrides(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -
     if not updates:
         return scenario
     data = scenario.model_dump(mode="json", exclude_unset=False)
+    if scenario.chunk_size_chosen:  # chosen from the number of runs: chosen again from the runs given
+        del data["chunk_size"]
     data.update(updates)
     try:
         return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from sim.spec.distributions import Distribution
 from sim.spec.doctrine import Doctrine
@@ -248,8 +248,35 @@ def _check_overrides(v: dict[str, float], info: ValidationInfo) -> dict[str, flo
     return v
 
 
+#: The chunk size chosen for a batch that gives none. A chunk pays its weekly steps' Python once whatever its size,
+#: so larger chunks run faster, up to about ``AUTO_CHUNK_MAX`` runs, beyond which a chunk's state no longer stays in
+#: the caches (benchmarks/RESULTS.md, "Fourth round"). With per-run tables a chunk's rows and acts are held by its
+#: worker and by the writer, and ``AUTO_CHUNK_MIN`` keeps such a batch within 1 GiB; without them, a large batch is
+#: cut into ``AUTO_CHUNKS`` chunks between the two bounds, so that the workers still share the work evenly.
+AUTO_CHUNK_MIN = 10_000
+AUTO_CHUNK_MAX = 25_000
+AUTO_CHUNKS = 40
+
+
+def auto_chunk_size(runs: int, tables: bool = True) -> int:
+    """Runs per chunk for a batch of ``runs`` that gives no chunk size, with per-run ``tables`` or aggregates only
+    (results do not depend on it).
+
+    >>> [auto_chunk_size(n) for n in (500, 20_000, 1_000_000)]
+    [500, 10000, 10000]
+    >>> [auto_chunk_size(n, tables=False) for n in (500, 20_000, 400_000, 600_000, 1_000_000, 10**8)]
+    [500, 10000, 10000, 15000, 25000, 25000]
+    """
+    if tables:
+        return min(runs, AUTO_CHUNK_MIN)
+    fortieth = -(-runs // AUTO_CHUNKS)
+    return min(runs, max(AUTO_CHUNK_MIN, min(AUTO_CHUNK_MAX, -(-fortieth // 1000) * 1000)))
+
+
 class ScenarioSpec(Frozen):
     """A scenario file: a world to simulate, its levers, its uncertainties and its batch settings."""
+
+    _auto_chunk_size: bool = PrivateAttr(default=False)
 
     name: Identifier = Field(description="The scenario's id (a-z, 0-9, _); the results sub-folder.",
                              examples=["limited_deployment"])
@@ -271,8 +298,10 @@ class ScenarioSpec(Frozen):
                       examples=[20000])
     seed: int = Field(default=0, ge=0, le=2**63 - 1, strict=True, description="The root seed (a whole number >= 0): "
                       "run k of the batch is a function of the seed and k only.", examples=[20250301])
-    chunk_size: int = Field(default=10_000, ge=1, le=1_000_000, strict=True,
-                            description="Runs per task (1-10^6); it does not change results.", examples=[5000])
+    chunk_size: int = Field(default=AUTO_CHUNK_MIN, ge=1, le=1_000_000, strict=True,
+                            description="Runs per task (1-10^6); it does not change results. Left out: 10,000 (or "
+                            "the runs, if fewer), and without per-run tables (--no-runs) a fortieth of a batch of "
+                            "more than 400,000 runs, up to 25,000.", examples=[5000])
     baseline_name: Identifier = Field(default="baseline", description="The name of the variant the file's own "
                                       "levers form.", examples=["baseline"])
     deployments: list[DeploymentSpec] = Field(default=[], max_length=200, description="Western deployments.",
@@ -329,6 +358,20 @@ class ScenarioSpec(Frozen):
     @classmethod
     def _known_overrides(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         return _check_overrides(v, info)
+
+    @model_validator(mode="after")
+    def _chunk_size_from_runs(self) -> ScenarioSpec:
+        """A chunk size left out is chosen from the number of runs (:func:`auto_chunk_size`, as for a batch with
+        per-run tables; :func:`sim.output.plans.plan_run` chooses again for one without)."""
+        if "chunk_size" not in self.model_fields_set:
+            object.__setattr__(self, "chunk_size", auto_chunk_size(self.runs))  # a default, not a setting given
+            self._auto_chunk_size = True
+        return self
+
+    @property
+    def chunk_size_chosen(self) -> bool:
+        """Whether the chunk size was chosen from the number of runs rather than given."""
+        return self._auto_chunk_size
 
     @model_validator(mode="after")
     def _weeks_within_horizon(self) -> ScenarioSpec:

@@ -6,6 +6,8 @@ test_model.py); the command's JSON contract is checked in tests/cli/test_app.py.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from support import ROOT
@@ -69,6 +71,23 @@ def test_tree_memory_counts_this_process():
     assert 40 * 1024 * 1024 < mem.peak_pss <= mem.peak  # proportional: shared pages split, never above resident
 
 
+def test_tree_memory_reads_the_costly_proportional_size_at_most_once_a_period(monkeypatch):
+    """Reading smaps_rollup walks page tables: sampled every 0.01 s it would slow the batch being measured. The
+    resident size is read every interval, the proportional size once a period and once more at the end."""
+    import time
+
+    import sim.batch.bench as bench
+
+    reads: list[float] = []
+    real = bench._proportional
+    monkeypatch.setattr(bench, "_proportional", lambda pids: reads.append(time.monotonic()) or real(pids))
+    with TreeMemory(interval=0.01, pss_interval=0.2) as mem:
+        time.sleep(0.5)
+    assert 2 <= len(reads) <= 4  # at 0, 0.2, 0.4 s and at the end
+    assert all(b - a >= 0.2 for a, b in zip(reads[:-2], reads[1:-1], strict=True))
+    assert 0 < mem.peak_pss <= mem.peak
+
+
 def test_engine_paths_side_by_side(doctrine):
     spec = load_scenario(SCENARIO, doctrine)
     ctx = Context.build(doctrine, spec, spec.levers()[0])
@@ -106,3 +125,29 @@ def test_tables_measured_in_fresh_processes(tmp_path):
         row["with_tables"]["cpu_seconds"] / row["aggregates_only"]["cpu_seconds"] - 1.0)
     with pytest.raises(RuntimeError, match="failed with status 2"):
         measure_tables(tmp_path / "missing.yaml", runs=10, workers=1, chunk_size=10)
+
+
+def test_the_process_tree_is_found_from_children_lists_and_from_parents_alike():
+    """Both ways of finding a process's descendants give the same tree (a child and a grandchild here)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import sim.batch.bench as bench
+
+    code = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(5)']); "
+            "time.sleep(5)")
+    child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 5
+        while len(bench._descendants_by_parent(os.getpid())) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        tree = bench._descendants(os.getpid())
+        assert child.pid in tree and len(tree) >= 3
+        assert tree == bench._descendants_by_parent(os.getpid())
+        rss, ticks = bench._tree(os.getpid())
+        assert set(ticks) == tree and rss > 0
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)  # the grandchild too
+        child.wait()

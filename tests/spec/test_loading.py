@@ -81,3 +81,28 @@ def test_doctrine_error_names_its_file(tmp_path):
         load_doctrine(configs)
     assert str(info.value).startswith(f"{configs / 'deployments.yaml'}:")
     assert "deployment_types[2].exposure: invalid value; expected less than or equal to 1; found 3.5" in str(info.value)
+
+
+def test_a_chunk_size_left_out_is_chosen_from_the_runs_and_chosen_again_when_they_change(tmp_path, doctrine):
+    from sim.spec.loading import with_overrides
+    from sim.spec.scenario import auto_chunk_size
+
+    spec = load_scenario(write(tmp_path, BASE), doctrine)
+    assert spec.chunk_size == 100 and spec.chunk_size_chosen  # never more than the runs
+    assert [with_overrides(spec, doctrine, runs=n).chunk_size for n in (20_000, 10**8)] == [10_000, 10_000]
+    assert [auto_chunk_size(n, tables=False) for n in (20_000, 400_001, 1_000_000, 10**8)] == \
+        [10_000, 11_000, 25_000, 25_000]
+    given = with_overrides(spec, doctrine, runs=1_000_000, chunk_size=5_000)
+    assert given.chunk_size == 5_000 and not given.chunk_size_chosen
+    assert with_overrides(given, doctrine, runs=2_000_000).chunk_size == 5_000  # a size given stays given
+    written = load_scenario(write(tmp_path, BASE + "chunk_size: 30\n"), doctrine)
+    assert written.chunk_size == 30 and not written.chunk_size_chosen
+    # aggregates only: at least AUTO_CHUNKS chunks between the bounds, in whole thousands
+    for runs in (400_000, 400_001, 555_555, 999_999):
+        size = auto_chunk_size(runs, tables=False)
+        assert 10_000 <= size <= 25_000 and size % 1000 == 0 and -(-runs // size) <= 40 <= -(-runs // (size - 1000))
+
+
+def test_a_negative_chunk_size_is_refused(tmp_path, doctrine):
+    err = error_of(write(tmp_path, BASE + "chunk_size: -5\n"), doctrine)
+    assert "chunk_size" in err and "-5" in err
