@@ -48,8 +48,8 @@ from sim.engine import kernels
 from sim.engine.model import EscalationModel, simulate
 from sim.engine.world import Context
 from sim.spec.doctrine import ActorSpec, Doctrine
-from sim.spec.loading import with_overrides
-from sim.spec.scenario import ScenarioSpec, auto_chunk_size
+from sim.spec.loading import editable_data, with_overrides
+from sim.spec.scenario import AUTO_CHUNK_MIN, ScenarioSpec, auto_chunk_size
 
 MIB = 1024 * 1024
 
@@ -167,9 +167,10 @@ def _proportional(pids: Iterable[int]) -> int:
     return total
 
 
-#: Seconds between two samples of the proportional set size: reading ``smaps_rollup`` walks a process's page
-#: tables (about 9 ms for a batch's five processes on the machine of benchmarks/RESULTS.md), which every 0.1 s took
-#: a tenth of a core from the batch being measured; the resident size is still read every ``interval``.
+#: Seconds between two samples of the proportional set size while the resident size stays below its peak: reading
+#: ``smaps_rollup`` walks a process's page tables (about 9 ms for a batch's five processes on the machine of
+#: benchmarks/RESULTS.md), which every 0.1 s took a tenth of a core from the batch being measured. It is read at
+#: every new peak of the resident size as well, which is read every ``interval``.
 PSS_INTERVAL = 1.0
 
 
@@ -198,18 +199,21 @@ class TreeMemory:
         pid = self.root if self.root is not None else os.getpid()
         pss_at = -math.inf
         while True:
+            last = self._stop.is_set()  # the sample after the block ended: every size is read once more
             rss, ticks = _tree(pid)
-            self.peak = max(self.peak, rss)
             now = time.monotonic()
-            if now - pss_at >= self.pss_interval or self._stop.is_set():
-                # read a moment after the resident sizes, while memory may still grow: at one moment a tree's
-                # proportional size never exceeds its resident size, so that sample bounds it
+            if rss > self.peak or last or now - pss_at >= self.pss_interval:
+                # at a new peak of the resident size (where the proportional size most likely peaks too: a short
+                # peak is not missed), once a period, and at the end. Read a moment after the resident sizes, while
+                # memory may still grow: at one moment a tree's proportional size never exceeds its resident size,
+                # so that sample bounds it
                 self.peak_pss = max(self.peak_pss, min(_proportional(ticks), rss))
                 pss_at = now
+            self.peak = max(self.peak, rss)
             for p, t in ticks.items():
                 self._start.setdefault(p, t if p == pid else 0)
                 self._ticks[p] = max(self._ticks.get(p, 0), t)
-            if self._stop.is_set():
+            if last:
                 break
             self._stop.wait(self.interval)
         hz = os.sysconf("SC_CLK_TCK")
@@ -253,7 +257,7 @@ def doubled_roster(doctrine: Doctrine) -> Doctrine:
 def with_horizon(scenario: ScenarioSpec, doctrine: Doctrine, weeks: int) -> ScenarioSpec:
     """The scenario's baseline with another horizon, validated again: timeline moves and deployments past it are
     dropped, and a deep-strike authorisation beyond it starts in its last week."""
-    data = scenario.model_dump(mode="json")
+    data = editable_data(scenario)
     data["timeline"] = [m for m in data.get("timeline", []) if m["week"] < weeks]
     data["deployments"] = [d for d in data.get("deployments", []) if d["start_week"] < weeks]
     ds = data["policies"]["deep_strike"]
@@ -480,6 +484,9 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
     if chunk_size is not None:
         scenario = _with(scenario, doctrine, chunk_size=chunk_size)
     ctx = baseline_context(doctrine, scenario)
+    # the chunks the engine paths, the floor and the tables are measured in: the scenario's own, or the size a batch
+    # with tables takes (the aggregates-only batches choose theirs from their runs, as `escalation run` does)
+    chunk = AUTO_CHUNK_MIN if scenario.chunk_size_chosen else scenario.chunk_size
     t_start = time.perf_counter()
 
     progress(f"lockstep engine: {plan.lockstep_runs:,} runs in chunks of {plan.lockstep_chunk:,}, one process")
@@ -509,11 +516,11 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
     compile_cost = measure_compile()
     progress(f"engine paths side by side: numpy and numba over {plan.lockstep_runs:,} runs, {plan.engine_rounds} "
              "rounds")
-    engines = measure_engines(ctx, plan.lockstep_runs, scenario.chunk_size, plan.engine_rounds)
+    engines = measure_engines(ctx, plan.lockstep_runs, chunk, plan.engine_rounds)
     engines["compile"] = compile_cost
-    floor = memory_floor(ctx, engines[kernels.engine()]["runs_per_cpu_second"], scenario.chunk_size)
+    floor = memory_floor(ctx, engines[kernels.engine()]["runs_per_cpu_second"], chunk)
     progress(f"tables: {plan.tables_runs:,} runs with aggregates only, then with per-run tables and events")
-    tables = measure_tables(scenario_path, plan.tables_runs, workers, scenario.chunk_size, configs)
+    tables = measure_tables(scenario_path, plan.tables_runs, workers, chunk, configs)
 
     return {
         "scenario": str(scenario_path),
@@ -521,7 +528,7 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
         "mode": "quick" if quick else "full",
         "weeks": scenario.horizon_weeks,
         "actors": len(doctrine.actors),
-        "chunk_size": scenario.chunk_size,
+        "chunk_size": chunk,
         "batch_chunk_size": batch["chunk_size"],
         "workers": workers,
         "runs": plan.batch_runs,

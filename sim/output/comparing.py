@@ -161,8 +161,13 @@ def _plan_side_by_side_resume(folder: Path, manifest: dict[str, Any], files: lis
                          expected=f"doctrine hash {manifest['doctrine_hash']}", found=canonical_hash(doctrine),
                          hint="Run it as a new comparison instead of resuming")
     specs = []
+    resolved = manifest.get("resolved_scenarios")
     for name, path in zip(names, paths, strict=True):
-        spec = with_overrides(load_scenario(path, doctrine), doctrine, runs=manifest["runs"], seed=manifest["seed"])
+        # the chunks the comparison was started with (a size the file leaves out is chosen by the code that runs it)
+        started = resolved.get(name) if isinstance(resolved, dict) else None
+        chunk = started.get("chunk_size") if isinstance(started, dict) else None
+        spec = with_overrides(load_scenario(path, doctrine), doctrine, runs=manifest["runs"], seed=manifest["seed"],
+                              chunk_size=chunk if isinstance(chunk, int) and not isinstance(chunk, bool) else None)
         if canonical_hash(spec) != manifest["scenario_hashes"].get(name):
             raise InputError("the scenario has changed since this comparison started, so its finished chunks "
                              "cannot be reused", file=path,

@@ -248,14 +248,21 @@ def canonical_hash(*objects: BaseModel) -> str:
     return h.hexdigest()[:12]
 
 
+def editable_data(scenario: ScenarioSpec) -> dict[str, Any]:
+    """The scenario as data to change and validate again: a chunk size chosen from the number of runs is left out,
+    so that it is chosen again from the runs the new scenario has."""
+    data = scenario.model_dump(mode="json", exclude_unset=False)
+    if scenario.chunk_size_chosen:
+        del data["chunk_size"]
+    return data
+
+
 def with_overrides(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -> ScenarioSpec:
     """The scenario with command-line settings (runs, seed, chunk size) applied and validated again."""
     updates = {k: v for k, v in changes.items() if v is not None}
     if not updates:
         return scenario
-    data = scenario.model_dump(mode="json", exclude_unset=False)
-    if scenario.chunk_size_chosen:  # chosen from the number of runs: chosen again from the runs given
-        del data["chunk_size"]
+    data = editable_data(scenario)
     data.update(updates)
     try:
         return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})

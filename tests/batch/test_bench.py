@@ -71,21 +71,36 @@ def test_tree_memory_counts_this_process():
     assert 40 * 1024 * 1024 < mem.peak_pss <= mem.peak  # proportional: shared pages split, never above resident
 
 
-def test_tree_memory_reads_the_costly_proportional_size_at_most_once_a_period(monkeypatch):
+def test_tree_memory_reads_the_costly_proportional_size_at_new_peaks_and_once_a_period(monkeypatch):
     """Reading smaps_rollup walks page tables: sampled every 0.01 s it would slow the batch being measured. The
-    resident size is read every interval, the proportional size once a period and once more at the end."""
+    resident size is read every interval; the proportional size at each new peak of it (a short peak is not
+    missed), once a period while it stays below, and once more at the end."""
     import time
 
     import sim.batch.bench as bench
 
-    reads: list[float] = []
-    real = bench._proportional
-    monkeypatch.setattr(bench, "_proportional", lambda pids: reads.append(time.monotonic()) or real(pids))
+    sizes = iter([100, 300, 200] + [250] * 1000)  # a short peak, then flat below it
+    reads: list[tuple[float, int]] = []
+    monkeypatch.setattr(bench, "_tree", lambda pid: (next(sizes) * 2**20, {pid: 0}))
+    monkeypatch.setattr(bench, "_proportional", lambda pids: reads.append((time.monotonic(), 0)) or 90 * 2**20)
     with TreeMemory(interval=0.01, pss_interval=0.2) as mem:
         time.sleep(0.5)
-    assert 2 <= len(reads) <= 4  # at 0, 0.2, 0.4 s and at the end
-    assert all(b - a >= 0.2 for a, b in zip(reads[:-2], reads[1:-1], strict=True))
-    assert 0 < mem.peak_pss <= mem.peak
+    assert mem.peak == 300 * 2**20 and mem.peak_pss == 90 * 2**20
+    times = [t for t, _ in reads]
+    # the first sample, the peak of 300, then at 0.2 and 0.4 s, and at the end
+    assert 4 <= len(times) <= 6, len(times)
+    assert all(b - a >= 0.2 for a, b in zip(times[1:-2], times[2:-1], strict=True))
+
+
+def test_tree_memory_sees_the_proportional_size_of_a_child_that_lives_for_a_moment():
+    """A worker that holds 200 MB for 0.3 s, well within one period of the proportional size."""
+    import subprocess
+    import sys
+
+    code = "import numpy as np, time; a = np.ones(200 * 2**20 // 8); time.sleep(0.3)"
+    with TreeMemory(interval=0.02) as mem:
+        subprocess.run([sys.executable, "-c", code], check=True)
+    assert mem.peak > 200 * 2**20 and mem.peak_pss > 200 * 2**20
 
 
 def test_engine_paths_side_by_side(doctrine):
@@ -151,3 +166,21 @@ def test_the_process_tree_is_found_from_children_lists_and_from_parents_alike():
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # the grandchild too
         child.wait()
+
+
+def test_a_shortened_scenario_still_chooses_its_chunk_size_from_its_runs(doctrine, tmp_path):
+    """The harness changes a scenario's horizon and its runs: a chunk size the file leaves out is chosen again from
+    the runs each measurement has, as `escalation run` would; one the file gives is kept."""
+    from sim.spec.loading import with_overrides
+    from sim.spec.scenario import auto_chunk_size
+
+    text = SCENARIO.read_text(encoding="utf-8").replace("runs: 20000", "runs: 2000")
+    (tmp_path / "small.yaml").write_text(text, encoding="utf-8")
+    spec = load_scenario(tmp_path / "small.yaml", doctrine)
+    assert spec.chunk_size == 2000 and spec.chunk_size_chosen
+    short = with_horizon(spec, doctrine, 10)
+    assert short.chunk_size_chosen and with_overrides(short, doctrine, runs=100_000).chunk_size == 10_000
+    assert auto_chunk_size(1_000_000, tables=False) == 25_000
+    (tmp_path / "given.yaml").write_text(text + "chunk_size: 700\n", encoding="utf-8")
+    given = with_horizon(load_scenario(tmp_path / "given.yaml", doctrine), doctrine, 10)
+    assert not given.chunk_size_chosen and with_overrides(given, doctrine, runs=100_000).chunk_size == 700

@@ -208,3 +208,23 @@ def test_compare_refuses_what_the_disk_cannot_hold(scenarios, tmp_path: Path, mo
     assert result.exit_code == 2, result.output
     assert "of disk" in text and "is free" in text, text
     assert not any(tmp_path.rglob("*"))
+
+
+def test_a_side_by_side_comparison_resumes_with_the_chunks_it_started_with(scenarios, tmp_path: Path) -> None:
+    """A file that gave its chunk size when the comparison started and leaves it out now (as the shipped scenarios
+    do since the size is chosen from the batch) still resumes: the manifest's chunk size is used, so the scenario's
+    hash is the one recorded and the finished chunks are reused."""
+    one, two = (tmp_path / p.name for p in scenarios)
+    for src, dst in zip(scenarios, (one, two), strict=True):
+        dst.write_text(src.read_text())
+    out = tmp_path / "out"
+    folder = Path(cli(["compare", str(one), str(two), "--workers", "1", "--runs", "300", "--out", str(out)])["results"])
+    data = manifest(folder)
+    assert {s["chunk_size"] for s in data["resolved_scenarios"].values()} == {CHUNK}
+    data["status"] = "interrupted"
+    (folder / "manifest.json").write_text(json.dumps(data))
+    for f in (one, two):  # the chunk size left out now: it would be chosen as 300
+        f.write_text("".join(line for line in f.read_text().splitlines(keepends=True)
+                             if not line.startswith("chunk_size:")))
+    resumed = cli(["compare", "--resume", str(folder)])
+    assert Path(resumed["results"]) == folder and manifest(folder)["status"] == "complete"
