@@ -249,8 +249,8 @@ def _check_overrides(v: dict[str, float], info: ValidationInfo) -> dict[str, flo
 
 
 #: The chunk size chosen for a batch that gives none. A chunk pays its weekly steps' Python once whatever its size,
-#: so larger chunks run faster, up to about ``AUTO_CHUNK_MAX`` runs, beyond which a chunk's state no longer stays in
-#: the caches (benchmarks/RESULTS.md, "Fourth round"). With per-run tables a chunk's rows and acts are held by its
+#: so larger chunks run faster, up to about ``AUTO_CHUNK_MAX`` runs, beyond which nothing more is gained
+#: (benchmarks/RESULTS.md, "Fourth round"). With per-run tables a chunk's rows and acts are held by its
 #: worker and by the writer, and ``AUTO_CHUNK_MIN`` keeps such a batch within 1 GiB; without them, a large batch is
 #: cut into ``AUTO_CHUNKS`` chunks between the two bounds, so that the workers still share the work evenly.
 AUTO_CHUNK_MIN = 10_000
