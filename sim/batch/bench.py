@@ -168,9 +168,9 @@ def _proportional(pids: Iterable[int]) -> int:
 
 
 #: Seconds between two samples of the proportional set size while the resident size stays below its peak: reading
-#: ``smaps_rollup`` walks a process's page tables (about 9 ms for a batch's five processes on the machine of
-#: benchmarks/RESULTS.md), which every 0.1 s took a tenth of a core from the batch being measured. It is read at
-#: every new peak of the resident size as well, which is read every ``interval``.
+#: ``smaps_rollup`` walks each process's page tables, which every 0.1 s slowed the batch being measured by 6.7%
+#: (benchmarks/sampler_cost.py, benchmarks/RESULTS.md). It is read at every new peak of the resident size as well,
+#: which is read every ``interval``.
 PSS_INTERVAL = 1.0
 
 

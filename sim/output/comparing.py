@@ -166,8 +166,13 @@ def _plan_side_by_side_resume(folder: Path, manifest: dict[str, Any], files: lis
         # the chunks the comparison was started with (a size the file leaves out is chosen by the code that runs it)
         started = resolved.get(name) if isinstance(resolved, dict) else None
         chunk = started.get("chunk_size") if isinstance(started, dict) else None
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or not 1 <= chunk <= 10**6):
+            raise InputError("the manifest is damaged: it records an impossible chunk size",
+                             file=folder / "manifest.json", key=f"resolved_scenarios.{name}.chunk_size",
+                             expected="a whole number from 1 to 10^6", found=chunk,
+                             hint="Run it as a new comparison instead of resuming")
         spec = with_overrides(load_scenario(path, doctrine), doctrine, runs=manifest["runs"], seed=manifest["seed"],
-                              chunk_size=chunk if isinstance(chunk, int) and not isinstance(chunk, bool) else None)
+                              chunk_size=chunk)
         if canonical_hash(spec) != manifest["scenario_hashes"].get(name):
             raise InputError("the scenario has changed since this comparison started, so its finished chunks "
                              "cannot be reused", file=path,

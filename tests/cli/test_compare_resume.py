@@ -228,3 +228,20 @@ def test_a_side_by_side_comparison_resumes_with_the_chunks_it_started_with(scena
                              if not line.startswith("chunk_size:")))
     resumed = cli(["compare", "--resume", str(folder)])
     assert Path(resumed["results"]) == folder and manifest(folder)["status"] == "complete"
+
+
+@pytest.mark.parametrize("damage", [0, "x", True, 10**7])
+def test_a_side_by_side_manifest_with_an_impossible_chunk_size_is_refused_naming_it(scenarios, tmp_path: Path,
+                                                                                    damage) -> None:
+    out = tmp_path / "out"
+    args = ["compare", *map(str, scenarios), "--workers", "1", "--runs", "200", "--out", str(out)]
+    folder = Path(cli(args)["results"])
+    data = manifest(folder)
+    data["status"] = "interrupted"
+    data["resolved_scenarios"]["small"]["chunk_size"] = damage
+    (folder / "manifest.json").write_text(json.dumps(data))
+    result = CliRunner().invoke(app, ["compare", "--resume", str(folder)])
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "manifest.json: resolved_scenarios.small.chunk_size: the manifest is damaged" in message
+    assert "--chunk-size" not in message
