@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from sim.batch import forking
 from sim.batch.chunks import Batch, Chunk
 from sim.batch.work import ChunkStream, _run_chunk_dask
 from sim.errors import InputError, SimError
@@ -92,11 +93,25 @@ def local_cluster(workers: int):
     Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive thresholds: every array
     of more than 128 KiB is then mapped and unmapped afresh, and the engine runs three times slower. This cluster's
     workers are started without it.
+
+    Where the platform has a fork server, the workers are forked from it, the model and Dask preloaded
+    (:mod:`sim.batch.forking`), as the process pool's are, rather than started afresh to import both.
     """
+    import multiprocessing
+
     import dask
     from dask.distributed import LocalCluster
 
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    settings: dict[str, object] = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        forking.start(forking.DASK_PRELOAD)
+        try:
+            forking.wait_ready(lambda: None)  # a stop is raised in the wait, every few milliseconds
+        except BaseException:
+            forking.end_loading()
+            raise
+        settings["distributed.worker.multiprocessing-method"] = "forkserver"
+    with dask.config.set(settings):
         return LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=":0")
 
 

@@ -30,6 +30,7 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from sim.batch import forking
 from sim.batch.chunks import Batch, Chunk, plan_chunks
 from sim.batch.cluster import _dask, check_scheduler
 from sim.batch.stopping import STOP_POLL_SECONDS, deferred_stops, raise_if_stopped
@@ -57,14 +58,10 @@ def _serial(batch: Batch, chunks: list[Chunk], workers: int, address: str | None
 def _mp_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        # the fork server preloads nothing: starting a worker makes this process wait until the server answers, and
-        # a server busy importing the model (seconds on a loaded machine) kept a stop waiting that long. Each
-        # worker imports the model itself, after it is forked, while this process stays free to stop it. Set when
-        # a pool is made, never on import.
-        ctx.set_forkserver_preload([])
-        _start_fork_server()
-        return ctx
+        # the fork server imports the model once and forks workers that have it (sim/batch/forking.py); started
+        # when a pool is first made, or earlier by the command that will make one, never on import
+        forking.start()
+        return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
 
 
@@ -89,26 +86,6 @@ def _watch_parent() -> None:
         os._exit(ORPHAN_EXIT)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _start_fork_server() -> None:
-    """Start the fork server (if it is not running) with Ctrl-C held, as ``multiprocessing`` starts its resource
-    tracker.
-
-    A Ctrl-C reaches the whole process group; one that came while the fork server imports the model would end it
-    with a traceback on the terminal. The held signal stays pending in the fork server until it sets Ctrl-C to be
-    ignored (which drops it), and in this process until the fork server is launched a few milliseconds later, when
-    the stop handler gets it: it is neither lost nor a traceback.
-    """
-    from multiprocessing import forkserver, resource_tracker
-
-    resource_tracker.ensure_running()  # first: starting it unblocks Ctrl-C, which would undo the hold below
-    held = {signal.SIGINT}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _start_worker() -> None:
@@ -180,6 +157,9 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
     # pool's own locks, the progress bar or the writer
     with deferred_stops():
         try:
+            # no worker is asked for before the fork server has preloaded the model: until then this waits
+            # here, where a stop ends it, rather than in the pool's submit, where it would have to wait
+            forking.wait_ready(raise_if_stopped)
             while queue or pending or suspects:
                 raise_if_stopped()
                 broken = False
@@ -225,6 +205,7 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
                     pool = _new_pool(n)
         except BaseException:
             _terminate(pool)
+            forking.end_loading()
             raise
         pool.shutdown(wait=True)
 

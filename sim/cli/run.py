@@ -53,13 +53,10 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
     a suggestion. Ctrl-C stops it within a second or two and leaves a folder marked interrupted that
     ``--resume`` completes, with the same results as a batch never stopped.
     """
-    from sim.batch.executors import execution
+    from sim.batch import forking
     from sim.output.plans import plan_resume, plan_run
-    from sim.output.running import run_to_folder
-    from sim.present.publish import publish
 
     try:
-        how = execution(executor, workers, address)  # before any folder is made: a bad scheduler writes nothing
         if resume is not None:
             plan = plan_resume(resume, scenario, configs=configs, settings={
                 "--runs": runs, "--seed": seed, "--chunk-size": chunk_size, "--variants": variants,
@@ -69,8 +66,16 @@ def run(scenario: Scenario = None, runs: Runs = None, seed: Seed = None, workers
             plan = plan_run(scenario, configs=configs, runs=runs, seed=seed, chunk_size=chunk_size,
                             variants=names(variants), record_runs=not no_runs, events=events, out=out_dir,
                             fixed_parameters=fixed_parameters)
+        # a pool's fork server preloads the model while this process imports it: before the imports below
+        forking.start_early(executor, workers, plan.chunks_left(), address)
+        from sim.batch.executors import execution
+
+        how = execution(executor, workers, address)  # before any folder is made: a bad scheduler writes nothing
     except SimError as exc:
         fail(exc)
+    from sim.output.running import run_to_folder
+    from sim.present.publish import publish
+
     prepare_engine()
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                      on_chunk=bar.chunk))

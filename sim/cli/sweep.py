@@ -40,21 +40,26 @@ def sweep(scenario: Scenario = None, lever: Lever = None, runs: Runs = None, see
 
     Guarded, interruptible and resumable like ``escalation run``.
     """
-    from sim.batch.executors import execution
-    from sim.output.running import run_to_folder
+    from sim.batch import forking
     from sim.output.sweeping import brief, plan_sweep, plan_sweep_resume, write_sweep
-    from sim.present.publish import publish
-    from sim.present.sweep_charts import draw_sweep, write_sweep_page
 
     try:
-        how = execution(executor, workers)
         if resume is not None:
             plan = plan_sweep_resume(resume, scenario, configs=configs,
                                      settings={"--lever": lever or None, "--runs": runs, "--seed": seed})
         else:
             plan = plan_sweep(scenario, lever, configs=configs, runs=runs, seed=seed, out=out_dir)
+        # a pool's fork server preloads the model while this process imports it: before the imports below
+        forking.start_early(executor, workers, plan.chunks_left())
+        from sim.batch.executors import execution
+
+        how = execution(executor, workers)
     except SimError as exc:
         fail(exc)
+    from sim.output.running import run_to_folder
+    from sim.present.publish import publish
+    from sim.present.sweep_charts import draw_sweep, write_sweep_page
+
     prepare_engine()
     result = with_progress(lambda bar: run_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                      on_chunk=bar.chunk))

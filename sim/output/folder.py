@@ -37,7 +37,7 @@ import shutil
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -46,7 +46,6 @@ import pyarrow.parquet as pq
 from sim import NOT_A_FORECAST, __version__
 from sim.batch.chunks import Chunk, plan_chunks
 from sim.engine.aggregates import Aggregates
-from sim.engine.model import ChunkResult
 from sim.errors import InputError
 from sim.output.summary import summarise
 from sim.spec.doctrine import Doctrine
@@ -55,6 +54,9 @@ from sim.spec.json_schema import json_data
 from sim.spec.levers import sweep_points
 from sim.spec.loading import canonical_hash
 from sim.spec.scenario import ScenarioSpec
+
+if TYPE_CHECKING:
+    from sim.engine.model import ChunkResult
 
 
 def safe_name(name: str) -> str:

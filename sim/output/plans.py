@@ -46,6 +46,10 @@ class BatchPlan:
         return Batch(self.doctrine, self.scenario, self.variants, record_runs=self.record_runs,
                      record_events=self.record_events)
 
+    def chunks_left(self) -> int:
+        """The chunks the batch has still to run."""
+        return sum(c.index not in self.chunks_done for c in plan_chunks(self.scenario.runs, self.scenario.chunk_size))
+
     def runs_done(self, chunks: set[int] | frozenset[int]) -> int:
         """Runs per variant in the given finished chunks."""
         return sum(c.size for c in plan_chunks(self.scenario.runs, self.scenario.chunk_size) if c.index in chunks)

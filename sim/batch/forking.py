@@ -1,0 +1,166 @@
+"""The fork server that starts a batch's worker processes, with the model preloaded.
+
+A worker of the process pool is forked by ``multiprocessing``'s fork server. Started bare, the server forks at once
+and every worker then imports the model (Mesa, with its pandas and scipy) and loads the compiled kernels itself:
+about 0.9 s on each core before its first chunk. Started with :mod:`sim.batch.preload`, the server does that once,
+and its workers start with it done. Started as soon as a command knows that it will run a pool (:func:`start`), it
+does it while the command is still loading its own modules.
+
+The server answers a request for a worker only once its preloading is over, and the process asking waits,
+signals held, until it does. So the pool never asks before the server says it is ready (the file that
+``$ESCALATION_FORKSERVER_READY`` names, see :mod:`sim.batch.preload`); until then :func:`wait_ready` looks for a
+stop every few milliseconds, and a stop, or the end of the command, ends a server still loading (:func:`end_loading`):
+nothing waits for it and nothing is left behind. The stop guarantees of docs/robustness.md hold as they did with a
+bare server.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sim.batch.preload import READY_ENV
+
+#: The module the fork server imports before it forks any worker.
+PRELOAD = "sim.batch.preload"
+#: What the fork server preloads for a local Dask cluster: the model, then Dask's worker (its own choice of preload
+#: when it forks its workers, ``distributed.utils.get_mp_context``, is only ``distributed`` and its dependencies).
+DASK_PRELOAD = (PRELOAD, "distributed")
+#: How often :func:`wait_ready` looks for the server's signal and for a stop, in seconds.
+READY_POLL_SECONDS = 0.01
+
+
+@dataclass
+class _Server:
+    """The fork server this process started with the preload: its process id and the file it creates when ready."""
+
+    pid: int
+    marker: str
+    ready: bool = False
+
+
+_server: list[_Server] = []  # at most one: the last server this process started
+_hooked: list[bool] = []
+
+
+def _running_pid() -> int | None:
+    """The process id of ``multiprocessing``'s fork server in this process, if one was started (None otherwise)."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    return pid if isinstance(pid, int) else None
+
+
+def _exited(pid: int) -> bool:
+    """Whether the child ``pid`` has ended, without reaping it (``multiprocessing`` reaps its fork server itself)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def start(preload: tuple[str, ...] = (PRELOAD,)) -> None:
+    """Make sure the fork server runs, started with the model preloaded if it was not running; returns at once.
+
+    ``preload`` adds modules to import after the model (Dask's, for a local cluster whose workers are forked).
+
+    A server that was already running is kept as it is: one this process started with the preload, or one that
+    other code started bare (its workers import the model themselves, as before).
+
+    Ctrl-C is held while the server starts, as ``multiprocessing`` does for its resource tracker. A Ctrl-C reaches
+    the whole process group, and one that came while the server imports would end it with a traceback on the
+    terminal. The server inherits the hold: the signal stays pending there until it sets Ctrl-C to be ignored,
+    after its preloading, which drops it; and in this process until the server is launched a few milliseconds
+    later, when the stop handler gets it. It is neither lost nor a traceback.
+    """
+    from multiprocessing import forkserver, resource_tracker, util
+
+    resource_tracker.ensure_running()  # first: starting it unblocks Ctrl-C, which would undo the hold below
+    before = _running_pid()
+    if before is not None and not _exited(before):
+        return
+    marker = os.path.join(util.get_temp_dir(), "preloaded")  # removed with multiprocessing's own files at exit
+    if os.path.exists(marker):
+        os.unlink(marker)
+    forkserver.set_forkserver_preload([PRELOAD, *(m for m in preload if m != PRELOAD)])
+    held = {signal.SIGINT}
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    previous_env = os.environ.get(READY_ENV)
+    os.environ[READY_ENV] = marker  # the server inherits this process's environment when it is started
+    try:
+        forkserver.ensure_running()
+    finally:
+        if previous_env is None:
+            os.environ.pop(READY_ENV, None)
+        else:
+            os.environ[READY_ENV] = previous_env
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+    pid = _running_pid()
+    if pid is None or pid == before:  # pragma: no cover - ensure_running always starts a server here
+        return
+    _server[:] = [_Server(pid, marker)]
+    if not _hooked:
+        atexit.register(_end_at_exit)
+        _hooked.append(True)
+
+
+def start_early(executor: str, workers: int | None, chunks: int, address: str | None = None) -> None:
+    """Start the fork server now if a batch of ``chunks`` on ``executor`` with ``workers`` (None: all cores) will
+    run on a process pool or a local Dask cluster, so that it preloads the model while the command loads its own
+    modules. Cheap, and light to import: a command calls it before it imports the engine."""
+    import multiprocessing
+
+    if chunks <= 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    if executor == "dask" and address is None:  # a local cluster forks its workers from the same server
+        start(DASK_PRELOAD)
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if executor == "process" and (workers or cores) > 1:
+        start()
+
+
+def ready() -> bool:
+    """Whether the fork server can be asked for a worker without waiting for its preloading."""
+    if not _server:
+        return True
+    server = _server[0]
+    if not server.ready:
+        server.ready = os.path.exists(server.marker) or _exited(server.pid) or _running_pid() != server.pid
+    return server.ready
+
+
+def wait_ready(check: Callable[[], None]) -> None:
+    """Wait until the fork server is ready, calling ``check`` (which raises on a stop) every few milliseconds."""
+    while not ready():
+        check()
+        time.sleep(READY_POLL_SECONDS)
+
+
+def end_loading() -> None:
+    """End the fork server if it is still preloading (a stop, or a command that ends before its pool starts).
+
+    ``multiprocessing`` starts a new one when a pool next needs it."""
+    if not _server or ready():
+        return
+    with contextlib.suppress(ProcessLookupError):  # ended on its own since the look above
+        os.kill(_server[0].pid, signal.SIGKILL)
+    _server.clear()
+
+
+def _end_at_exit() -> None:
+    """At exit: end a server still preloading, and reap it (no pool will ask for it again), so that it is not
+    left as a zombie for the system to collect."""
+    pid = _server[0].pid if _server else None
+    end_loading()
+    if pid is not None and not _server:
+        deadline = time.monotonic() + 1.0
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:
+                time.sleep(0.005)
+

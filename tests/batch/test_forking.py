@@ -1,0 +1,124 @@
+"""The fork server that starts the pool's workers: it preloads the model once, a pool asks it for a worker only when
+it is ready, and a stop or the end of the command ends a server still preloading. Each case runs in a fresh
+interpreter, since a process has one fork server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from support import ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the fork server's process checks read Linux's /proc")
+
+_COMMON = (
+    "import json, multiprocessing, os, sys, time\n"
+    "from sim.batch import forking\n"
+    "def alive(pid):\n"
+    "    try:\n"
+    "        with open(f'/proc/{pid}/stat') as f:\n"
+    "            return f.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')\n"
+    "    except FileNotFoundError:\n"
+    "        return False\n"
+    "def loaded(_):\n"  # in a worker: what it holds before it is given any work
+    "    from sim.engine import kernels\n"
+    "    return 'sim.engine.model' in sys.modules and len(kernels._compiled) == len(kernels._KERNELS)\n"
+)
+
+
+def _python(tmp_path, body: str, timeout: float = 60) -> dict:
+    script = tmp_path / "case.py"
+    script.write_text(_COMMON + "if __name__ == '__main__':\n" + "".join("    " + line + "\n" for line in
+                                                                         body.strip().splitlines()))
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_workers_start_with_the_model_and_the_kernels_loaded(tmp_path):
+    """A worker forked by the preloaded server has the model imported and every kernel loaded before it is given
+    any work (a bare server's worker imports them at its first chunk)."""
+    out = _python(tmp_path, """
+from concurrent.futures import ProcessPoolExecutor
+from sim.engine import kernels
+kernels.warm_up()  # the cache exists, as after a machine's first batch
+forking.start()
+forking.wait_ready(lambda: None)
+with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('forkserver')) as pool:
+    results = list(pool.map(loaded, range(2)))
+print(json.dumps({"loaded": results, "ready": forking.ready()}))
+""")
+    assert out == {"loaded": [True, True], "ready": True}
+
+
+def test_a_stop_while_the_server_preloads_ends_it_at_once(tmp_path):
+    """``wait_ready`` looks for a stop every few milliseconds; the stop raised there, ``end_loading`` ends the
+    server still importing, and nothing of it is left."""
+    out = _python(tmp_path, """
+class Stop(Exception):
+    pass
+def check():
+    raise Stop
+forking.start()
+pid = forking._server[0].pid
+t0 = time.perf_counter()
+try:
+    forking.wait_ready(check)
+except Stop:
+    stopped = time.perf_counter() - t0
+    ready_then = forking.ready()
+    forking.end_loading()
+deadline = time.monotonic() + 2
+while alive(pid) and time.monotonic() < deadline:
+    time.sleep(0.01)
+print(json.dumps({"stopped": stopped, "ready_then": ready_then, "alive": alive(pid), "ready": forking.ready()}))
+""")
+    assert out["stopped"] < 0.5
+    assert out["ready_then"] is False  # the stop came while the server was still preloading
+    assert out["alive"] is False
+    assert out["ready"] is True  # a later pool starts a new server
+
+
+def test_a_command_that_ends_before_its_pool_leaves_no_server_behind(tmp_path):
+    """A command that started the server early and then ended (a refused batch, a stop while loading) ends the
+    server with it, though the server was still importing and so could not yet see this process go."""
+    out = _python(tmp_path, """
+forking.start()
+print(json.dumps({"pid": forking._server[0].pid, "ready": forking.ready()}))
+""")
+    assert out["ready"] is False
+    assert not os.path.exists(f"/proc/{out['pid']}")  # ended, and reaped: not even a zombie is left
+
+
+def test_a_server_started_bare_by_other_code_is_used_as_it_is(tmp_path):
+    """A fork server another library started without the preload is kept: ``start`` does not wait for a signal that
+    would never come, and its workers import the model themselves."""
+    out = _python(tmp_path, """
+from concurrent.futures import ProcessPoolExecutor
+multiprocessing.set_forkserver_preload([])
+with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('forkserver')) as pool:
+    pool.submit(os.getpid).result()
+from multiprocessing import forkserver
+bare = forkserver._forkserver._forkserver_pid
+forking.start()
+print(json.dumps({"same": forkserver._forkserver._forkserver_pid == bare, "ready": forking.ready()}))
+""")
+    assert out == {"same": True, "ready": True}
+
+
+@pytest.mark.parametrize(("executor", "workers", "chunks", "address", "started"), [
+    ("process", 2, 4, None, True), ("process", 1, 4, None, False), ("process", 2, 1, None, False),
+    ("serial", 2, 4, None, False), ("dask", 2, 4, None, True), ("dask", 2, 4, "tcp://127.0.0.1:8786", False)])
+def test_a_command_starts_the_server_early_only_for_its_own_workers(tmp_path, executor, workers, chunks, address,
+                                                                    started):
+    """A pool of several workers, or a local Dask cluster, with more than one chunk to run: a batch run in the
+    command's own process, or on a scheduler elsewhere, needs no server."""
+    out = _python(tmp_path, f"""
+forking.start_early({executor!r}, {workers}, {chunks}, {address!r})
+print(json.dumps({{"started": bool(forking._server)}}))
+""")
+    assert out == {"started": started}
