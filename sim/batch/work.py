@@ -68,10 +68,9 @@ def run_chunk(batch: Batch, chunk: Chunk, contexts: dict[str, Context] | None = 
     run_ids = np.arange(chunk.start, chunk.stop, dtype=np.int64)
     out = []
     for v in batch.variants:
-        res = simulate(contexts[v], run_ids, v, record_events=batch.record_events and batch.record_runs)
+        res = simulate(contexts[v], run_ids, v, record_events=batch.record_events and batch.record_runs,
+                       runs_table=batch.record_runs)
         res.headline = res.ukraine = None  # paths stay in the worker; aggregates carry what is needed
-        if not batch.record_runs:
-            res.runs = {}
         out.append(res)
     return chunk, out
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.engine import kernels
 from sim.engine.outcomes import N_RUNGS, SAMPLE_PATHS, OutcomeTracker
 from sim.spec.vocabulary import OUTCOME_IDS
 
@@ -43,11 +44,17 @@ class Aggregates:
         self.transitions = zeros(N_RUNGS, N_RUNGS)
 
     @classmethod
-    def from_tracker(cls, tracker: OutcomeTracker, run_ids: np.ndarray) -> Aggregates:
-        """Summarise one chunk's tracker."""
+    def from_tracker(cls, tracker: OutcomeTracker, run_ids: np.ndarray, compiled: bool = False) -> Aggregates:
+        """Summarise one chunk's tracker (``compiled``: counted by the compiled kernel, to the same sums)."""
         first, headline, ukraine = tracker._first, tracker._headline, tracker._ukraine  # (outcomes|weeks, runs)
         W, R = headline.shape
         agg = cls(horizon=W, runs=R)
+        if compiled:
+            kernels.kernel("histograms")(first, headline, ukraine, agg.outcome_counts, agg.first_week_hist,
+                                         agg.headline_hist, agg.ukraine_hist, agg.max_rung_hist,
+                                         agg.max_ukraine_hist, agg.transitions)
+            agg._sample_paths(headline, run_ids)
+            return agg
         happened = first >= 0
         agg.outcome_counts = happened.sum(axis=1).astype(np.int64)
         for i in range(len(OUTCOME_IDS)):
@@ -60,9 +67,12 @@ class Aggregates:
         if W > 1:
             pairs = headline[:-1].astype(np.int64) * N_RUNGS + headline[1:]
             agg.transitions = np.bincount(pairs.ravel(), minlength=N_RUNGS * N_RUNGS).reshape(N_RUNGS, N_RUNGS)
-        for row in np.flatnonzero(run_ids < SAMPLE_PATHS):
-            agg.sample_paths[int(run_ids[row])] = headline[:, row].tolist()
+        agg._sample_paths(headline, run_ids)
         return agg
+
+    def _sample_paths(self, headline: np.ndarray, run_ids: np.ndarray) -> None:
+        for row in np.flatnonzero(run_ids < SAMPLE_PATHS):
+            self.sample_paths[int(run_ids[row])] = headline[:, row].tolist()
 
     def merge(self, other: Aggregates) -> Aggregates:
         """Add another chunk's sums into this one (in place) and return self."""

@@ -274,6 +274,39 @@ def _schedule(choice: np.ndarray, baseline: int, lag_lo: np.ndarray, lag_hi: np.
             pending[slot, r] = c
 
 
+def _histograms(first: np.ndarray, headline: np.ndarray, ukraine: np.ndarray, outcome_counts: np.ndarray,
+                first_week_hist: np.ndarray, headline_hist: np.ndarray, ukraine_hist: np.ndarray,
+                max_rung_hist: np.ndarray, max_ukraine_hist: np.ndarray, transitions: np.ndarray) -> None:
+    """A chunk's sums, counted into the zeroed arrays in one pass over its paths: runs per outcome and per first
+    week (``first`` is (outcomes, runs), -1 where an outcome did not happen), runs per week and rung on both axes
+    (``headline`` and ``ukraine`` are (weeks, runs)), runs per highest rung on each axis, and the headline's
+    week-to-week transitions. Integer counts, so equal to the reference's whatever the order. Reference:
+    ``Aggregates.from_tracker``."""
+    weeks, runs = headline.shape
+    for i in range(first.shape[0]):
+        for r in range(runs):
+            f = first[i, r]
+            if f >= 0:
+                outcome_counts[i] += 1
+                if f < weeks:
+                    first_week_hist[i, f] += 1
+    top = headline[0].copy()  # each run's highest rung so far, on each axis (week by week: rows are contiguous)
+    top_ukraine = ukraine[0].copy()
+    for w in range(weeks):
+        for r in range(runs):
+            h = headline[w, r]
+            u = ukraine[w, r]
+            headline_hist[w, h] += 1
+            ukraine_hist[w, u] += 1
+            if w > 0:
+                transitions[headline[w - 1, r], h] += 1
+                top[r] = h if h > top[r] else top[r]
+                top_ukraine[r] = u if u > top_ukraine[r] else top_ukraine[r]
+    for r in range(runs):
+        max_rung_hist[top[r]] += 1
+        max_ukraine_hist[top_ukraine[r]] += 1
+
+
 def per_run(value: float | np.ndarray, size: int) -> np.ndarray:
     """A parameter as a contiguous float array over ``size`` runs (a point value repeated, or its per-run draws):
     kernels take one signature whether a parameter is fixed or calibrated per run."""
@@ -293,6 +326,7 @@ _KERNELS: dict[str, Callable[..., Any]] = {
     "enforce_red_line": _enforce_red_line,
     "discharge": _discharge,
     "schedule": _schedule,
+    "histograms": _histograms,
 }
 _compiled: dict[str, Callable[..., Any]] = {}
 _compiling = threading.Lock()
@@ -357,4 +391,8 @@ def warm_up() -> float:
     kernel("discharge")(i64, np.ones(3), 0, i64, np.ones(3), 0, np.ones(2), np.ones(2), np.ones(2))
     kernel("schedule")(i64, 0, rungs, rungs, rungs, np.arange(2, dtype=np.uint64), np.uint64(1), 0,
                        np.full((3, 2), -1, dtype=np.int16))
+    paths, counts = np.zeros((2, 2), dtype=np.int8), np.zeros((2, 2), dtype=np.int64)
+    kernel("histograms")(np.full((2, 2), -1, dtype=np.int16), paths, paths, np.zeros(2, dtype=np.int64), counts,
+                         counts.copy(), counts.copy(), np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
+                         counts.copy())
     return time.perf_counter() - t0

@@ -292,10 +292,15 @@ class EscalationModel(mesa.Model):
         return self._weekly("exposed", compute)
 
     # ---------------------------------------------------------------- results
-    def result(self, variant: str) -> ChunkResult:
-        """Summarise the finished chunk."""
+    def result(self, variant: str, runs_table: bool = True) -> ChunkResult:
+        """Summarise the finished chunk: its aggregates, and (``runs_table``) its per-run rows."""
         w = self.world
         tr = w.outcomes
+        aggregates = Aggregates.from_tracker(tr, w.streams.run_ids, compiled=w.compiled)
+        if not runs_table:
+            return ChunkResult(variant=variant, run_ids=w.streams.run_ids.copy(), aggregates=aggregates, runs={},
+                               events=w.events() if w.record_events else None, headline=tr.headline,
+                               ukraine=tr.ukraine)
         runs: dict[str, np.ndarray] = {"run": w.streams.run_ids.copy()}
         for key in sorted(self.sampled):
             runs["param." + key] = self.sampled[key].astype(np.float32)
@@ -308,7 +313,7 @@ class EscalationModel(mesa.Model):
         return ChunkResult(
             variant=variant,
             run_ids=w.streams.run_ids.copy(),
-            aggregates=Aggregates.from_tracker(tr, w.streams.run_ids),
+            aggregates=aggregates,
             runs=runs,
             events=w.events() if w.record_events else None,
             headline=tr.headline,
@@ -316,12 +321,14 @@ class EscalationModel(mesa.Model):
         )
 
 
-def simulate(ctx: Context, run_ids: np.ndarray, variant: str, record_events: bool = False) -> ChunkResult:
-    """Run the model over ``run_ids`` to the horizon and return the chunk's result."""
+def simulate(ctx: Context, run_ids: np.ndarray, variant: str, record_events: bool = False,
+             runs_table: bool = True) -> ChunkResult:
+    """Run the model over ``run_ids`` to the horizon and return the chunk's result (without its per-run rows
+    unless ``runs_table``)."""
     model = EscalationModel(ctx, np.asarray(run_ids, dtype=np.int64), record_events)
     try:
         model.run_model()
-        return model.result(variant)
+        return model.result(variant, runs_table)
     finally:
         _forget(model)
 

@@ -118,6 +118,30 @@ def test_inverse_cdf_kernel_matches_numpy():
     assert np.array_equal(got, inverse_cdf(weights, u))
 
 
+@pytest.mark.parametrize("weeks", [1, 2, 52])
+def test_histogram_kernel_counts_as_the_reference(weeks):
+    """A chunk's sums counted by the kernel equal ``Aggregates.from_tracker``'s numpy counts, on random paths with
+    outcomes that never happened (-1), first weeks past the horizon (dropped) and a one-week horizon (no
+    transitions)."""
+    from sim.engine.aggregates import Aggregates
+    from sim.engine.outcomes import N_RUNGS
+    from sim.spec.vocabulary import OUTCOME_IDS
+
+    rng = np.random.default_rng(weeks)
+    runs = 3_000
+
+    class Tracker:
+        _first = rng.integers(-1, weeks + 2, size=(len(OUTCOME_IDS), runs)).astype(np.int16)
+        _headline = rng.integers(0, N_RUNGS, size=(weeks, runs)).astype(np.int8)
+        _ukraine = rng.integers(0, N_RUNGS, size=(weeks, runs)).astype(np.int8)
+
+    ids = np.arange(runs, dtype=np.int64)
+    want = Aggregates.from_tracker(Tracker, ids).to_dict()
+    got = Aggregates.from_tracker(Tracker, ids, compiled=True).to_dict()
+    assert got == want
+    assert sum(want["outcome_counts"]) > 0 and sum(map(sum, want["transitions"])) == runs * (weeks - 1)
+
+
 def test_logit_kernels_match_numpy():
     """Russia's utilities and the draw, compiled around numpy's exp, equal the numpy formula of ``Russia._choose``
     followed by ``Streams.logit_choice``, on random inputs with per-run parameters and runs with no option."""

@@ -61,20 +61,25 @@ class Member(Actor):
         def par(name: str) -> np.ndarray | float:
             return at_rows(p[name], at)
 
+        def chance(sel: np.ndarray, site: str, p_answer: np.ndarray | float) -> np.ndarray:
+            """``sel & (u(site) < p_answer)``, drawn only when some run is selected (a keyed draw: skipping it
+            changes no other)."""
+            return sel & (u(site) < p_answer) if sel.any() else sel
+
         hawk, resolve = self.hawkishness[at], self.resolve[at]
         answers = (
-            hybrid & (u("expel") < par("expel_rate") * hawk),
-            airspace & (u("shoot") < par("shootdown_rate") * hawk),
-            forces & ~w.at_war[at] & (u("retaliate") < par("national_retaliation_rate") * hawk * resolve),
+            chance(hybrid, "expel", par("expel_rate") * hawk),
+            chance(airspace, "shoot", par("shootdown_rate") * hawk),
+            chance(forces & ~w.at_war[at], "retaliate", par("national_retaliation_rate") * hawk * resolve),
         )
         self._answers = [(action, scatter(w.size, at[sel]) if sel.any() else nothing)
                          for action, sel in zip(self.ANSWERS, answers, strict=True)]
         prop = self.article4_propensity[at]
         struck = forces | territory
         request = (
-            (hybrid & (u("a4_hybrid") < par("hybrid_article4_factor") * prop))
-            | (airspace & (u("a4_airspace") < par("airspace_article4_factor") * prop))
-            | (struck & (u("a4_strike") < par("strike_article4_factor") * prop))
+            chance(hybrid, "a4_hybrid", par("hybrid_article4_factor") * prop)
+            | chance(airspace, "a4_airspace", par("airspace_article4_factor") * prop)
+            | chance(struck, "a4_strike", par("strike_article4_factor") * prop)
         )
         w.article4_request[at[request]] = True
         if forces.any() and len(w.deployments):
