@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from support import ROOT
 
+from sim.batch.preload import FAULT_SLOW_PRELOAD
 from sim.batch.work import FAULT_HANG_CHUNK, FAULT_KILL_CHUNK, FAULT_MARKER
 
 STARTED: list[subprocess.Popen] = []
@@ -22,7 +23,7 @@ STARTED: list[subprocess.Popen] = []
 def env(**extra: str) -> dict[str, str]:
     """This environment with the project on the path, no fault-injection hook set, and ``extra`` added."""
     e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for k in (FAULT_KILL_CHUNK, FAULT_MARKER, FAULT_HANG_CHUNK):
+    for k in (FAULT_KILL_CHUNK, FAULT_MARKER, FAULT_HANG_CHUNK, FAULT_SLOW_PRELOAD):
         e.pop(k, None)
     e.update(extra)
     return e

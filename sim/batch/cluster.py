@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sim.batch import forking
 from sim.batch.chunks import Batch, Chunk
+from sim.batch.stopping import raise_if_stopped
 from sim.batch.work import ChunkStream, _run_chunk_dask
 from sim.errors import InputError, SimError
 
@@ -104,9 +105,9 @@ def local_cluster(workers: int):
 
     settings: dict[str, object] = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
     if "forkserver" in multiprocessing.get_all_start_methods():
-        forking.start(forking.DASK_PRELOAD)
+        forking.start(forking.DASK_PRELOAD, forking.dask_environ())
         try:
-            forking.wait_ready(lambda: None)  # a stop is raised in the wait, every few milliseconds
+            forking.wait_ready(raise_if_stopped)
         except BaseException:
             forking.end_loading()
             raise

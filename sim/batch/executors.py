@@ -157,11 +157,12 @@ def _process(batch: Batch, chunks: list[Chunk], workers: int, address: str | Non
     # pool's own locks, the progress bar or the writer
     with deferred_stops():
         try:
-            # no worker is asked for before the fork server has preloaded the model: until then this waits
-            # here, where a stop ends it, rather than in the pool's submit, where it would have to wait
-            forking.wait_ready(raise_if_stopped)
             while queue or pending or suspects:
                 raise_if_stopped()
+                # no worker is asked for before the fork server has preloaded the model (a new one, if a pool was
+                # made again after the server died): until then this waits here, where a stop ends it, rather than
+                # in the pool's submit, where it would have to wait
+                forking.wait_ready(raise_if_stopped)
                 broken = False
                 if suspects:
                     todo, limit = suspects, 1

@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.batch.preload import READY_ENV
-
-#: The module the fork server imports before it forks any worker.
+#: The environment variable that names the file the fork server creates when its preloading is done.
+READY_ENV = "ESCALATION_FORKSERVER_READY"
+#: The module the fork server imports before it forks any worker (imported last: it says when all is done).
 PRELOAD = "sim.batch.preload"
-#: What the fork server preloads for a local Dask cluster: the model, then Dask's worker (its own choice of preload
-#: when it forks its workers, ``distributed.utils.get_mp_context``, is only ``distributed`` and its dependencies).
-DASK_PRELOAD = (PRELOAD, "distributed")
+#: What the fork server preloads for a local Dask cluster: Dask's worker, then the model (Dask's own choice of
+#: preload when it forks its workers, ``distributed.utils.get_mp_context``, is only ``distributed`` and its
+#: dependencies).
+DASK_PRELOAD = ("distributed", PRELOAD)
 #: How often :func:`wait_ready` looks for the server's signal and for a stop, in seconds.
 READY_POLL_SECONDS = 0.01
 
@@ -57,17 +58,25 @@ def _running_pid() -> int | None:
 
 
 def _exited(pid: int) -> bool:
-    """Whether the child ``pid`` has ended, without reaping it (``multiprocessing`` reaps its fork server itself)."""
+    """Whether the child ``pid`` has ended, without reaping it (``multiprocessing`` reaps its fork server itself).
+    Where ``os.waitid`` is missing (macOS before Python 3.13), an ended child is reaped here, and ``multiprocessing``
+    told so."""
     try:
-        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        if hasattr(os, "waitid"):
+            return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        if os.waitpid(pid, os.WNOHANG)[0] == 0:
+            return False
+        _forget_server(pid)
+        return True
     except ChildProcessError:
         return True
 
 
-def start(preload: tuple[str, ...] = (PRELOAD,)) -> None:
+def start(preload: tuple[str, ...] = (PRELOAD,), environ: dict[str, str] | None = None) -> None:
     """Make sure the fork server runs, started with the model preloaded if it was not running; returns at once.
 
-    ``preload`` adds modules to import after the model (Dask's, for a local cluster whose workers are forked).
+    ``preload`` adds modules to import before the model (Dask's, for a local cluster whose workers are forked), and
+    ``environ`` variables the server is started with (and its workers inherit), beside this process's own.
 
     A server that was already running is kept as it is: one this process started with the preload, or one that
     other code started bare (its workers import the model themselves, as before).
@@ -87,25 +96,27 @@ def start(preload: tuple[str, ...] = (PRELOAD,)) -> None:
     marker = os.path.join(util.get_temp_dir(), "preloaded")  # removed with multiprocessing's own files at exit
     if os.path.exists(marker):
         os.unlink(marker)
-    forkserver.set_forkserver_preload([PRELOAD, *(m for m in preload if m != PRELOAD)])
+    forkserver.set_forkserver_preload([*(m for m in preload if m != PRELOAD), PRELOAD])
     held = {signal.SIGINT}
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    previous_env = os.environ.get(READY_ENV)
-    os.environ[READY_ENV] = marker  # the server inherits this process's environment when it is started
+    added = {**(environ or {}), READY_ENV: marker}
+    previous_env = {name: os.environ.get(name) for name in added}
+    os.environ.update(added)  # the server inherits this process's environment when it is started
     try:
         forkserver.ensure_running()
     finally:
-        if previous_env is None:
-            os.environ.pop(READY_ENV, None)
-        else:
-            os.environ[READY_ENV] = previous_env
+        for name, value in previous_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
     pid = _running_pid()
     if pid is None or pid == before:  # pragma: no cover - ensure_running always starts a server here
         return
     _server[:] = [_Server(pid, marker)]
     if not _hooked:
-        atexit.register(_end_at_exit)
+        atexit.register(end_loading)
         _hooked.append(True)
 
 
@@ -118,11 +129,24 @@ def start_early(executor: str, workers: int | None, chunks: int, address: str | 
     if chunks <= 1 or "forkserver" not in multiprocessing.get_all_start_methods():
         return
     if executor == "dask" and address is None:  # a local cluster forks its workers from the same server
-        start(DASK_PRELOAD)
+        start(DASK_PRELOAD, dask_environ())
         return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if executor == "process" and (workers or cores) > 1:
         start()
+
+
+def dask_environ() -> dict[str, str]:
+    """The variables Dask sets before it starts a worker process (thread counts of numerical libraries, read when a
+    process starts), which a worker forked from the server has from it; less the allocator setting that the local
+    cluster leaves out (``sim.batch.cluster.local_cluster``). Empty without Dask."""
+    try:
+        import dask
+    except ImportError:
+        return {}
+    variables = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
+    return {name: str(value) for name, value in variables.items()
+            if value is not None and name != "MALLOC_TRIM_THRESHOLD_"}
 
 
 def ready() -> bool:
@@ -143,24 +167,31 @@ def wait_ready(check: Callable[[], None]) -> None:
 
 
 def end_loading() -> None:
-    """End the fork server if it is still preloading (a stop, or a command that ends before its pool starts).
-
-    ``multiprocessing`` starts a new one when a pool next needs it."""
+    """End the fork server if it is still preloading (a stop, or a command that ends before its pool starts), and
+    reap it. ``multiprocessing`` is told it has no server, so that the next pool starts a new one (by :func:`start`,
+    preloaded, with the stop-aware wait) rather than ask one that is gone."""
     if not _server or ready():
         return
+    pid = _server[0].pid
     with contextlib.suppress(ProcessLookupError):  # ended on its own since the look above
-        os.kill(_server[0].pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)  # at once: nothing outlives SIGKILL
     _server.clear()
+    _forget_server(pid)
 
 
-def _end_at_exit() -> None:
-    """At exit: end a server still preloading, and reap it (no pool will ask for it again), so that it is not
-    left as a zombie for the system to collect."""
-    pid = _server[0].pid if _server else None
-    end_loading()
-    if pid is not None and not _server:
-        deadline = time.monotonic() + 1.0
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:
-                time.sleep(0.005)
+def _forget_server(pid: int) -> None:
+    """Clear ``multiprocessing``'s record of the fork server ``pid``, now reaped, as it does itself when it finds
+    its server dead (``ForkServer.ensure_running``): its process id, its socket's address and the pipe that
+    tells it this process lives."""
+    from multiprocessing import forkserver
 
+    server = getattr(forkserver, "_forkserver", None)
+    if server is None or getattr(server, "_forkserver_pid", None) != pid:  # pragma: no cover - replaced meanwhile
+        return
+    with contextlib.suppress(OSError, TypeError):
+        os.close(server._forkserver_alive_fd)
+    server._forkserver_alive_fd = None
+    server._forkserver_address = None
+    server._forkserver_pid = None

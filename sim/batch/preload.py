@@ -6,18 +6,32 @@ When it is done, whatever happened, it creates the file that ``$ESCALATION_FORKS
 that started the server waits for that file (and can stop while it waits) before it asks the server for a worker,
 since the server answers only once this import is over. A failure here is not reported: the workers then import
 what they need themselves, and meet the same failure where it can be reported.
+
+While it imports, the server cannot see the process that started it end (it looks only once it serves), so a
+thread watches for that and ends the server at once; the thread is gone before the server forks any worker.
+Imported anywhere but in a fork server started for it (no ``$ESCALATION_FORKSERVER_READY``), it does nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 
-#: The environment variable that names the file this module creates when it is done.
-READY_ENV = "ESCALATION_FORKSERVER_READY"
+from sim.batch.forking import READY_ENV
+
+#: Test hook: seconds the preload sleeps first (a server slow to import, as on a loaded machine).
+FAULT_SLOW_PRELOAD = "ESCALATION_FAULT_SLOW_PRELOAD"
+#: How often the watching thread looks whether the process that started the server is gone, in seconds.
+WATCH_SECONDS = 0.05
 
 
 def _load() -> None:
+    import time
+
+    slow = os.environ.get(FAULT_SLOW_PRELOAD, "").strip()
+    if slow:
+        time.sleep(float(slow))
     import sim.batch.work  # noqa: F401  (the model, Mesa and numpy: what every worker imports first)
     from sim.engine import kernels
 
@@ -27,15 +41,29 @@ def _load() -> None:
         kernels.warm_up()
 
 
-def _signal_ready() -> None:
-    marker = os.environ.get(READY_ENV)
-    if marker:  # a folder gone has been given up by the process that waited for it
-        with contextlib.suppress(OSError):
-            os.close(os.open(marker, os.O_CREAT | os.O_WRONLY, 0o600))
+def _signal_ready(marker: str) -> None:
+    with contextlib.suppress(OSError):  # a folder gone has been given up by the process that waited for it
+        os.close(os.open(marker, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-try:
-    with contextlib.suppress(Exception):  # reported by the workers, which import the same modules
-        _load()
-finally:
-    _signal_ready()
+def _watch_parent(parent: int, done: threading.Event) -> None:
+    while not done.wait(WATCH_SECONDS):
+        if os.getppid() != parent:  # the process that started the server is gone: no worker will be asked for
+            os._exit(0)
+
+
+def _preload(marker: str) -> None:
+    done = threading.Event()
+    watch = threading.Thread(target=_watch_parent, args=(os.getppid(), done), name="parent-watch", daemon=True)
+    watch.start()
+    try:
+        with contextlib.suppress(Exception):  # reported by the workers, which import the same modules
+            _load()
+    finally:
+        done.set()
+        watch.join()  # no thread is left when the server forks
+        _signal_ready(marker)
+
+
+if os.environ.get(READY_ENV):
+    _preload(os.environ[READY_ENV])

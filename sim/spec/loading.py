@@ -266,6 +266,7 @@ def with_overrides(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -
     data.update(updates)
     try:
         return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
-    except ValidationError as exc:  # report the option that broke it
+    except ValidationError as exc:  # report the option that broke it (a check of the whole scenario: the options given)
         first = exc.errors(include_url=False)[0]
-        raise InputError(first["msg"], key="--" + str(first["loc"][0]).replace("_", "-")) from None
+        names = [str(first["loc"][0])] if first["loc"] else sorted(updates)
+        raise InputError(first["msg"], key=", ".join("--" + n.replace("_", "-") for n in names)) from None

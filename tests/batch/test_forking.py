@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from support import ROOT
@@ -83,6 +84,55 @@ print(json.dumps({"stopped": stopped, "ready_then": ready_then, "alive": alive(p
     assert out["ready"] is True  # a later pool starts a new server
 
 
+def test_importing_the_module_loads_nothing_of_the_model(tmp_path):
+    """A command imports it before the engine, to start the server early: it must not import the engine itself
+    (the preload module does nothing outside a server started for it)."""
+    out = _python(tmp_path, """
+import sim.batch.preload
+print(json.dumps({"model": "sim.engine.model" in sys.modules, "numpy": "numpy" in sys.modules}))
+""")
+    assert out == {"model": False, "numpy": False}
+
+
+def test_a_server_ended_while_it_preloads_is_reaped_and_a_new_one_starts_at_once(tmp_path):
+    """After ``end_loading``, nothing is left of the old server, not even a zombie, and ``multiprocessing`` no
+    longer knows it: the next ``start`` starts a new, preloading server rather than find the old one alive."""
+    out = _python(tmp_path, """
+from multiprocessing import forkserver
+forking.start()
+old = forking._server[0].pid
+forking.end_loading()
+gone = not os.path.exists(f"/proc/{old}")
+forking.start()
+new = forking._server[0].pid if forking._server else None
+forking.wait_ready(lambda: None)
+print(json.dumps({"gone": gone, "new": new not in (None, old), "known": forkserver._forkserver._forkserver_pid == new,
+                  "ready": forking.ready()}))
+""")
+    assert out == {"gone": True, "new": True, "known": True, "ready": True}
+
+
+def test_dask_runs_on_a_server_started_for_the_pool_alone(tmp_path):
+    """A local Dask cluster forks its workers from whatever server runs, here one that preloaded the model but not
+    Dask: its workers import Dask themselves, and the batch gives the serial executor's sums."""
+    pytest.importorskip("distributed")
+    out = _python(tmp_path, """
+from sim.batch.chunks import Batch
+from sim.batch.executors import execute
+from sim.spec.loading import default_scenarios_dir, load_doctrine, load_scenario, with_overrides
+forking.start()
+forking.wait_ready(lambda: None)
+d = load_doctrine()
+s = with_overrides(load_scenario(default_scenarios_dir() / "limited_deployment.yaml", d), d, runs=400,
+                   chunk_size=100)
+b = Batch(d, s, (s.baseline_name,), record_runs=False, record_events=False)
+dask_sums = execute(b, executor="dask", workers=2).aggregates[s.baseline_name].to_dict()
+serial = execute(b, executor="serial").aggregates[s.baseline_name].to_dict()
+print(json.dumps({"same": dask_sums == serial, "runs": dask_sums["runs"]}))
+""", timeout=120)
+    assert out == {"same": True, "runs": 400}
+
+
 def test_a_command_that_ends_before_its_pool_leaves_no_server_behind(tmp_path):
     """A command that started the server early and then ended (a refused batch, a stop while loading) ends the
     server with it, though the server was still importing and so could not yet see this process go."""
@@ -92,6 +142,35 @@ print(json.dumps({"pid": forking._server[0].pid, "ready": forking.ready()}))
 """)
     assert out["ready"] is False
     assert not os.path.exists(f"/proc/{out['pid']}")  # ended, and reaped: not even a zombie is left
+
+
+def test_a_server_whose_parent_is_killed_while_it_preloads_ends_at_once(tmp_path):
+    """Killed outright (no exit handler runs), the command cannot end its server; the server, still importing
+    (slowed to 30 s), cannot yet see its parent go either: its watching thread ends it."""
+    from sim.batch.preload import FAULT_SLOW_PRELOAD
+
+    os.environ[FAULT_SLOW_PRELOAD] = "30"
+    try:
+        out = _python(tmp_path, """
+forking.start()
+print(json.dumps({"pid": forking._server[0].pid}), flush=True)
+time.sleep(0.3)  # the server is importing
+os._exit(0)  # as after SIGKILL: no exit handler
+""")
+    finally:
+        del os.environ[FAULT_SLOW_PRELOAD]
+    deadline = time.monotonic() + 1.0
+    while _running(out["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _running(out["pid"])
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
 
 
 def test_a_server_started_bare_by_other_code_is_used_as_it_is(tmp_path):

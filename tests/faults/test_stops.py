@@ -212,3 +212,77 @@ def test_an_interrupted_compare_exits_130_with_a_message_and_resumes(scenario: P
     assert resumed.returncode == 0, err
     (manifest,) = [m for m in out.glob("**/manifest.json") if json.loads(m.read_text()).get("status")]
     assert json.loads(manifest.read_text())["status"] == "complete"
+
+
+def fork_server_of(sid: int) -> int | None:
+    """The fork server of session ``sid``, if it has one running."""
+    for pid in session_processes(sid):
+        with contextlib.suppress(OSError):
+            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+    return None
+
+
+def wait_for(condition, seconds: float) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return bool(condition())
+
+
+def stop_and_time(proc: subprocess.Popen) -> float:
+    """Ctrl-C to the group; the seconds until the command ended with exit 130, no traceback, no process left."""
+    os.killpg(proc.pid, signal.SIGINT)
+    sent = time.monotonic()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running 10 s after its stop:\n{stack_of(proc.pid)}")
+    took = time.monotonic() - sent
+    err = proc.stderr.read() if proc.stderr else ""
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert wait_for(lambda: not session_processes(proc.pid), 5.0), "processes outlived the command"
+    return took
+
+
+def test_a_stop_while_the_fork_server_preloads_ends_the_command_within_two_seconds(scenario: Path,
+                                                                                  tmp_path: Path) -> None:
+    """The fork server still importing the model (made to take 30 s): the batch waits for it where a stop ends
+    the wait, and the server, which cannot yet see its parent go, is killed with the command."""
+    from processes import STARTED
+
+    from sim.batch.preload import FAULT_SLOW_PRELOAD
+
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(scenario), "--workers", "2", "--no-charts",
+                             "--out", str(tmp_path)], env=env(**{FAULT_SLOW_PRELOAD: "30"}),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            start_new_session=True)
+    STARTED.append(proc)
+    assert wait_for(lambda: fork_server_of(proc.pid) is not None, 60), "no fork server was started"
+    time.sleep(1.0)  # the command is now waiting for the server
+    assert proc.poll() is None
+    assert stop_and_time(proc) < DEADLINE
+
+
+def test_a_pool_made_again_after_its_fork_server_died_still_stops_within_two_seconds(scenario: Path,
+                                                                                      tmp_path: Path) -> None:
+    """The fork server killed mid-batch breaks the pool; the pool made again starts a new server, whose
+    preloading (made to take 3 s) a stop must not wait for."""
+    from processes import STARTED
+
+    from sim.batch.preload import FAULT_SLOW_PRELOAD
+    from sim.batch.work import FAULT_HANG_CHUNK
+
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(scenario), "--workers", "2", "--no-charts",
+                             "--out", str(tmp_path)], env=env(**{FAULT_SLOW_PRELOAD: "3", FAULT_HANG_CHUNK: "3"}),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            start_new_session=True)
+    STARTED.append(proc)
+    assert wait_for(lambda: list(tmp_path.glob("*/*/parts/runs-*.parquet")), 60), "the batch never started"
+    first = fork_server_of(proc.pid)
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    assert wait_for(lambda: fork_server_of(proc.pid) not in (None, first), 10), "no new fork server"
+    time.sleep(0.5)  # the new server is preloading, the batch waiting for it
+    assert proc.poll() is None
+    assert stop_and_time(proc) < DEADLINE

@@ -106,3 +106,14 @@ def test_a_chunk_size_left_out_is_chosen_from_the_runs_and_chosen_again_when_the
 def test_a_negative_chunk_size_is_refused(tmp_path, doctrine):
     err = error_of(write(tmp_path, BASE + "chunk_size: -5\n"), doctrine)
     assert "chunk_size" in err and "-5" in err
+
+
+def test_an_override_that_breaks_a_check_of_the_whole_scenario_names_the_options_given(doctrine):
+    """A check over the whole scenario (a move beyond the horizon) has no field of its own: the error names the
+    settings that were given, not a traceback."""
+    from sim.spec.loading import default_scenarios_dir, with_overrides
+
+    spec = load_scenario(default_scenarios_dir() / "limited_deployment.yaml", doctrine)
+    with pytest.raises(InputError) as err:
+        with_overrides(spec, doctrine, horizon_weeks=12)
+    assert err.value.key == "--horizon-weeks" and "beyond the horizon" in str(err.value)
