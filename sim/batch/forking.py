@@ -26,12 +26,15 @@ from dataclasses import dataclass
 
 #: The environment variable that names the file the fork server creates when its preloading is done.
 READY_ENV = "ESCALATION_FORKSERVER_READY"
-#: The module the fork server imports before it forks any worker (imported last: it says when all is done).
+#: The environment variable that gives the fork server the process id of the process that started it.
+PARENT_ENV = "ESCALATION_FORKSERVER_PARENT"
+#: The environment variable that lists, comma-separated, the modules the fork server imports besides the model.
+EXTRA_ENV = "ESCALATION_FORKSERVER_EXTRA"
+#: The module the fork server imports before it forks any worker: it imports the model and what else it is told.
 PRELOAD = "sim.batch.preload"
-#: What the fork server preloads for a local Dask cluster: Dask's worker, then the model (Dask's own choice of
-#: preload when it forks its workers, ``distributed.utils.get_mp_context``, is only ``distributed`` and its
-#: dependencies).
-DASK_PRELOAD = ("distributed", PRELOAD)
+#: What the fork server preloads besides the model for a local Dask cluster (Dask's own choice of preload when it
+#: forks its workers, ``distributed.utils.get_mp_context``, is only ``distributed`` and its dependencies).
+DASK_PRELOAD = ("distributed",)
 #: How often :func:`wait_ready` looks for the server's signal and for a stop, in seconds.
 READY_POLL_SECONDS = 0.01
 
@@ -64,18 +67,19 @@ def _exited(pid: int) -> bool:
     try:
         if hasattr(os, "waitid"):
             return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-        if os.waitpid(pid, os.WNOHANG)[0] == 0:
-            return False
-        _forget_server(pid)
+        with _forkserver_lock():
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                return False
+            _forget_server(pid)
         return True
     except ChildProcessError:
         return True
 
 
-def start(preload: tuple[str, ...] = (PRELOAD,), environ: dict[str, str] | None = None) -> None:
+def start(preload: tuple[str, ...] = (), environ: dict[str, str] | None = None) -> None:
     """Make sure the fork server runs, started with the model preloaded if it was not running; returns at once.
 
-    ``preload`` adds modules to import before the model (Dask's, for a local cluster whose workers are forked), and
+    ``preload`` adds modules to import after the model (Dask's, for a local cluster whose workers are forked), and
     ``environ`` variables the server is started with (and its workers inherit), beside this process's own.
 
     A server that was already running is kept as it is: one this process started with the preload, or one that
@@ -96,10 +100,10 @@ def start(preload: tuple[str, ...] = (PRELOAD,), environ: dict[str, str] | None 
     marker = os.path.join(util.get_temp_dir(), "preloaded")  # removed with multiprocessing's own files at exit
     if os.path.exists(marker):
         os.unlink(marker)
-    forkserver.set_forkserver_preload([*(m for m in preload if m != PRELOAD), PRELOAD])
+    forkserver.set_forkserver_preload([PRELOAD])  # the rest is imported by it, once it watches this process
     held = {signal.SIGINT}
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    added = {**(environ or {}), READY_ENV: marker}
+    added = {**(environ or {}), READY_ENV: marker, PARENT_ENV: str(os.getpid()), EXTRA_ENV: ",".join(preload)}
     previous_env = {name: os.environ.get(name) for name in added}
     os.environ.update(added)  # the server inherits this process's environment when it is started
     try:
@@ -173,18 +177,29 @@ def end_loading() -> None:
     if not _server or ready():
         return
     pid = _server[0].pid
-    with contextlib.suppress(ProcessLookupError):  # ended on its own since the look above
-        os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)  # at once: nothing outlives SIGKILL
+    # under multiprocessing's own lock: a thread starting a process (Dask starts its workers from its own) must not
+    # see the server reaped and still recorded, nor send the pipe closed here
+    with _forkserver_lock():
+        with contextlib.suppress(ProcessLookupError):  # ended on its own since the look above
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)  # at once: nothing outlives SIGKILL
+        _forget_server(pid)
     _server.clear()
-    _forget_server(pid)
+
+
+def _forkserver_lock() -> contextlib.AbstractContextManager[object]:
+    """The lock ``multiprocessing`` holds while it checks, starts or records its fork server."""
+    from multiprocessing import forkserver
+
+    lock = getattr(getattr(forkserver, "_forkserver", None), "_lock", None)
+    return lock if lock is not None else contextlib.nullcontext()
 
 
 def _forget_server(pid: int) -> None:
     """Clear ``multiprocessing``'s record of the fork server ``pid``, now reaped, as it does itself when it finds
     its server dead (``ForkServer.ensure_running``): its process id, its socket's address and the pipe that
-    tells it this process lives."""
+    tells it this process lives. The caller holds :func:`_forkserver_lock`."""
     from multiprocessing import forkserver
 
     server = getattr(forkserver, "_forkserver", None)

@@ -8,17 +8,22 @@ since the server answers only once this import is over. A failure here is not re
 what they need themselves, and meet the same failure where it can be reported.
 
 While it imports, the server cannot see the process that started it end (it looks only once it serves), so a
-thread watches for that and ends the server at once; the thread is gone before the server forks any worker.
-Imported anywhere but in a fork server started for it (no ``$ESCALATION_FORKSERVER_READY``), it does nothing.
+thread watches for that and ends the server at once. It compares the server's parent with the process id it was
+given (``$ESCALATION_FORKSERVER_PARENT``), so a parent already gone before the watch began counts too, and the other
+modules the server is to import (``$ESCALATION_FORKSERVER_EXTRA``: Dask's, for a local cluster) are imported under
+the watch as well. The thread has ended before the server forks any worker (the numerical libraries' own threads
+are fork-safe). Imported anywhere but in a fork server started for it (no ``$ESCALATION_FORKSERVER_READY``), it does
+nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import threading
 
-from sim.batch.forking import READY_ENV
+from sim.batch.forking import EXTRA_ENV, PARENT_ENV, READY_ENV
 
 #: Test hook: seconds the preload sleeps first (a server slow to import, as on a loaded machine).
 FAULT_SLOW_PRELOAD = "ESCALATION_FAULT_SLOW_PRELOAD"
@@ -39,6 +44,9 @@ def _load() -> None:
     # process, saying so (sim/cli/common.py), and the workers then load them as before
     if kernels.engine() == "numba" and kernels.compiled_on_disk() is not False:
         kernels.warm_up()
+    for name in filter(None, os.environ.get(EXTRA_ENV, "").split(",")):
+        with contextlib.suppress(ImportError):  # a worker that needs it imports it and reports its absence
+            importlib.import_module(name.strip())
 
 
 def _signal_ready(marker: str) -> None:
@@ -54,7 +62,9 @@ def _watch_parent(parent: int, done: threading.Event) -> None:
 
 def _preload(marker: str) -> None:
     done = threading.Event()
-    watch = threading.Thread(target=_watch_parent, args=(os.getppid(), done), name="parent-watch", daemon=True)
+    parent = os.environ.get(PARENT_ENV, "").strip()
+    watched = int(parent) if parent.isdigit() else os.getppid()
+    watch = threading.Thread(target=_watch_parent, args=(watched, done), name="parent-watch", daemon=True)
     watch.start()
     try:
         with contextlib.suppress(Exception):  # reported by the workers, which import the same modules

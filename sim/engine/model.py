@@ -296,11 +296,20 @@ class EscalationModel(mesa.Model):
         """Summarise the finished chunk: its aggregates, and (``runs_table``) its per-run rows."""
         w = self.world
         tr = w.outcomes
-        aggregates = Aggregates.from_tracker(tr, w.streams.run_ids, compiled=w.compiled)
-        if not runs_table:
-            return ChunkResult(variant=variant, run_ids=w.streams.run_ids.copy(), aggregates=aggregates, runs={},
-                               events=w.events() if w.record_events else None, headline=tr.headline,
-                               ukraine=tr.ukraine)
+        return ChunkResult(
+            variant=variant,
+            run_ids=w.streams.run_ids.copy(),
+            aggregates=Aggregates.from_tracker(tr, w.streams.run_ids, compiled=w.compiled),
+            runs=self._runs_table() if runs_table else {},
+            events=w.events() if w.record_events else None,
+            headline=tr.headline,
+            ukraine=tr.ukraine,
+        )
+
+    def _runs_table(self) -> dict[str, np.ndarray]:
+        """The chunk's per-run rows: each run's sampled parameters, its peaks and the first week of each outcome."""
+        w = self.world
+        tr = w.outcomes
         runs: dict[str, np.ndarray] = {"run": w.streams.run_ids.copy()}
         for key in sorted(self.sampled):
             runs["param." + key] = self.sampled[key].astype(np.float32)
@@ -310,15 +319,7 @@ class EscalationModel(mesa.Model):
         runs["max_ukraine_rung"] = tr.ukraine.max(axis=1)
         for i, oid in enumerate(OUTCOME_IDS):
             runs["first_week." + oid] = tr.first[:, i].copy()
-        return ChunkResult(
-            variant=variant,
-            run_ids=w.streams.run_ids.copy(),
-            aggregates=aggregates,
-            runs=runs,
-            events=w.events() if w.record_events else None,
-            headline=tr.headline,
-            ukraine=tr.ukraine,
-        )
+        return runs
 
 
 def simulate(ctx: Context, run_ids: np.ndarray, variant: str, record_events: bool = False,

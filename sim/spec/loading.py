@@ -268,5 +268,6 @@ def with_overrides(scenario: ScenarioSpec, doctrine: Doctrine, **changes: Any) -
         return ScenarioSpec.model_validate(data, context={"doctrine": doctrine})
     except ValidationError as exc:  # report the option that broke it (a check of the whole scenario: the options given)
         first = exc.errors(include_url=False)[0]
-        names = [str(first["loc"][0])] if first["loc"] else sorted(updates)
+        field = str(first["loc"][0]) if first["loc"] else None
+        names = [field] if field in updates else sorted(updates)
         raise InputError(first["msg"], key=", ".join("--" + n.replace("_", "-") for n in names)) from None
