@@ -7,8 +7,8 @@ Python objects until the chunk ends); a finished chunk's result takes about 450 
 about 55 per act, and is copied once more when it is sent from a worker; a process with the model loaded takes about
 150 MB. A batch of 10,000 runs of 5 variants in chunks of 5,000 on 2 workers with events peaked at about 1.5 GB
 resident in all its processes, against an estimate of 1.4 GB (the check adds half again); without events, 630 MB
-against 710 MB. On disk, while a batch runs each finished chunk is kept as parts (a per-run row about 490 bytes of
-uncompressed Parquet, an act about 3 bytes of integer codes in lz4), and when it completes the parts are joined into
+against 710 MB. On disk, while a batch runs each finished chunk is kept as parts (a per-run row about 500 bytes of
+uncompressed Arrow IPC, an act about 3 bytes of integer codes in lz4), and when it completes the parts are joined into
 the final tables (a per-run row about 410 bytes, an act about 6, Parquet with lz4) before they are removed: measured
 on chunks of 10,000 runs of the shipped scenario (131 per-run columns, 1.05 acts a run and week); the estimates
 below are those sizes rounded up by about a tenth, and the check adds half again.
@@ -47,7 +47,7 @@ PART_BYTES_PER_EVENT_ROW = 4
 DISK_BYTES_PER_RUN_ROW = 450
 DISK_BYTES_PER_EVENT_ROW = 7
 #: Disk bytes per chunk whatever its size: the footers of its parts and its row groups' metadata in the joined
-#: tables (a per-run part of one row takes 32 KB, a row group of the joined table about 13 KB more).
+#: tables (a per-run part of one row takes 29 KB, a row group of the joined table about 13 KB more).
 DISK_BYTES_PER_CHUNK = 64 * 2**10
 #: Stepping time per run, week and variant on one core, in seconds, with per-run rows and events recorded
 #: (measured: 120,000 run-variants of 52 weeks in 16.4 s on one worker); aggregates only take about half.

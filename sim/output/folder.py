@@ -140,7 +140,7 @@ def parameter_uncertainty(scenario: ScenarioSpec, doctrine: Doctrine) -> str:
 class ResultsWriter:
     """Creates a new results folder (or reopens an unfinished one) and fills it as chunks finish.
 
-    While a batch runs, each finished chunk's per-run rows are saved as ``parts/runs-NNNNNN.parquet`` (Parquet,
+    While a batch runs, each finished chunk's per-run rows are saved as ``parts/runs-NNNNNN.arrow`` (Arrow IPC,
     uncompressed) and its acts as the engine's integer codes in ``parts/events-NNNNNN.arrow`` (Arrow IPC, lz4),
     and the merged aggregates of all finished chunks as ``aggregates.partial.json``, each written under a temporary
     name and renamed. When the batch completes, the parts are joined in chunk order into ``runs.parquet`` and
@@ -347,15 +347,16 @@ class ResultsWriter:
             (self.folder / PARTS).mkdir(exist_ok=True)
             tables = [self._runs_table(r) for r in results if r.runs]
             if tables:
-                _write_table(pa.concat_tables(tables).replace_schema_metadata(self.metadata("runs")),
-                             _part(self.folder, "runs", index))
+                # one dictionary of variants for the whole part (an IPC file holds no replacement of a dictionary)
+                _write_table(pa.concat_tables(tables).unify_dictionaries().replace_schema_metadata(self.metadata("runs")),
+                             _part(self.folder, "runs", index), "runs")
                 self._record_part(_part(self.folder, "runs", index))
             if self.record_events:
                 coded = _coded_events([r for r in results if r.events is not None])
                 if coded is not None:
                     _write_table(coded.replace_schema_metadata({**self.metadata("events"),
                                                                 **(coded.schema.metadata or {})}),
-                                 _part(self.folder, "events", index))
+                                 _part(self.folder, "events", index), "events")
                     self._record_part(_part(self.folder, "events", index))
         self.done.add(index)
         if aggregates is not None:
@@ -431,7 +432,10 @@ class ResultsWriter:
             "quad_class": pa.array(coded["quad_class"], pa.int8()),
             "goldstein": pa.array(coded["goldstein"], pa.float32()),
         })
-        return pa.table(cols)
+        # every column is made of whole arrays, none with a null: declared required, so the Parquet writer keeps no
+        # null flags (a fifth of the table's encoding; benchmarks/RESULTS.md, "Sixth round")
+        schema = pa.schema([pa.field(name, col.type, nullable=False) for name, col in cols.items()])
+        return pa.Table.from_arrays(list(cols.values()), schema=schema)
 
     def _code(self, action: np.ndarray, actor: np.ndarray, target: np.ndarray, actions: list[str],
               actors: list[str]) -> dict[str, Any]:
@@ -620,8 +624,8 @@ def _plan(scenario: ScenarioSpec) -> list[Chunk]:
 
 
 def _part(folder: Path, kind: str, index: int) -> Path:
-    """A chunk part: the per-run rows as Parquet, the acts as integer codes in an Arrow IPC file."""
-    return folder / PARTS / f"{kind}-{index:06d}{'.arrow' if kind == 'events' else '.parquet'}"
+    """A chunk part, an Arrow IPC file: the per-run rows, or the acts as integer codes."""
+    return folder / PARTS / f"{kind}-{index:06d}.arrow"
 
 
 #: Key of a chunk part's metadata under which the labels of its integer codes are kept (an events part).
@@ -674,24 +678,17 @@ def _codes_of(events: Any, column: str) -> tuple[np.ndarray, list[str]]:
     return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
 
 
-#: How an events part is written: Arrow IPC, each buffer compressed with lz4 (written and read back in a few
-#: milliseconds, about 4 bytes an act).
-_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
+#: How a chunk part is written (Arrow IPC: written and read back at about memory speed, where a Parquet part took
+#: ten times as long each way): the acts compressed with lz4 (about 4 bytes an act, against 15 uncompressed), the
+#: per-run rows as they are (lz4 saves a fifth of their size at five times the cost; benchmarks/RESULTS.md, "Sixth
+#: round").
+_IPC_OPTIONS = {"events": pa.ipc.IpcWriteOptions(compression="lz4"), "runs": pa.ipc.IpcWriteOptions()}
 
 
 def _read_part(path: Path) -> pa.Table:
-    """A chunk part as it was written (Parquet, or Arrow IPC)."""
-    if path.suffix == ".arrow":
-        with pa.OSFile(str(path), "rb") as source:  # read into memory: the table outlives the open file
-            return pa.ipc.open_file(source).read_all()
-    return pq.read_table(path)
-
-
-def _part_options(schema: pa.Schema) -> dict[str, Any]:
-    """How a per-run part is written: quickly, as it is read back once when the parts are joined (uncompressed,
-    dictionary encoding only for the columns that already are dictionaries, no statistics)."""
-    return {"compression": "none", "write_statistics": False,
-            "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)]}
+    """A chunk part as it was written."""
+    with pa.OSFile(str(path), "rb") as source:  # read into memory: the table outlives the open file
+        return pa.ipc.open_file(source).read_all()
 
 
 #: The codec of ``runs.parquet`` and ``events.parquet``: lz4 encodes a chunk's tables in about 70% of the time zstd
@@ -709,15 +706,12 @@ def _final_options(schema: pa.Schema) -> dict[str, Any]:
             "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type) or f.name in few]}
 
 
-def _write_table(table: pa.Table, path: Path) -> None:
-    """Write a chunk part under a temporary name, then rename it: Parquet, or Arrow IPC for a ``.arrow`` path."""
+def _write_table(table: pa.Table, path: Path, kind: str) -> None:
+    """Write a chunk part of ``kind`` (:data:`_IPC_OPTIONS`) under a temporary name, then rename it."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        if path.suffix == ".arrow":
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as out:
-                out.write_table(table)
-        else:
-            pq.write_table(table, tmp, **_part_options(table.schema))
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS[kind]) as out:
+            out.write_table(table)
         os.replace(tmp, path)
     except BaseException:  # no half-written temporary file is left
         with contextlib.suppress(OSError):

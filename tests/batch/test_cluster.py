@@ -154,7 +154,7 @@ def test_a_lost_scheduler_ends_the_batch_with_one_message(tmp_path):
                                 address, "--out", str(tmp_path / "out"), "--no-charts"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT, start_new_session=True)
         deadline = time.monotonic() + 90
-        while not list((tmp_path / "out").glob("*/*/parts/runs-*.parquet")) and time.monotonic() < deadline:
+        while not list((tmp_path / "out").glob("*/*/parts/runs-*.arrow")) and time.monotonic() < deadline:
             time.sleep(0.1)
         os.killpg(sched.pid, signal.SIGKILL)
         _, err = run.communicate(timeout=120)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import processes
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -147,7 +148,8 @@ def test_ctrl_c_stops_within_two_seconds_and_resume_matches(scenario: Path, refe
     assert sorted(partial["chunks_done"]) == done
     assert all(a["runs"] == len(done) * CHUNK for a in partial["aggregates"].values())
     for i in done:  # each finished chunk's rows are kept
-        rows = pq.read_table(folder / PARTS / f"runs-{i:06d}.parquet")
+        with pa.OSFile(str(folder / PARTS / f"runs-{i:06d}.arrow"), "rb") as source:
+            rows = pa.ipc.open_file(source).read_all()
         assert sorted(set(rows.column("run").to_pylist())) == list(range(i * CHUNK, (i + 1) * CHUNK))
     assert not (folder / "summary.json").exists() and not (folder / "runs.parquet").exists()
     assert not (folder / ".lock").exists()
@@ -240,7 +242,7 @@ def test_resume_in_process_gives_the_same_results(tiny: Path, tmp_path: Path) ->
     whole = cli_run(["run", str(tiny), "--workers", "1"], tmp_path / "whole")
     folder = interrupted_folder(tiny, tmp_path / "cut", [2, 0])  # out of order, as a pool may finish them
     (folder / "manifest.json.tmp").write_text("{")  # a write cut short by the interruption
-    (folder / PARTS / "runs-000001.parquet.tmp").write_bytes(b"PAR1")
+    (folder / PARTS / "runs-000001.arrow.tmp").write_bytes(b"ARROW1")
     assert cli_run(["run", "--resume", str(folder), "--workers", "1"], None) == folder
     assert_same_results(folder, whole)
 
@@ -288,7 +290,7 @@ def test_resume_refuses_what_cannot_be_resumed(tiny: Path, tmp_path: Path) -> No
     resume_refused(["--resume", str(broken)], "manifest.json cannot be read")
 
     missing = interrupted_folder(tiny, tmp_path / "missing", [0, 1])
-    (missing / PARTS / "runs-000001.parquet").unlink()  # a lost part: its chunk's rows are computed again
+    (missing / PARTS / "runs-000001.arrow").unlink()  # a lost part: its chunk's rows are computed again
     cli_run(["run", "--resume", str(missing)], None)
     assert manifest(missing)["status"] == "complete" and manifest(missing)["repaired"][0]["chunks"] == [1]
 
@@ -343,11 +345,11 @@ def test_full_disk_stops_the_batch_resumably(tiny: Path, tmp_path: Path, monkeyp
 
     real, calls = results._write_table, []
 
-    def write_table(table, path):
+    def write_table(table, path, kind):
         calls.append(path)
         if len(calls) > 2:  # the runs and events of chunk 0 fit; then the disk is full
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real(table, path)
+        real(table, path, kind)
 
     monkeypatch.setattr(results, "_write_table", write_table)
     result = CliRunner().invoke(app, ["run", str(tiny), "--workers", "1", "--out", str(tmp_path / "out"),

@@ -161,7 +161,7 @@ def test_every_file_of_an_interrupted_folder_damaged_in_turn(stopped: Path, refe
         outcomes[f".lock:{kind}"] = judge(result, copy, reference, f".lock:{kind}")
     assert outcomes[".lock:garbage"] == outcomes[".lock:dead process"] == "recovered"
     # a damaged part is recovered (its chunk's rows computed again); the partial aggregates are refused
-    assert outcomes["parts/runs-000000.parquet:flip"] == "recovered"
+    assert outcomes["parts/runs-000000.arrow:flip"] == "recovered"
     assert outcomes["parts/events-000002.arrow:truncate"] == "recovered"
     assert outcomes[f"{PARTIAL}:nan"] == "refused"
 

@@ -98,7 +98,7 @@ def test_a_folder_made_read_only_mid_batch_fails_safely(small: Path, tmp_path: P
         def write(*args):
             calls[0] += 1
             if calls[0] > after:  # from now on the folder is read-only: the error path's writes fail too
-                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(args[-1] if real is real_table else args[0]))
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(args[1] if real is real_table else args[0]))
             return real(*args)
         return write
 

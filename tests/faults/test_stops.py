@@ -194,7 +194,7 @@ def test_an_interrupted_compare_exits_130_with_a_message_and_resumes(scenario: P
     out = tmp_path / "out"
     proc = popen(["compare", str(scenario), "--workers", "2", "--out", str(out)], False)
     deadline = time.monotonic() + 120
-    while not list(out.glob("**/parts/runs-*.parquet")) and time.monotonic() < deadline and proc.poll() is None:
+    while not list(out.glob("**/parts/runs-*.arrow")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     assert proc.poll() is None, "the comparison ended before it could be stopped"
     if kind == "ctrl_c_group":
@@ -278,7 +278,7 @@ def test_a_pool_made_again_after_its_fork_server_died_still_stops_within_two_sec
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             start_new_session=True)
     STARTED.append(proc)
-    assert wait_for(lambda: list(tmp_path.glob("*/*/parts/runs-*.parquet")), 60), "the batch never started"
+    assert wait_for(lambda: list(tmp_path.glob("*/*/parts/runs-*.arrow")), 60), "the batch never started"
     first = fork_server_of(proc.pid)
     assert first is not None
     os.kill(first, signal.SIGKILL)

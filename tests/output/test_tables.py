@@ -105,16 +105,19 @@ def test_parts_keep_the_acts_as_integer_codes(tmp_path, doctrine, spec, chunks) 
     writer = ResultsWriter(tmp_path, doctrine, spec, VARIANTS)
     writer.add_chunk(chunks[1])
     parts = writer.folder / PARTS
-    assert sorted(p.name for p in parts.iterdir()) == ["events-000001.arrow", "runs-000001.parquet"]
+    assert sorted(p.name for p in parts.iterdir()) == ["events-000001.arrow", "runs-000001.arrow"]
     with pa.OSFile(str(parts / "events-000001.arrow"), "rb") as source:
         part = pa.ipc.open_file(source).read_all()
     assert part.column_names == ["run", "variant", "week", "actor", "target", "action", "rung"]
     assert {str(part.schema.field(c).type) for c in ("variant", "actor", "target", "action")} == {"int8"}
     assert PART_LABELS in part.schema.metadata
     assert part.num_rows == sum(len(r.events["run"]) for r in chunks[1])
-    runs = pq.read_table(parts / "runs-000001.parquet")
+    with pa.OSFile(str(parts / "runs-000001.arrow"), "rb") as source:  # every variant, one dictionary of names
+        runs = pa.ipc.open_file(source).read_all()
     assert sorted(set(runs.column("run").to_pylist())) == list(range(40, 80))
-    assert set(writer.part_sums) == {"events-000001.arrow", "runs-000001.parquet"}
+    assert sorted(set(runs.column("variant").to_pylist())) == sorted(VARIANTS)
+    assert len({tuple(c.dictionary.to_pylist()) for c in runs.column("variant").chunks}) == 1
+    assert set(writer.part_sums) == {"events-000001.arrow", "runs-000001.arrow"}
 
 
 def test_joined_tables_are_the_same_bytes_whatever_order_the_chunks_finished_in(folder, tmp_path, doctrine, spec,
@@ -136,6 +139,9 @@ def test_joined_tables_are_written_for_their_readers(folder) -> None:
     assert "RLE_DICTIONARY" in action.encodings and action.compression == "LZ4"
     filtered = pq.read_table(folder / "events.parquet", filters=[("run", "=", 45)])
     assert set(filtered.column("run").to_pylist()) == {45}
+    # the acts' columns hold no null by construction and are written as required: no null flags to encode
+    assert all(not field.nullable for field in pq.read_schema(folder / "events.parquet"))
+    assert all(meta.schema.column(i).max_definition_level == 0 for i in range(meta.num_columns))
 
 
 def test_the_disk_guard_covers_the_parts_and_the_joined_tables(tmp_path, doctrine, spec, chunks) -> None:
@@ -153,10 +159,11 @@ def test_the_disk_guard_covers_the_parts_and_the_joined_tables(tmp_path, doctrin
     assert parts + joined <= est.disk_bytes <= 4 * (parts + joined)
 
 
-def test_a_folder_stopped_with_events_parts_of_the_former_layout_computes_their_rows_again(tmp_path, doctrine, spec,
-                                                                                          chunks) -> None:
-    """Events parts written as whole Parquet tables (before the acts were kept as codes) are not read: resume counts
-    them missing and computes those chunks' rows again."""
+@pytest.mark.parametrize("kind", ["events", "runs"])
+def test_a_folder_stopped_with_parts_of_a_former_layout_computes_their_rows_again(tmp_path, doctrine, spec, chunks,
+                                                                                  kind) -> None:
+    """Parts written as Parquet (events, before the acts were kept as codes; per-run rows, before parts were Arrow
+    IPC) are not read: resume counts them missing and computes those chunks' rows again."""
     import json
 
     from sim.output.folder import PARTIAL
@@ -169,11 +176,11 @@ def test_a_folder_stopped_with_events_parts_of_the_former_layout_computes_their_
         writer.add_chunk(chunks[i], state)
     writer.finish(state, 1.0, status="interrupted", reason="test")
     parts = writer.folder / PARTS
-    (parts / "events-000001.arrow").rename(parts / "events-000001.parquet")
+    (parts / f"{kind}-000001.arrow").rename(parts / f"{kind}-000001.parquet")
     partial = json.loads((writer.folder / PARTIAL).read_text())
-    partial["parts"]["events-000001.parquet"] = partial["parts"].pop("events-000001.arrow")
+    partial["parts"][f"{kind}-000001.parquet"] = partial["parts"].pop(f"{kind}-000001.arrow")
     (writer.folder / PARTIAL).write_text(json.dumps(partial))
     reopened, _ = ResultsWriter.reopen(writer.folder, doctrine, spec)
     assert reopened.redo == [1]
-    assert not (parts / "runs-000001.parquet").exists() and (parts / "runs-000000.parquet").exists()
+    assert not (parts / "runs-000001.arrow").exists() and (parts / "runs-000000.arrow").exists()
     reopened.release()
