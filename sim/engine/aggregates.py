@@ -50,6 +50,11 @@ class Aggregates:
         W, R = headline.shape
         agg = cls(horizon=W, runs=R)
         if compiled:
+            # the kernel indexes its counts by rung unchecked: a rung outside the ladder is refused here, not written
+            # outside the arrays (the doctrine allows rungs 0 to 15 only, so this never holds for the engine's paths)
+            if headline.size and not (min(headline.min(), ukraine.min()) >= 0
+                                      and max(headline.max(), ukraine.max()) < N_RUNGS):
+                raise ValueError(f"a path holds a rung outside 0 to {N_RUNGS - 1}")
             kernels.kernel("histograms")(first, headline, ukraine, agg.outcome_counts, agg.first_week_hist,
                                          agg.headline_hist, agg.ukraine_hist, agg.max_rung_hist,
                                          agg.max_ukraine_hist, agg.transitions)

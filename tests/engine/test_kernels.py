@@ -142,6 +142,38 @@ def test_histogram_kernel_counts_as_the_reference(weeks):
     assert sum(want["outcome_counts"]) > 0 and sum(map(sum, want["transitions"])) == runs * (weeks - 1)
 
 
+
+@pytest.mark.parametrize("rung", [-1, 16])
+def test_histogram_kernel_refuses_a_rung_outside_the_ladder(rung):
+    """The kernel indexes its counts by rung unchecked: a path outside 0-15 is refused before it is counted (the
+    numpy path fails on it too), never written outside the arrays."""
+    from sim.engine.aggregates import Aggregates
+    from sim.spec.vocabulary import OUTCOME_IDS
+
+    class Tracker:
+        _first = np.full((len(OUTCOME_IDS), 4), -1, np.int16)
+        _headline = np.zeros((3, 4), np.int8)
+        _ukraine = np.zeros((3, 4), np.int8)
+
+    Tracker._ukraine[2, 1] = rung
+    with pytest.raises(ValueError, match="outside 0 to 15"):
+        Aggregates.from_tracker(Tracker, np.arange(4), compiled=True)
+
+
+def test_aggregates_are_the_same_with_and_without_per_run_tables(doctrine):
+    """A batch without per-run tables skips their rows only: its aggregates are those of the same runs with them."""
+    from sim.batch.bench import baseline_context
+    from sim.engine.model import simulate
+
+    scenario = load_scenario(default_scenarios_dir() / "limited_deployment.yaml", doctrine)
+    ctx = baseline_context(doctrine, scenario)
+    ids = np.arange(2_000, 3_500)
+    full = simulate(ctx, ids, "baseline", record_events=True, runs_table=True)
+    light = simulate(ctx, ids, "baseline", runs_table=False)
+    assert light.runs == {} and light.events is None and full.runs
+    assert light.aggregates.to_dict() == full.aggregates.to_dict()
+    assert np.array_equal(light.headline, full.headline) and np.array_equal(light.ukraine, full.ukraine)
+
 def test_logit_kernels_match_numpy():
     """Russia's utilities and the draw, compiled around numpy's exp, equal the numpy formula of ``Russia._choose``
     followed by ``Streams.logit_choice``, on random inputs with per-run parameters and runs with no option."""
