@@ -142,11 +142,10 @@ def test_histogram_kernel_counts_as_the_reference(weeks):
     assert sum(want["outcome_counts"]) > 0 and sum(map(sum, want["transitions"])) == runs * (weeks - 1)
 
 
-
 @pytest.mark.parametrize("rung", [-1, 16])
 def test_histogram_kernel_refuses_a_rung_outside_the_ladder(rung):
-    """The kernel indexes its counts by rung unchecked: a path outside 0-15 is refused before it is counted (the
-    numpy path fails on it too), never written outside the arrays."""
+    """The kernel indexes its counts by rung unchecked: a path outside 0-15 is refused before it is counted, never
+    written outside the arrays."""
     from sim.engine.aggregates import Aggregates
     from sim.spec.vocabulary import OUTCOME_IDS
 
@@ -173,6 +172,7 @@ def test_aggregates_are_the_same_with_and_without_per_run_tables(doctrine):
     assert light.runs == {} and light.events is None and full.runs
     assert light.aggregates.to_dict() == full.aggregates.to_dict()
     assert np.array_equal(light.headline, full.headline) and np.array_equal(light.ukraine, full.ukraine)
+
 
 def test_logit_kernels_match_numpy():
     """Russia's utilities and the draw, compiled around numpy's exp, equal the numpy formula of ``Russia._choose``

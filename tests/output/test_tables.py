@@ -116,7 +116,7 @@ def test_parts_keep_the_acts_as_integer_codes(tmp_path, doctrine, spec, chunks) 
         runs = pa.ipc.open_file(source).read_all()
     assert sorted(set(runs.column("run").to_pylist())) == list(range(40, 80))
     assert sorted(set(runs.column("variant").to_pylist())) == sorted(VARIANTS)
-    assert len({tuple(c.dictionary.to_pylist()) for c in runs.column("variant").chunks}) == 1
+    assert runs.column("variant").num_chunks == 1  # one record batch: its headers are not repeated per variant
     assert set(writer.part_sums) == {"events-000001.arrow", "runs-000001.arrow"}
 
 
