@@ -88,12 +88,26 @@ def check_scheduler(address: str) -> None:
             client.close()
 
 
+#: What the local cluster's workers do beside their tasks, made rarer (:func:`local_cluster`): the statistical
+#: profiler that samples the task's stack every 10 ms (for a dashboard no one looks at here), the event loop's
+#: 20 ms check that it is not blocked, the system monitor's readings every 0.5 s and the memory monitor's every
+#: 0.1 s. Together they took about 0.4 CPU-s per worker over a million runs, about 4% of a worker, on the cores
+#: the chunks need, and these settings leave 0.04 (benchmarks/RESULTS.md, "Sixth round"). The memory limit is
+#: still enforced, once a second.
+QUIET_WORKERS: dict[str, object] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 def local_cluster(workers: int):
     """The local Dask cluster that ``--executor dask`` starts: ``workers`` processes of one thread each.
 
     Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive thresholds: every array
     of more than 128 KiB is then mapped and unmapped afresh, and the engine runs three times slower. This cluster's
-    workers are started without it.
+    workers are started without it, and with less to do beside their tasks (:data:`QUIET_WORKERS`).
 
     Where the platform has a fork server, the workers are forked from it, the model and Dask preloaded
     (:mod:`sim.batch.forking`), as the process pool's are, rather than started afresh to import both.
@@ -103,7 +117,7 @@ def local_cluster(workers: int):
     import dask
     from dask.distributed import LocalCluster
 
-    settings: dict[str, object] = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    settings: dict[str, object] = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None, **QUIET_WORKERS}
     if "forkserver" in multiprocessing.get_all_start_methods():
         forking.start(forking.DASK_PRELOAD, forking.dask_environ())
         try:

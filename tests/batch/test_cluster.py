@@ -10,7 +10,7 @@ import pytest
 from support import ROOT
 
 from sim.batch.chunks import Batch
-from sim.batch.cluster import local_cluster
+from sim.batch.cluster import QUIET_WORKERS, local_cluster
 from sim.batch.executors import execute
 from sim.output.summary import summarise
 from sim.spec.loading import load_scenario, with_overrides
@@ -40,6 +40,26 @@ def test_local_cluster_workers_keep_glibc_adaptive_thresholds(scheduler):
         assert list(client.nthreads().values()) == [1, 1]
         assert set(client.run(_malloc_trim_threshold).values()) == {None}
 
+
+
+def _background_work() -> dict:
+    import dask
+
+    return {"profiler": dask.config.get("distributed.worker.profile.enabled"),
+            "memory_monitor": dask.config.get("distributed.worker.memory.monitor-interval")}
+
+
+def test_local_cluster_workers_do_little_beside_their_tasks(scheduler):
+    """The workers' statistical profiler is off and their monitors look rarely (``QUIET_WORKERS``): together they
+    took about 4% of a worker's CPU; the memory limit is still watched."""
+    with distributed.Client(scheduler) as client:
+        seen = list(client.run(_background_work).values())
+        limits = {w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
+    assert len(seen) == 2
+    for worker in seen:
+        assert worker["profiler"] is False and worker["memory_monitor"] == QUIET_WORKERS[
+            "distributed.worker.memory.monitor-interval"]
+    assert all(limit and limit > 0 for limit in limits)
 
 @pytest.fixture(scope="module")
 def batch(doctrine) -> Batch:
