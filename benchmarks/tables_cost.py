@@ -9,26 +9,18 @@ code), alternating checkouts in the same minutes:
     PYTHONPATH=. python benchmarks/tables_cost.py 3 1000000
 """
 
-import os
-import subprocess
 import sys
 import tempfile
 
-from sim.batch.bench import _ROOT, TreeMemory, _fresh_env
+from sim.batch.bench import measure_command
 from sim.spec.loading import default_scenarios_dir
 
 
 def command(args: list[str]) -> tuple[float, list[float]]:
     """The command's CPU-seconds in all, and each process's, in the order the processes were started."""
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=_fresh_env(), cwd=_ROOT)
-    with TreeMemory(root=proc.pid) as mem:
-        _, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"escalation {' '.join(args)} failed: {err.decode().strip()}")
-    hz = os.sysconf("SC_CLK_TCK")
-    per = [(ticks - mem._start[pid]) / hz for pid, ticks in sorted(mem._ticks.items())]
-    return mem.cpu_seconds, [c for c in per if c >= 0.05]  # the resource tracker uses next to nothing
+    measured = measure_command(args)
+    # the resource tracker uses next to nothing
+    return measured["cpu_seconds"], [c for c in measured["cpu_seconds_by_process"] if c >= 0.05]
 
 
 def main() -> None:

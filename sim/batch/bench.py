@@ -189,6 +189,8 @@ class TreeMemory:
         self.peak = 0
         self.peak_pss = 0  # the same tree's peak proportional set size (shared pages split between sharers)
         self.cpu_seconds = 0.0
+        #: each process's CPU-seconds, by process id in ascending order (about the order the processes started)
+        self.cpu_by_process: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._proc = os.path.isdir("/proc/self")
@@ -217,6 +219,7 @@ class TreeMemory:
                 break
             self._stop.wait(self.interval)
         hz = os.sysconf("SC_CLK_TCK")
+        self.cpu_by_process = {p: (t - self._start[p]) / hz for p, t in sorted(self._ticks.items())}
         self.cpu_seconds = sum(t - self._start[p] for p, t in self._ticks.items()) / hz
 
     def __enter__(self) -> TreeMemory:
@@ -441,7 +444,7 @@ def memory_floor(ctx: Context, engine_runs_per_cpu_second: float, chunk: int) ->
 
 def measure_command(args: list[str]) -> dict[str, Any]:
     """One ``escalation`` command in a fresh process: its wall time, the CPU-seconds and peak resident memory of it
-    and all its descendants (workers, fork server)."""
+    and all its descendants (workers, fork server), and the CPU-seconds of each of those processes."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "sim", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, env=_fresh_env(), cwd=_ROOT)
@@ -450,7 +453,7 @@ def measure_command(args: list[str]) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"escalation {' '.join(args)} failed with status {proc.returncode}: {err.strip()}")
     return {"seconds": time.perf_counter() - t0, "cpu_seconds": mem.cpu_seconds, "peak_rss_mib": mem.peak / MIB,
-            "peak_pss_mib": mem.peak_pss / MIB}
+            "peak_pss_mib": mem.peak_pss / MIB, "cpu_seconds_by_process": list(mem.cpu_by_process.values())}
 
 
 def measure_tables(scenario_path: Path, runs: int, workers: int, chunk_size: int,

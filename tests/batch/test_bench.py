@@ -136,6 +136,8 @@ def test_tables_measured_in_fresh_processes(tmp_path):
     row = measure_tables(SCENARIO, runs=1_000, workers=1, chunk_size=500)
     for kind in ("aggregates_only", "with_tables"):
         assert 20 < row[kind]["peak_rss_mib"] < 4096 and row[kind]["cpu_seconds"] > 0
+        by_process = row[kind]["cpu_seconds_by_process"]  # the command itself, then what it started
+        assert by_process and min(by_process) >= 0 and sum(by_process) == pytest.approx(row[kind]["cpu_seconds"])
     assert row["tables_cpu_cost"] == pytest.approx(
         row["with_tables"]["cpu_seconds"] / row["aggregates_only"]["cpu_seconds"] - 1.0)
     with pytest.raises(RuntimeError, match="failed with status 2"):

@@ -41,7 +41,6 @@ def test_local_cluster_workers_keep_glibc_adaptive_thresholds(scheduler):
         assert set(client.run(_malloc_trim_threshold).values()) == {None}
 
 
-
 def _background_work() -> dict:
     import dask
 
@@ -60,6 +59,7 @@ def test_local_cluster_workers_do_little_beside_their_tasks(scheduler):
         assert worker["profiler"] is False and worker["memory_monitor"] == QUIET_WORKERS[
             "distributed.worker.memory.monitor-interval"]
     assert all(limit and limit > 0 for limit in limits)
+
 
 @pytest.fixture(scope="module")
 def batch(doctrine) -> Batch:
