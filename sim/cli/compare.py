@@ -36,13 +36,11 @@ def compare(scenarios: Scenarios = None, variants: Variants = None, runs: Runs =
     Guarded, interruptible and resumable like ``escalation run``: Ctrl-C leaves a folder marked interrupted that
     ``--resume`` completes, with the same results as a comparison never stopped.
     """
-    from sim.batch.executors import execution
+    from sim.batch import forking
     from sim.errors import InputError
-    from sim.output.comparing import compare_to_folder, plan_compare, plan_compare_resume
-    from sim.present.publish import publish_comparison
+    from sim.output.compare_plans import plan_compare, plan_compare_resume
 
     try:
-        how = execution(executor, workers)
         if resume is not None:
             plan = plan_compare_resume(resume, scenarios, configs=configs,
                                        settings={"--variants": variants, "--runs": runs, "--seed": seed})
@@ -51,8 +49,16 @@ def compare(scenarios: Scenarios = None, variants: Variants = None, runs: Runs =
                              expected="escalation compare SCENARIO... (or --resume FOLDER)")
         else:
             plan = plan_compare(scenarios, configs=configs, runs=runs, seed=seed, variants=names(variants), out=out_dir)
+        # a pool's fork server preloads the model while this process imports it: before the imports below
+        forking.start_early(executor, workers, plan.chunks_left())
+        from sim.batch.executors import execution
+
+        how = execution(executor, workers)  # before any folder is made: a bad scheduler writes nothing
     except SimError as exc:
         fail(exc)
+    from sim.output.comparing import compare_to_folder
+    from sim.present.publish import publish_comparison
+
     prepare_engine()
     folder = with_progress(lambda bar: compare_to_folder(plan, how, command=sys.argv[1:], on_start=bar.start,
                                                          on_chunk=bar.chunk))

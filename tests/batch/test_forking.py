@@ -202,3 +202,22 @@ forking.start_early({executor!r}, {workers}, {chunks}, {address!r})
 print(json.dumps({{"started": bool(forking._server)}}))
 """)
     assert out == {"started": started}
+
+
+
+@pytest.mark.parametrize(("module", "call", "chunks"), [
+    ("sim.output.plans", "plan_run(Path('scenarios/limited_deployment.yaml'), runs=300, chunk_size=100)", 3),
+    ("sim.output.compare_plans", "plan_compare([Path('scenarios/limited_deployment.yaml'), "
+                                 "Path('scenarios/long_range_strikes.yaml')], runs=300)", 2)])
+def test_a_command_plans_its_batch_without_the_model(tmp_path, module, call, chunks):
+    """``escalation run`` and ``escalation compare`` make their plan before they start the server early: planning
+    must not import the engine (or the server would have nothing to preload ahead of the command), and the plan
+    says how many chunks are to come (side by side: each file's batch, here one chunk each)."""
+    out = _python(tmp_path, f"""
+from pathlib import Path
+from {module} import {call.split("(")[0]}
+plan = {call}
+print(json.dumps({{"model": "sim.engine.model" in sys.modules, "mesa": "mesa" in sys.modules,
+                  "chunks": plan.chunks_left()}}))
+""")
+    assert out == {"model": False, "mesa": False, "chunks": chunks}
