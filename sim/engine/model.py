@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 from sim.engine.agents import agent_class
-from sim.engine.agents.nato import Alliance, Member
+from sim.engine.agents.nato import Alliance, Member, MembersAnswer
 from sim.engine.agents.russia import Russia
 from sim.engine.agents.ukraine import Ukraine
 from sim.engine.aggregates import Aggregates
@@ -53,10 +53,11 @@ class ChunkResult:
 
 class StruckPairs:
     """Last week's Russian acts on members as (member, run) pairs, found once a week for all members: each member
-    answers at its own slice of them (``of``) instead of searching every struck run for itself.
+    draws at its own slice of them (``of``) instead of searching every struck run for itself.
 
-    ``at`` is the run (position) of each pair, ``on_member`` whether the hybrid, airspace, forces and territory
-    signals of that run name that member, and ``deployment`` the deployment struck in that run."""
+    ``at`` is the run (position) of each pair, ``member`` its member, ``on_member`` whether the hybrid, airspace,
+    forces and territory signals of that run name that member, and ``deployment`` the deployment struck in that
+    run."""
 
     def __init__(self, rows: np.ndarray, signals: dict[str, np.ndarray], members: int) -> None:
         keys = EscalationModel.MEMBER_SIGNALS[:4]
@@ -65,6 +66,7 @@ class StruckPairs:
         pair = np.unique(target * max(len(rows), 1) + pos)  # each pair once, by member, then by run
         member, pos = pair // max(len(rows), 1), pair % max(len(rows), 1)
         self.at = rows[pos]
+        self.member = member  # the member (index into ``world.members``) of each pair
         self.on_member = tuple(signals[key][pos] == member for key in keys)
         self.deployment = signals["forces_deployment"][pos]
         self._bounds = np.searchsorted(member, np.arange(members + 1))
@@ -164,6 +166,21 @@ class EscalationModel(mesa.Model):
     def struck_pairs(self) -> StruckPairs:
         """Last week's Russian acts on members as (member, run) pairs, sorted by member (see :class:`StruckPairs`)."""
         return self._weekly("struck_pairs", lambda: StruckPairs(*self.struck_members(), len(self.members)))
+
+    def members_answer(self) -> MembersAnswer:
+        """This week's answers of the members to last week's acts on them, drawn member by member and decided
+        together (see :class:`~sim.engine.agents.nato.MembersAnswer`)."""
+        return self._weekly("members_answer", lambda: MembersAnswer(self))
+
+    def member_attribute(self, name: str) -> np.ndarray:
+        """A sampled attribute of every member, (members, runs), in the order of ``world.members``."""
+        key = "member:" + name
+        if key not in self._fixed:
+            values = np.zeros((len(self.world.members), self.world.size))
+            for m in self.members:
+                values[m.member] = getattr(m, name)
+            self._fixed[key] = values
+        return self._fixed[key]
 
     def weekly_mediation_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What every mediator reads this week, computed once for all of them: last week's danger (the higher axis'

@@ -119,6 +119,7 @@ class World:
         doctrine = ctx.doctrine
         self.blocs = np.array([doctrine.actor(a).bloc.value for a in ctx.actor_ids])
         self._bloc_of = tuple(self.blocs.tolist())  # plain strings: looked up for every act
+        self._lifted: dict[tuple[str, str, int], tuple[bool, bool]] = {}  # see _axes_lifted
         self.members = doctrine.members()
         self.member_index = np.array([ctx.index(m) for m in self.members])
         geo = {g.member: g for g in doctrine.geography}
@@ -338,31 +339,26 @@ class World:
         )
 
     # ------------------------------------------------------------------ acts
-    def act(self, actor: str | int, target: str | int | np.ndarray, action: str, rung: int, mask: np.ndarray) -> None:
-        """Post an act of ``actor`` toward ``target`` at ``rung`` in the replicates where ``mask`` holds.
+    def act(self, actor: str | int, target: str | int | np.ndarray, action: str, rung: int,
+            mask: np.ndarray) -> np.ndarray:
+        """Post an act of ``actor`` toward ``target`` at ``rung`` in the replicates where ``mask`` holds; returns
+        their positions (``np.flatnonzero(mask)``), for the caller's own writes at those runs.
 
         Most acts happen in a few runs: their effects are then written at those runs only (``rows``); an act in
         many runs is written over all of them under the mask. Both give the same state."""
         rows = np.flatnonzero(mask)
         if not len(rows):
-            return
+            return rows
         sparse = 4 * len(rows) < self.size
         a = actor if isinstance(actor, (int, np.integer)) else self.ctx.index(actor)
-        if isinstance(target, str):
-            t: int | np.ndarray = self.ctx.index(target)
-        else:
-            t = target
+        t: int | np.ndarray = self.ctx.index(target) if isinstance(target, str) else target
         abloc = self._bloc_of[a]
         tbloc = self._bloc_of[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
-        pair = {abloc, tbloc}
-        L = self.L
-        axes = []
-        if pair == {Bloc.RUSSIA.value, Bloc.NATO.value} or L.has("nuclear")[rung]:
-            axes.append(self.headline)
-        if pair == {Bloc.RUSSIA.value, Bloc.UKRAINE.value} or (L.has("nuclear_detonation")[rung]
-                                                                 and abloc == Bloc.RUSSIA.value):
-            axes.append(self.ukraine_axis)
-        for axis in axes:  # the act lifts the axis to its rung where it stands lower
+        headline, ukraine = self._axes_lifted(abloc, tbloc, rung)
+        for lifted, axis in ((headline, self.headline), (ukraine, self.ukraine_axis)):
+            if not lifted:
+                continue
+            # the act lifts the axis to its rung where it stands lower
             if sparse:
                 axis[rows] = np.maximum(axis[rows], np.int8(rung))
             else:
@@ -371,6 +367,21 @@ class World:
         if self.record_events:
             tt = np.full(len(rows), t, dtype=np.int16) if isinstance(t, (int, np.integer)) else t[rows].astype(np.int16)
             self._events.append((rows, self.week, int(a), tt, action, rung))
+        return rows
+
+    def _axes_lifted(self, abloc: str, tbloc: str, rung: int) -> tuple[bool, bool]:
+        """Which axes an act between these blocs at ``rung`` lifts: the headline (Russia-NATO, or any nuclear rung)
+        and the war inside Ukraine (Russia-Ukraine, or a Russian nuclear detonation). Worked out once per kind of
+        act (acts are posted thousands of times a chunk)."""
+        key = (abloc, tbloc, rung)
+        lifted = self._lifted.get(key)
+        if lifted is None:
+            pair, L = {abloc, tbloc}, self.L
+            lifted = (pair == {Bloc.RUSSIA.value, Bloc.NATO.value} or bool(L.has("nuclear")[rung]),
+                      pair == {Bloc.RUSSIA.value, Bloc.UKRAINE.value}
+                      or (bool(L.has("nuclear_detonation")[rung]) and abloc == Bloc.RUSSIA.value))
+            self._lifted[key] = lifted
+        return lifted
 
     def note_red_line(self, red_line: str, event: str, mask: np.ndarray) -> None:
         """Log a red-line ``event`` (crossed, enforced, pressed) in the replicates of ``mask``, when recording."""

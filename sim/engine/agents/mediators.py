@@ -53,14 +53,15 @@ class Mediation:
         if not self.active:
             return
         rung = w.L.first("de_escalation")
+        # the effects are written at the runs of the act only: elsewhere they would change nothing
         if self.deal.any():
-            w.act(a.index, w.russia, "partial_deal", rung, self.deal)
-            w.tension *= np.where(self.deal, 1.0 - a.p["deal_relief"], 1.0)
+            rows = w.act(a.index, w.russia, "partial_deal", rung, self.deal)
+            w.tension[rows] *= 1.0 - at_rows(a.p["deal_relief"], rows)
         if self.ceasefire.any():
-            w.act(a.index, w.russia, "ceasefire", rung, self.ceasefire)
-            w.ceasefire |= self.ceasefire
-            w.fighting &= ~self.ceasefire
-            w.at_war &= ~self.ceasefire
+            rows = w.act(a.index, w.russia, "ceasefire", rung, self.ceasefire)
+            w.ceasefire[rows] = True
+            w.fighting[rows] = False
+            w.at_war[rows] = False
 
 
 class Mediator(Actor):

@@ -40,53 +40,14 @@ class Member(Actor):
         self._air_defence = np.flatnonzero(w.dep_intercepts & (w.dep_lead == self.member))
 
     def decide(self) -> None:
-        """Answer last week's acts on this member, in the runs where it was a target only: the rules below read as
-        over all runs, but each mask and draw is taken at those rows (``model.struck_pairs()``), and the draws are
-        keyed by run, so the values are those of a draw over all runs."""
+        """Draw this member's answers to last week's acts on it, in the runs where it was a target only (its pairs
+        of ``model.struck_pairs()``); the rules are applied to every member's pairs at once, when the last member
+        has drawn (:class:`MembersAnswer`). The draws are keyed by run, so the values are those of a draw over all
+        runs, and each member draws at its own sites, in its own stage."""
         if self.mediation is not None:
             self.mediation.decide()
-        w, p = self.world, self.p
-        nothing = self.model.no_runs()
-        self._answers = [(action, nothing) for action in self.ANSWERS]
-        pairs = self.model.struck_pairs()
-        mine = pairs.of(self.member)
-        if mine.start == mine.stop:
-            return
-        at = pairs.at[mine]  # the runs (positions) where this member was a target last week
-        hybrid, airspace, forces, territory = (signal[mine] for signal in pairs.on_member)
-
-        def u(site: str) -> np.ndarray:
-            return w.streams.uniform_at(at, f"{self.actor_id}:{site}", w.week)
-
-        def par(name: str) -> np.ndarray | float:
-            return at_rows(p[name], at)
-
-        def chance(sel: np.ndarray, site: str, p_answer: np.ndarray | float) -> np.ndarray:
-            """``sel & (u(site) < p_answer)``, drawn only when some run is selected (a keyed draw: skipping it
-            changes no other)."""
-            return sel & (u(site) < p_answer) if sel.any() else sel
-
-        hawk, resolve = self.hawkishness[at], self.resolve[at]
-        answers = (
-            chance(hybrid, "expel", par("expel_rate") * hawk),
-            chance(airspace, "shoot", par("shootdown_rate") * hawk),
-            chance(forces & ~w.at_war[at], "retaliate", par("national_retaliation_rate") * hawk * resolve),
-        )
-        self._answers = [(action, scatter(w.size, at[sel]) if sel.any() else nothing)
-                         for action, sel in zip(self.ANSWERS, answers, strict=True)]
-        prop = self.article4_propensity[at]
-        struck = forces | territory
-        request = (
-            chance(hybrid, "a4_hybrid", par("hybrid_article4_factor") * prop)
-            | chance(airspace, "a4_airspace", par("airspace_article4_factor") * prop)
-            | chance(struck, "a4_strike", par("strike_article4_factor") * prop)
-        )
-        w.article4_request[at[request]] = True
-        if forces.any() and len(w.deployments):
-            withdraw = forces & (u("withdraw") < par("withdrawal_rate") * (1.0 - resolve))
-            deployment = pairs.deployment[mine]
-            for d in np.flatnonzero(w.dep_lead == self.member):
-                w.withdrawn[at[withdraw & (deployment == d)], d] = True
+        self._answers = [(action, self.model.no_runs()) for action in self.ANSWERS]
+        self.model.members_answer().draw(self)
 
     def act(self) -> None:
         if self.mediation is not None:
@@ -118,6 +79,85 @@ class Member(Actor):
                 w.now["airspace_target"][free] = self.member
 
 
+class MembersAnswer:
+    """One week of the members' national answers, the rules of :class:`Member` applied to every member's pairs of
+    ``model.struck_pairs()`` at once. Each member draws its uniforms at its own pairs in its own stage
+    (:meth:`draw`, a site only where some pair may need it: a keyed draw skipped changes no other); the last to draw
+    applies the rules, to all pairs together, which gives each pair the value a member's own pass gives it:
+
+    - expel diplomats after sabotage: hybrid & u < expel_rate x hawkishness;
+    - shoot down an intruder: airspace & u < shootdown_rate x hawkishness;
+    - national retaliation after its troops are struck, short of war: forces & ~at_war & u <
+      national_retaliation_rate x hawkishness x resolve;
+    - ask for Article 4 after sabotage, an incursion or a strike: u < factor x article4_propensity, each;
+    - withdraw the struck deployment it leads: forces & u < withdrawal_rate x (1 - resolve).
+
+    Nothing between the members' stages reads what the answers write (the Article 4 requests, the withdrawals):
+    the alliance decides after every member (``sim/engine/model.py``, ``_ORDER``)."""
+
+    #: The draw sites of a member's answers, each named ``<member>:<site>``; see the rules above.
+    SITES = ("expel", "shoot", "retaliate", "a4_hybrid", "a4_airspace", "a4_strike", "withdraw")
+
+    def __init__(self, model: EscalationModel) -> None:
+        self.model = model
+        self.pairs = model.struck_pairs()
+        self.u = np.full((len(self.SITES), len(self.pairs.at)), np.nan)
+        self.members = {m.member: m for m in model.members}
+        self.waiting = set(self.members)
+
+    def draw(self, member: Member) -> None:
+        """A member's draws at its pairs; the rules run once every member has drawn."""
+        pairs, mine = self.pairs, self.pairs.of(member.member)
+        if mine.start < mine.stop:
+            at = pairs.at[mine]
+            hybrid, airspace, forces, territory = (signal[mine].any() for signal in pairs.on_member)
+            needed = (hybrid, airspace, forces, hybrid, airspace, forces or territory,
+                      forces and len(member.world.deployments) > 0)
+            for i, site in enumerate(self.SITES):
+                if needed[i]:
+                    self.u[i, mine] = member.u_at(at, site)
+        self.waiting.discard(member.member)
+        if not self.waiting:
+            self._apply()
+
+    def _apply(self) -> None:
+        model = self.model
+        w, p, pairs = model.world, model.world.params, self.pairs
+        if not len(pairs.at):
+            return
+        at, who = pairs.at, pairs.member
+        hybrid, airspace, forces, territory = pairs.on_member
+        u = dict(zip(self.SITES, self.u, strict=True))
+
+        def par(name: str) -> np.ndarray | float:
+            return at_rows(p[name], at)
+
+        hawk, resolve, prop = (model.member_attribute(name)[who, at]
+                               for name in ("hawkishness", "resolve", "article4_propensity"))
+        # a NaN draw (a site not drawn) is never below its chance, and its pair is not selected anyway
+        answers = (
+            hybrid & (u["expel"] < par("expel_rate") * hawk),
+            airspace & (u["shoot"] < par("shootdown_rate") * hawk),
+            forces & ~w.at_war[at] & (u["retaliate"] < par("national_retaliation_rate") * hawk * resolve),
+        )
+        for j, sel in enumerate(answers):
+            for k in np.unique(who[sel]).tolist():
+                mine = pairs.of(k)
+                self.members[k]._answers[j] = (Member.ANSWERS[j], scatter(w.size, at[mine][sel[mine]]))
+        request = (
+            (hybrid & (u["a4_hybrid"] < par("hybrid_article4_factor") * prop))
+            | (airspace & (u["a4_airspace"] < par("airspace_article4_factor") * prop))
+            | ((forces | territory) & (u["a4_strike"] < par("strike_article4_factor") * prop))
+        )
+        w.article4_request[at[request]] = True
+        if len(w.deployments):
+            withdraw = forces & (u["withdraw"] < par("withdrawal_rate") * (1.0 - resolve))
+            deployment = pairs.deployment.astype(np.intp)
+            led = withdraw & (deployment >= 0)  # the struck deployment, where the struck member leads it
+            led[led] = w.dep_lead[deployment[led]] == who[led]
+            w.withdrawn[at[led], deployment[led]] = True
+
+
 def post_answers(actor: Actor, answers: list[tuple[str, np.ndarray]]) -> None:
     """Post NATO answers (option ids of configs/responses.yaml) toward Russia: each adds a share of its severity to
     Russia's provocation from the posture rungs up, strikes on Russian forces count as NATO attacks, and a nuclear
@@ -128,9 +168,9 @@ def post_answers(actor: Actor, answers: list[tuple[str, np.ndarray]]) -> None:
         if not mask.any():
             continue
         rung = w.ctx.response(action).rung
-        w.act(actor.index, w.russia, action, rung, mask)
-        if rung >= L.first("posture"):
-            w.provocation += np.where(mask, share * w.ctx.severity[rung], 0.0)
+        rows = w.act(actor.index, w.russia, action, rung, mask)
+        if rung >= L.first("posture"):  # at its runs only: elsewhere the provocation would gain 0.0
+            w.provocation[rows] += at_rows(share, rows) * w.ctx.severity[rung]
         if rung >= L.first("nato_attack"):
             w.now["nato_attack"] |= mask
             w.nato_retaliated |= mask

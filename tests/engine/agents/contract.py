@@ -202,7 +202,7 @@ def _instrument(model: EscalationModel, rec: Recording) -> None:
                 runs=world.streams.run_ids[rows].copy(), targets=targets,
                 requirements={name: np.asarray(f(world))[rows] for name, f in REQUIREMENTS.items()},
                 leads_inside=tuple(frozenset(members[m] for m in leads[row]) for row in standing)))
-        post(actor, target, action, rung, mask)
+        return post(actor, target, action, rung, mask)
 
     def uniform(site, week=0, k=0, where=None):
         out = draw(site, week, k, where)
