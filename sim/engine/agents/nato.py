@@ -164,8 +164,9 @@ def post_answers(actor: Actor, answers: list[tuple[str, np.ndarray]]) -> None:
     detonation as NATO nuclear use (the condition of Russia's doctrinal red line)."""
     w = actor.world
     share, L = actor.p["nato_act_provocation_share"], w.L
+    nothing = actor.model.no_runs()  # most weeks' answers of most members: not looked at run by run
     for action, mask in answers:
-        if not mask.any():
+        if mask is nothing or not mask.any():
             continue
         rung = w.ctx.response(action).rung
         rows = w.act(actor.index, w.russia, action, rung, mask)
