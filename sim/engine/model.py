@@ -51,6 +51,10 @@ class ChunkResult:
         return self.headline, self.ukraine
 
 
+#: The column of each border in ``world.borders``.
+_BORDER_COLUMN = {b: i for i, b in enumerate(BORDERS)}
+
+
 class StruckPairs:
     """Last week's Russian acts on members as (member, run) pairs, found once a week for all members: each member
     draws at its own slice of them (``of``) instead of searching every struck run for itself.
@@ -182,16 +186,17 @@ class EscalationModel(mesa.Model):
             self._fixed[key] = values
         return self._fixed[key]
 
-    def weekly_mediation_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def weekly_mediation_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What every mediator reads this week, computed once for all of them: last week's danger (the higher axis'
-        severity over 100; this week's axes are still at their floors), both sides' mean war fatigue, and how
-        little fresh provocation there was (exp(-perceived / provocation_aversion_scale)); docs/model.md 4.12."""
-        def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        severity over 100; this week's axes are still at their floors), the gain in attempts it brings
+        (1 + mediation_danger_gain x danger), both sides' mean war fatigue, and how little fresh provocation there
+        was (exp(-perceived / provocation_aversion_scale)); docs/model.md 4.12."""
+        def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             w, p = self.world, self.world.params
             severity = w.ctx.severity
             danger = np.maximum(severity[w.prev_headline], severity[w.prev_ukraine_axis]) / 100.0
             fresh = np.exp(-w.perceived / p["provocation_aversion_scale"])
-            return danger, self._fatigue(), fresh
+            return danger, 1.0 + p["mediation_danger_gain"] * danger, self._fatigue(), fresh
         return self._weekly("mediation_terms", compute)
 
     def _fatigue(self) -> np.ndarray:
@@ -272,16 +277,21 @@ class EscalationModel(mesa.Model):
     def _target_weights(self, kind: str, rows: np.ndarray) -> np.ndarray:
         """Targeting weights of the members for acts of ``kind`` in the runs ``rows``, shape (len(rows), members)."""
         w, p = self.world, self.world.params
-        col = {b: i for i, b in enumerate(BORDERS)}
+        col = _BORDER_COLUMN
+        base = self._fixed.get("target_base:" + kind)
+        if base is None:  # each member's standing weight, the same every week (the geography and these weights)
+            if kind in self.TARGET_BORDERS:
+                base = w.borders[:, [col[b] for b in self.TARGET_BORDERS[kind]]].sum(axis=1).astype(np.float64)
+            else:
+                role = p["hub_target_weight"] * w.logistics_hub + (w.frontline if kind == "territory" else 1.0)
+                base = role.astype(np.float64)
+            self._fixed["target_base:" + kind] = base
+        weights = np.repeat(base[None, :], len(rows), axis=0)
         if kind in self.TARGET_BORDERS:
-            base = w.borders[:, [col[b] for b in self.TARGET_BORDERS[kind]]].sum(axis=1).astype(np.float64)
-            weights = np.repeat(base[None, :], len(rows), axis=0)
             if kind == "airspace":  # DOMAIN.md 2.1 Belarus row: some drones entering Poland came from Belarus
                 weights += (p["launch_area_weight"] * w.launch_area[rows][:, None]
                             * w.borders[None, :, col["belarus"]])
             return weights
-        role = p["hub_target_weight"] * w.logistics_hub + (w.frontline if kind == "territory" else 1.0)
-        weights = np.repeat(role[None, :].astype(np.float64), len(rows), axis=0)
         inside = np.flatnonzero(w.dep_inside)
         if len(inside):
             standing = w.dep_active[rows][:, inside].astype(np.int64)

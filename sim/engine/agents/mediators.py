@@ -34,11 +34,10 @@ class Mediation:
         w, p, model = a.world, a.p, a.model
         if not self.active:
             return
-        danger, fatigue, fresh = model.weekly_mediation_terms()
+        danger, danger_gain, fatigue, fresh = model.weekly_mediation_terms()  # danger_gain: 1 + gain x danger
         # a proposal on the table is talks under way: it raises the attempts and the ceasefire hazard alike
         proposal = 1.0 + p["proposal_boost"] * (w.proposal_weeks_left > 0)
-        attempt = w.fighting & (a.u("mediation_attempt")
-                                < self.propensity * (1.0 + p["mediation_danger_gain"] * danger) * proposal)
+        attempt = w.fighting & (a.u("mediation_attempt") < self.propensity * danger_gain * proposal)
         # what an attempt yields, computed at the runs that attempt (the same values as over all runs)
         at = np.flatnonzero(attempt)
         lift = w.dialogue_lift[at] * self.leverage[at]
