@@ -82,6 +82,23 @@ def session_processes(sid: int) -> list[int]:
     return found
 
 
+def what_runs(proc: subprocess.Popen) -> str:
+    """For a failure message: the command's exit status (or what each process of its session is doing: its
+    command, state and kernel wait channel), then what it wrote on stderr. Ends the command."""
+    lines = [f"exit status {proc.poll()}"]
+    for pid in session_processes(proc.pid):
+        with contextlib.suppress(OSError):
+            cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:100]
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            wchan = (Path("/proc") / str(pid) / "wchan").read_text()
+            lines.append(f"{pid} {state} {wchan}: {cmd}")
+    lines.append(stack_of(proc.pid))
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=10)
+    return "\n".join([*lines, "stderr:", (err or "")[-3000:]])
+
+
 def the_folder(out: Path) -> Path | None:
     found = list(out.glob("*/*/manifest.json"))
     assert len(found) <= 1, found
@@ -177,7 +194,8 @@ def test_main_process_killed_outright_leaves_no_process_behind(scenario: Path, t
     deadline = time.monotonic() + 60
     while len(session_processes(proc.pid)) < 4 and time.monotonic() < deadline:  # main, tracker, server, workers
         time.sleep(0.05)
-    assert proc.poll() is None and len(session_processes(proc.pid)) >= 4, "the pool never started"
+    if proc.poll() is not None or len(session_processes(proc.pid)) < 4:
+        pytest.fail(f"the pool never started: {what_runs(proc)}")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=5)
     gone_by = time.monotonic() + 5.0
