@@ -53,7 +53,7 @@ def compare(scenarios: Scenarios = None, variants: Variants = None, runs: Runs =
         forking.start_early(executor, workers, plan.chunks_left())
         from sim.batch.executors import execution
 
-        how = execution(executor, workers)  # before any folder is made: a bad scheduler writes nothing
+        how = execution(executor, workers)  # before any folder is made: an unknown executor writes nothing
     except SimError as exc:
         fail(exc)
     from sim.output.comparing import compare_to_folder
