@@ -204,7 +204,6 @@ print(json.dumps({{"started": bool(forking._server)}}))
     assert out == {"started": started}
 
 
-
 @pytest.mark.parametrize(("module", "call", "chunks"), [
     ("sim.output.plans", "plan_run(Path('scenarios/limited_deployment.yaml'), runs=300, chunk_size=100)", 3),
     ("sim.output.compare_plans", "plan_compare([Path('scenarios/limited_deployment.yaml'), "

@@ -3,19 +3,15 @@ to their row)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from engine.agents.contract import AgentContract
+from engine.agents.contract import ROOT, AgentContract
 
 from sim.engine.agents import Alliance, Member
 from sim.engine.agents.nato import MembersAnswer
 from sim.engine.model import EscalationModel
 from sim.engine.world import Context
 from sim.spec.loading import load_scenario
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 class TestMember(AgentContract):
@@ -27,7 +23,7 @@ class TestAlliance(AgentContract):
 
 
 @pytest.mark.parametrize("stem", ["limited_deployment", "full_military_involvement"])
-def test_members_answer_together_as_each_would_over_all_runs(doctrine, stem):
+def test_members_answer_together_as_each_would_over_all_runs(doctrine, stem, monkeypatch):
     """The members' answers, drawn member by member and decided for every member's struck runs at once, are those of
     each member's rules (docs/model.md 4.9) applied over all runs with draws over all runs: the same answers, the
     same Article 4 requests and the same withdrawals, week by week."""
@@ -71,9 +67,6 @@ def test_members_answer_together_as_each_would_over_all_runs(doctrine, stem):
         checked["article4"] += int(request.sum())
         checked["withdrawn"] += int((withdrawn & ~before).sum())
 
-    MembersAnswer._apply = checked_apply
-    try:
-        model.run_model()
-    finally:
-        MembersAnswer._apply = apply
+    monkeypatch.setattr(MembersAnswer, "_apply", checked_apply)
+    model.run_model()
     assert min(checked.values()) > 50, checked  # the check saw answers, requests and withdrawals
