@@ -44,15 +44,16 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def popen(args: list[str], ignore_ctrl_c: bool) -> subprocess.Popen:
-    """``python -m sim ARGS`` in a session of its own, optionally with SIGINT ignored from its start."""
+def popen(args: list[str], ignore_ctrl_c: bool, **extra: str) -> subprocess.Popen:
+    """``python -m sim ARGS`` in a session of its own, optionally with SIGINT ignored from its start, with ``extra``
+    in its environment."""
     from processes import STARTED
 
     def setup() -> None:
         if ignore_ctrl_c:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], env=env(), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], env=env(**extra), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True, preexec_fn=setup)
     STARTED.append(proc)
     return proc
@@ -67,9 +68,10 @@ def stack_of(pid: int) -> str:
     return done.stdout + done.stderr
 
 
-def session_processes(sid: int) -> list[int]:
-    """Ids of the live processes of session ``sid`` (every process a command started stays in its session)."""
-    found = []
+def session_parents(sid: int) -> dict[int, int]:
+    """The live processes of session ``sid`` (every process a command started stays in its session), each with
+    the id of its parent."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -78,20 +80,25 @@ def session_processes(sid: int) -> list[int]:
         except (OSError, IndexError):
             continue
         if fields[0] != "Z" and int(fields[3]) == sid:
-            found.append(int(entry.name))
+            found[int(entry.name)] = int(fields[1])
     return found
+
+
+def session_processes(sid: int) -> list[int]:
+    """Ids of the live processes of session ``sid``."""
+    return sorted(session_parents(sid))
 
 
 def what_runs(proc: subprocess.Popen) -> str:
     """For a failure message: the command's exit status (or what each process of its session is doing: its
     command, state and kernel wait channel), then what it wrote on stderr. Ends the command."""
     lines = [f"exit status {proc.poll()}"]
-    for pid in session_processes(proc.pid):
+    for pid, parent in sorted(session_parents(proc.pid).items()):
         with contextlib.suppress(OSError):
             cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:100]
             state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
             wchan = (Path("/proc") / str(pid) / "wchan").read_text()
-            lines.append(f"{pid} {state} {wchan}: {cmd}")
+            lines.append(f"{pid} (parent {parent}) {state} {wchan}: {cmd}")
     lines.append(stack_of(proc.pid))
     with contextlib.suppress(OSError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -189,13 +196,17 @@ def test_random_stops_always_end_within_two_seconds(scenario: Path, tmp_path: Pa
 
 
 def test_main_process_killed_outright_leaves_no_process_behind(scenario: Path, tmp_path: Path) -> None:
-    """After a SIGKILL of the main process its workers, the fork server and the resource tracker end too."""
-    proc = popen(["run", str(scenario), "--workers", "2", "--no-charts", "--out", str(tmp_path)], False)
-    deadline = time.monotonic() + 60
-    while len(session_processes(proc.pid)) < 4 and time.monotonic() < deadline:  # main, tracker, server, workers
-        time.sleep(0.05)
-    if proc.poll() is not None or len(session_processes(proc.pid)) < 4:
-        pytest.fail(f"the pool never started: {what_runs(proc)}")
+    """After a SIGKILL of the main process its workers, the fork server and the resource tracker end too.
+
+    One chunk hangs, so the batch cannot finish and the pool is certainly running, both workers with it (one busy
+    with that chunk, one idle once it has run the others), when the main process is killed: unhung, a batch this
+    small can be over in well under a second, its workers gone before they are seen."""
+    from sim.batch.work import FAULT_HANG_CHUNK
+
+    proc = popen(["run", str(scenario), "--workers", "2", "--no-charts", "--out", str(tmp_path)], False,
+                 **{FAULT_HANG_CHUNK: "3"})
+    assert wait_for(lambda: len(workers_of(proc.pid)) == 2 or proc.poll() is not None, 60) and proc.poll() is None, \
+        f"the pool never started: {what_runs(proc)}"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=5)
     gone_by = time.monotonic() + 5.0
@@ -232,20 +243,33 @@ def test_an_interrupted_compare_exits_130_with_a_message_and_resumes(scenario: P
     assert json.loads(manifest.read_text())["status"] == "complete"
 
 
-def fork_server_of(sid: int) -> int | None:
-    """The fork server of session ``sid``, if it has one running."""
-    for pid in session_processes(sid):
-        with contextlib.suppress(OSError):
-            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return pid
+def fork_server_of(main: int) -> int | None:
+    """The fork server that the command ``main`` (its process id, also its session's) runs, if one is running.
+
+    The server is the child of the main process whose command is ``multiprocessing.forkserver``'s. A pool's workers
+    have that command too (the server forks them), but the server is their parent: told apart by their parent,
+    workers left by a server that was killed are not taken for a new server."""
+    for pid, parent in sorted(session_parents(main).items()):
+        if parent == main:
+            with contextlib.suppress(OSError):
+                if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
     return None
 
 
+def workers_of(main: int) -> list[int]:
+    """The worker processes of the command ``main``'s pool: the children of its fork server."""
+    server = fork_server_of(main)
+    return [] if server is None else [pid for pid, parent in session_parents(main).items() if parent == server]
+
+
 def wait_for(condition, seconds: float) -> bool:  # noqa: ANN001
+    """Whether ``condition()`` held within ``seconds``. Its last answer is the one returned, never asked again: a
+    state that held for a moment (a process seen, then gone) counts as seen."""
     deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
+    while not (held := bool(condition())) and time.monotonic() < deadline:
         time.sleep(0.02)
-    return bool(condition())
+    return held
 
 
 def stop_and_time(proc: subprocess.Popen) -> float:
@@ -296,11 +320,13 @@ def test_a_pool_made_again_after_its_fork_server_died_still_stops_within_two_sec
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             start_new_session=True)
     STARTED.append(proc)
-    assert wait_for(lambda: list(tmp_path.glob("*/*/parts/runs-*.arrow")), 60), "the batch never started"
+    assert wait_for(lambda: list(tmp_path.glob("*/*/parts/runs-*.arrow")), 60), \
+        f"the batch never started: {what_runs(proc)}"
     first = fork_server_of(proc.pid)
-    assert first is not None
+    assert first is not None, f"no fork server: {what_runs(proc)}"
     os.kill(first, signal.SIGKILL)
-    assert wait_for(lambda: fork_server_of(proc.pid) not in (None, first), 10), "no new fork server"
+    assert wait_for(lambda: fork_server_of(proc.pid) not in (None, first), 10), \
+        f"no new fork server (the first was {first}): {what_runs(proc)}"
     time.sleep(0.5)  # the new server is preloading, the batch waiting for it
-    assert proc.poll() is None
+    assert proc.poll() is None, what_runs(proc)
     assert stop_and_time(proc) < DEADLINE
