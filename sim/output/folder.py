@@ -741,15 +741,44 @@ def read_runs_table(folder: str | Path, columns: list[str] | None = None) -> pa.
         raise InputError(f"runs.parquet cannot be read ({exc})", file=path) from None
 
 
+#: The checksums this process has computed, by file as it was then (its path, device, inode, size and times of
+#: change): a results folder that one command checks several times (for its charts, its story and its report), just
+#: after it wrote and hashed its tables, is read once. Only ever used to confirm a recorded checksum
+#: (:func:`_damage`): a file that seems to differ is always read again.
+_HASHED: dict[tuple[str, int, int, int, int, int], dict[str, Any]] = {}
+#: Past this many entries, :data:`_HASHED` starts again (a long-lived process checks many folders).
+_HASHED_LIMIT = 4096
+
+
+def _identity(path: Path, st: os.stat_result) -> tuple[str, int, int, int, int, int]:
+    return (str(path.absolute()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def file_checksum(path: Path) -> dict[str, Any]:
-    """The sha256 and the size in bytes of a file, as recorded in a results folder."""
+    """The sha256 and the size in bytes of a file, as recorded in a results folder (remembered, with what the file
+    was, when it did not change while it was read)."""
     h = hashlib.sha256()
     size = 0
     with path.open("rb") as fh:
+        before = os.fstat(fh.fileno())
         while block := fh.read(1 << 20):
             h.update(block)
             size += len(block)
-    return {"sha256": h.hexdigest(), "bytes": size}
+        after = os.fstat(fh.fileno())
+    found = {"sha256": h.hexdigest(), "bytes": size}
+    if _identity(path, before) == _identity(path, after):
+        if len(_HASHED) >= _HASHED_LIMIT:
+            _HASHED.clear()
+        _HASHED[_identity(path, after)] = found
+    return found
+
+
+def _hashed_before(path: Path) -> dict[str, Any] | None:
+    """The checksum this process computed of ``path`` if the file is still what it was then (None otherwise)."""
+    try:
+        return _HASHED.get(_identity(path, path.stat()))
+    except OSError:
+        return None
 
 
 def _damage(path: Path, recorded: Any) -> str | None:
@@ -758,11 +787,14 @@ def _damage(path: Path, recorded: Any) -> str | None:
     if not path.is_file():
         return "missing"
     if isinstance(recorded, dict) and "sha256" in recorded:
+        expected = {"sha256": recorded.get("sha256"), "bytes": recorded.get("bytes")}
+        if _hashed_before(path) == expected:  # hashed by this process and unchanged since
+            return None
         try:
             found = file_checksum(path)
         except OSError as exc:
             return f"unreadable ({exc.strerror or exc})"
-        if found != {"sha256": recorded.get("sha256"), "bytes": recorded.get("bytes")}:
+        if found != expected:
             return (f"damaged: {found['bytes']:,} bytes whose sha256 differs from the one recorded when it was "
                     f"written ({recorded.get('bytes', '?')} bytes)")
         return None
@@ -902,9 +934,22 @@ TableError = pa.ArrowException
 
 def read_events(folder: str | Path, run: int, variant: str) -> list[dict[str, Any]]:
     """The acts of one run of one variant, from a results folder's ``events.parquet``, as rows of week, actor,
-    target, action and rung in the order written."""
-    import pyarrow.compute as pc
+    target, action and rung in the order written.
 
-    table = pq.read_table(Path(folder) / "events.parquet", filters=[("run", "=", run)])
-    table = table.filter(pc.equal(table.column("variant").cast("string"), variant))
-    return table.select(["week", "actor", "target", "action", "rung"]).to_pylist()
+    Only the row groups whose statistics of ``run`` admit the run are read (the file is sorted by run within each
+    chunk), and of them only these columns and the run's and variant's."""
+    wanted = ["week", "actor", "target", "action", "rung"]
+    with pq.ParquetFile(Path(folder) / "events.parquet") as file:
+        meta = file.metadata
+        at = file.schema_arrow.get_field_index("run")
+        groups = []
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(at).statistics
+            if stats is None or not stats.has_min_max or stats.min <= run <= stats.max:
+                groups.append(g)
+        if not groups:
+            return []
+        table = file.read_row_groups(groups, columns=["run", "variant", *wanted])
+    rows = np.flatnonzero(table.column("run").combine_chunks().to_numpy() == run)
+    picked = table.take(pa.array(rows, pa.int64())).to_pylist()
+    return [{name: row[name] for name in wanted} for row in picked if row["variant"] == variant]

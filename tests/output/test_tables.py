@@ -1,12 +1,14 @@
 """The per-run and event tables as the writer lays them out: chunk parts kept as the engine's integer codes, joined
 once into ``runs.parquet`` and ``events.parquet``; the events built from codes equal the acts coded row by row;
-the joined files are the same bytes whatever order the chunks finished in; the disk guard covers what is written.
+the joined files are the same bytes whatever order the chunks finished in; the disk guard covers what is written;
+one run's acts are read back alone; the process that wrote a folder checks it without reading its tables again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,9 @@ from sim.batch.chunks import Batch, plan_chunks
 from sim.batch.work import run_chunk
 from sim.engine.aggregates import Aggregates
 from sim.engine.model import ChunkResult
-from sim.output.folder import PART_LABELS, PARTS, ResultsWriter
+from sim.errors import InputError
+from sim.output import folder as folder_module
+from sim.output.folder import PART_LABELS, PARTS, ResultsWriter, load_results, read_events
 from sim.spec.event_coding import EventCoder, load_event_coding, text
 from sim.spec.loading import load_scenario
 
@@ -184,3 +188,35 @@ def test_a_folder_stopped_with_parts_of_a_former_layout_computes_their_rows_agai
     assert reopened.redo == [1]
     assert not (parts / "runs-000001.arrow").exists() and (parts / "runs-000000.arrow").exists()
     reopened.release()
+
+
+def test_one_runs_acts_of_one_variant_are_read_back_in_the_order_written(folder) -> None:
+    table = pq.read_table(folder / "events.parquet")
+    runs, variants = np.array(table.column("run").to_pylist()), np.array(table.column("variant").to_pylist())
+    columns = ["week", "actor", "target", "action", "rung"]
+    for run in (0, 39, 40, 119):  # the first and last runs of chunks: the first, second and last row groups
+        for variant in VARIANTS:
+            expected = table.filter(pa.array((runs == run) & (variants == variant))).select(columns).to_pylist()
+            assert expected and read_events(folder, run, variant) == expected, (run, variant)
+    assert read_events(folder, 10**6, "baseline") == []
+    assert read_events(folder, 0, "not_a_variant") == []
+
+
+def test_the_process_that_hashed_a_folder_checks_it_without_reading_it_unless_it_changed(
+        tmp_path, doctrine, spec, chunks, monkeypatch) -> None:
+    out = write_folder(tmp_path, doctrine, spec, chunks, [0, 1, 2])
+    read: list[str] = []
+    real = folder_module.file_checksum
+    monkeypatch.setattr(folder_module, "file_checksum", lambda path: (read.append(path.name), real(path))[1])
+    for _ in range(3):  # a command checks its folder for its charts, its story and its report
+        load_results(out)
+    assert read == [], "the writer hashed these files: unchanged, they are not read again"
+    path = out / "runs.parquet"  # then changed, its size kept, at a later time
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    with pytest.raises(InputError, match="runs.parquet is damaged"):
+        load_results(out)
+    assert read == ["runs.parquet"]
