@@ -400,29 +400,39 @@ class World:
             empty = np.zeros(0, np.int16)
             return Events(np.zeros(0, np.int64), empty, empty, empty, empty, np.zeros(0, np.int8),
                           self.ctx.actor_ids, ())
-        pos = np.concatenate([e[0] for e in self._events])  # the runs' positions in the chunk
-        counts = [len(e[0]) for e in self._events]  # each act's runs share its week, actor, action and rung
-
-        def spread(values: list[int], dtype: type) -> np.ndarray:
-            return np.repeat(np.array(values, dtype=dtype), counts)
-
-        week = spread([e[1] for e in self._events], np.int16)
-        actor = spread([e[2] for e in self._events], np.int16)
-        target = np.concatenate([e[3] for e in self._events])
-        action_codes = sorted({e[4] for e in self._events})
+        acts = self._events
+        pos = np.concatenate([e[0] for e in acts])  # the runs' positions in the chunk
+        counts = [len(e[0]) for e in acts]  # each act's runs share its week, actor, action and rung
+        action_codes = sorted({e[4] for e in acts})
         code = {a: i for i, a in enumerate(action_codes)}
-        action = spread([code[e[4]] for e in self._events], np.int16)
-        rung = spread([e[5] for e in self._events], np.int8)
         # by run, then week, then the order acts were posted: acts are posted week after week, so a stable sort by
         # run alone gives it; sorting each run's rank among these runs (fewer than 2**16 in a chunk: a radix sort)
         ids = self.streams.run_ids
-        rank = np.empty(len(ids), dtype=np.uint16 if len(ids) <= 1 << 16 else np.int64)
-        rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
-        order = np.argsort(rank[pos], kind="stable")
-        run = ids[pos]
-        safe_target = np.where(target >= 0, target, self.nato).astype(np.int16)
-        return Events(run[order], week[order], actor[order], safe_target[order], action[order], rung[order],
-                      self.ctx.actor_ids, tuple(action_codes))
+        by_rank = np.argsort(ids, kind="stable")
+        if len(ids) <= 1 << 16 and bool(np.all(by_rank == np.arange(len(ids)))):
+            ranks = pos.astype(np.uint16)  # the runs in increasing order, as a chunk's are: a position is a rank
+        else:
+            rank = np.empty(len(ids), dtype=np.uint16 if len(ids) <= 1 << 16 else np.int64)
+            rank[by_rank] = np.arange(len(ids))
+            ranks = rank[pos]
+        order = np.argsort(ranks, kind="stable")
+        # each event as one number, (its act, its target), taken in that order: the act's week, actor, action and
+        # rung are then read from the acts' own short columns, and every run's events are together, its id repeated
+        bits = len(self.ctx.actor_ids).bit_length()
+        target = np.concatenate([e[3] for e in acts])
+        key = np.repeat(np.arange(len(acts), dtype=np.int32) << bits, counts)
+        key |= np.where(target >= 0, target, self.nato)
+        key = key[order]
+        act = key >> bits
+        run = np.repeat(ids[by_rank], np.bincount(ranks, minlength=len(ids)))
+
+        def of_act(values: list[int], dtype: type) -> np.ndarray:
+            return np.array(values, dtype=dtype)[act]
+
+        actors, actions = _code_type(self.ctx.actor_ids), _code_type(action_codes)
+        return Events(run, of_act([e[1] for e in acts], np.int16), of_act([e[2] for e in acts], actors),
+                      (key & ((1 << bits) - 1)).astype(actors), of_act([code[e[4]] for e in acts], actions),
+                      of_act([e[5] for e in acts], np.int8), self.ctx.actor_ids, tuple(action_codes))
 
 
 class Events(Mapping[str, Any]):
@@ -465,6 +475,11 @@ class Events(Mapping[str, Any]):
         return len(self.COLUMNS)
 
 
+def _code_type(labels: tuple[str, ...] | list[str]) -> type:
+    """One byte a code when there are few enough labels (as there are actors and actions), two otherwise."""
+    return np.int8 if len(labels) <= 127 else np.int16
+
+
 def _small(codes: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
-    """Codes in one byte each when there are few enough labels (as there are actors and actions)."""
-    return codes.astype(np.int8) if len(labels) <= 127 else codes.astype(np.int16)
+    """Codes in the type :func:`_code_type` gives (no copy when they have it already)."""
+    return codes.astype(_code_type(labels), copy=False)

@@ -86,6 +86,22 @@ def test_a_run_alone_equals_its_row_in_any_chunk(doctrine, r1_cases, case):
             assert list(np.asarray(whole.events[key])[mine]) == list(alone.events[key]), (k, key)
 
 
+def test_runs_stepped_in_any_order_give_their_events_sorted_by_run_then_week(doctrine, busy):
+    """The events of runs given out of order (and not from 0) come sorted by run id, then week, each run's acts in
+    the order it has in a chunk stepped in order; a chunk's run ids given in order take the direct path of the
+    sort, and the two agree."""
+    ids = np.arange(40, 160)
+    ordered = run_model(doctrine, busy, ids, "baseline", record_events=True).events
+    shuffled = run_model(doctrine, busy, np.random.default_rng(3).permutation(ids), "baseline",
+                         record_events=True).events
+    run, week = np.asarray(shuffled["run"]), np.asarray(shuffled["week"])
+    assert len(run) > 1000 and set(run.tolist()) <= set(ids.tolist())
+    assert np.all(np.diff(run) >= 0) and np.all((np.diff(week) >= 0) | (np.diff(run) > 0))
+    for key in ordered:
+        assert list(ordered[key]) == list(shuffled[key]), key
+    assert {str(shuffled.coded(c)[0].dtype) for c in ("actor", "target", "action")} == {"int8"}
+
+
 def test_same_seed_same_numbers_other_seed_other_numbers(doctrine, busy):
     a = run_model(doctrine, busy, np.arange(300))
     b = run_model(doctrine, busy, np.arange(300))
