@@ -235,6 +235,31 @@ def _enforce_red_line(crossed: np.ndarray, ever: np.ndarray, keys: np.ndarray, o
                 choice[r] = k
 
 
+def _mediate(keys: np.ndarray, attempt_at: np.uint64, deal_at: np.uint64, ceasefire_at: np.uint64,
+             fighting: np.ndarray, propensity: np.ndarray, danger_gain: np.ndarray, proposal_on: bool,
+             boost: np.ndarray, dialogue_lift: np.ndarray, leverage: np.ndarray, ceasefire_rate: np.ndarray,
+             fatigue: np.ndarray, cost_gain: np.ndarray, danger: np.ndarray, fresh: np.ndarray,
+             deal_rate: np.ndarray, deal: np.ndarray, ceasefire: np.ndarray) -> None:
+    """One mediator's week, run by run (docs/model.md 4.12): while fighting goes on it attempts mediation with
+    chance propensity x (1 + gain x danger) x proposal, the proposal being 1 + boost when one is on the table
+    (``proposal_on``); an attempt yields a partial deal with chance deal_rate x lift and a ceasefire with the hazard
+    ceasefire_rate x lift x fatigue x (1 + cost_gain x danger) x proposal x fresh, lift being the dialogue lift
+    times the mediator's leverage. Each draw is the keyed uniform of its site (``*_at``), taken only where it is
+    read. Reference: the numpy branch of ``Mediation.decide``, whose products are formed in the same order."""
+    for r in range(keys.size):
+        deal[r] = False
+        ceasefire[r] = False
+        if not fighting[r]:
+            continue
+        proposal = 1.0 + boost[r] * (1.0 if proposal_on else 0.0)
+        if not _keyed(keys[r], attempt_at) < propensity[r] * danger_gain[r] * proposal:
+            continue
+        lift = dialogue_lift[r] * leverage[r]
+        hazard = ceasefire_rate[r] * lift * fatigue[r] * (1.0 + cost_gain[r] * danger[r]) * proposal * fresh[r]
+        deal[r] = _keyed(keys[r], deal_at) < deal_rate[r] * lift
+        ceasefire[r] = _keyed(keys[r], ceasefire_at) < hazard
+
+
 def _discharge(nato: np.ndarray, nato_severity: np.ndarray, nato_baseline: int, ukraine: np.ndarray,
                ukraine_severity: np.ndarray, ukraine_baseline: int, desired: np.ndarray, share: np.ndarray,
                tension: np.ndarray) -> None:
@@ -325,6 +350,7 @@ _KERNELS: dict[str, Callable[..., Any]] = {
     "draw_columns": _draw_columns,
     "enforce_red_line": _enforce_red_line,
     "discharge": _discharge,
+    "mediate": _mediate,
     "schedule": _schedule,
     "histograms": _histograms,
 }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.agents.base import Actor, at_rows, scatter
+from sim.engine.kernels import kernel, per_run
 from sim.spec.doctrine import ActorSpec
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class Mediation:
         mediators = agent.world.ctx.levers.mediators
         self.active = mediators is None or agent.actor_id in mediators
         self.deal = self.ceasefire = np.zeros(agent.world.size, dtype=bool)
+        self._rates: tuple[np.ndarray, ...] | None = None  # the compiled path's per-run parameters
 
     def decide(self) -> None:
         a = self.agent
@@ -35,6 +37,9 @@ class Mediation:
         if not self.active:
             return
         danger, danger_gain, fatigue, fresh = model.weekly_mediation_terms()  # danger_gain: 1 + gain x danger
+        if w.compiled:  # the same arithmetic run by run (sim/engine/kernels.py)
+            self._decide_compiled(danger, danger_gain, fatigue, fresh)
+            return
         # a proposal on the table is talks under way: it raises the attempts and the ceasefire hazard alike
         proposal = 1.0 + p["proposal_boost"] * (w.proposal_weeks_left > 0)
         attempt = w.fighting & (a.u("mediation_attempt") < self.propensity * danger_gain * proposal)
@@ -45,6 +50,21 @@ class Mediation:
                   * (1.0 + at_rows(p["escalation_cost_gain"], at) * danger[at]) * at_rows(proposal, at) * fresh[at])
         self.deal = scatter(w.size, at[a.u_at(at, "mediation_deal") < at_rows(p["partial_deal_rate"], at) * lift])
         self.ceasefire = scatter(w.size, at[a.u_at(at, "mediation_ceasefire") < hazard])
+
+    def _decide_compiled(self, danger: np.ndarray, danger_gain: np.ndarray, fatigue: np.ndarray,
+                         fresh: np.ndarray) -> None:
+        a = self.agent
+        w, s = a.world, a.world.streams
+        if self._rates is None:  # the parameters hold for the whole chunk
+            self._rates = tuple(per_run(a.p[name], w.size) for name in (
+                "proposal_boost", "ceasefire_rate", "escalation_cost_gain", "partial_deal_rate"))
+        boost, ceasefire_rate, cost_gain, deal_rate = self._rates
+        self.deal, self.ceasefire = np.empty(w.size, dtype=bool), np.empty(w.size, dtype=bool)
+        site = a.actor_id + ":mediation_"
+        kernel("mediate")(s.keys, s.offset(site + "attempt", w.week), s.offset(site + "deal", w.week),
+                          s.offset(site + "ceasefire", w.week), w.fighting, self.propensity, danger_gain,
+                          w.proposal_weeks_left > 0, boost, w.dialogue_lift, self.leverage, ceasefire_rate, fatigue,
+                          cost_gain, danger, fresh, deal_rate, self.deal, self.ceasefire)
 
     def act(self) -> None:
         a = self.agent
