@@ -415,6 +415,9 @@ def warm_up() -> float:
                                np.ones(2), exposed, np.ones(2), False, np.ones(2), yes, rungs, 1, i64.copy(),
                                no.copy(), no.copy())
     kernel("discharge")(i64, np.ones(3), 0, i64, np.ones(3), 0, np.ones(2), np.ones(2), np.ones(2))
+    f = np.ones(2)
+    kernel("mediate")(np.arange(2, dtype=np.uint64), np.uint64(1), np.uint64(2), np.uint64(3), yes, f, f, False, f, f,
+                      f, f, f, f, f, f, f, no.copy(), no.copy())
     kernel("schedule")(i64, 0, rungs, rungs, rungs, np.arange(2, dtype=np.uint64), np.uint64(1), 0,
                        np.full((3, 2), -1, dtype=np.int16))
     paths, counts = np.zeros((2, 2), dtype=np.int8), np.zeros((2, 2), dtype=np.int64)
