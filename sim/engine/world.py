@@ -409,12 +409,9 @@ class World:
         # run alone gives it; sorting each run's rank among these runs (fewer than 2**16 in a chunk: a radix sort)
         ids = self.streams.run_ids
         by_rank = np.argsort(ids, kind="stable")
-        if len(ids) <= 1 << 16 and bool(np.all(by_rank == np.arange(len(ids)))):
-            ranks = pos.astype(np.uint16)  # the runs in increasing order, as a chunk's are: a position is a rank
-        else:
-            rank = np.empty(len(ids), dtype=np.uint16 if len(ids) <= 1 << 16 else np.int64)
-            rank[by_rank] = np.arange(len(ids))
-            ranks = rank[pos]
+        rank = np.empty(len(ids), dtype=np.uint16 if len(ids) <= 1 << 16 else np.int64)
+        rank[by_rank] = np.arange(len(ids))
+        ranks = rank[pos]
         order = np.argsort(ranks, kind="stable")
         # each event as one number, (its act, its target), taken in that order: the act's week, actor, action and
         # rung are then read from the acts' own short columns, and every run's events are together, its id repeated

@@ -88,8 +88,7 @@ def test_a_run_alone_equals_its_row_in_any_chunk(doctrine, r1_cases, case):
 
 def test_runs_stepped_in_any_order_give_their_events_sorted_by_run_then_week(doctrine, busy):
     """The events of runs given out of order (and not from 0) come sorted by run id, then week, each run's acts in
-    the order it has in a chunk stepped in order; a chunk's run ids given in order take the direct path of the
-    sort, and the two agree."""
+    the order they have when the same runs are stepped in order."""
     ids = np.arange(40, 160)
     ordered = run_model(doctrine, busy, ids, "baseline", record_events=True).events
     shuffled = run_model(doctrine, busy, np.random.default_rng(3).permutation(ids), "baseline",
