@@ -25,14 +25,15 @@ for _ in range(10):
 russia, world = model.russia, model.world
 axis = russia.nato_axis
 avail, det = russia._available(axis), russia._deterrence(axis)
-denom, mod, norm_lev, rationality = russia._choice_terms(axis)
+denom, mod, norm_lev, rationality, plain = russia._choice_terms(axis)
 weights, dead = np.empty((len(axis.ids), world.size)), np.empty((len(axis.ids), world.size), dtype=np.bool_)
 none, choice = np.empty(world.size, dtype=np.bool_), np.empty(world.size, dtype=np.int64)
 
 
 def utilities() -> None:
     kernel("russia_weights")(axis.severity, russia.desired, denom, axis.cost, mod, russia.risk_tolerance, det,
-                             axis.nuclear, norm_lev, avail, axis.by_red_line, rationality, weights, dead, none)
+                             axis.nuclear, norm_lev, avail, axis.by_red_line, rationality, plain, weights, dead,
+                             none)
 
 
 def per_call(f, number: int = 300) -> float:

@@ -133,39 +133,53 @@ def _inverse_cdf(weights: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
 
 def _russia_weights(severity: np.ndarray, desired: np.ndarray, denom: np.ndarray, cost: np.ndarray, mod: np.ndarray,
                     risk_tolerance: np.ndarray, det: np.ndarray, nuclear: np.ndarray, norm_lev: np.ndarray,
-                    available: np.ndarray, by_red_line: np.ndarray, rationality: np.ndarray, out: np.ndarray,
-                    dead: np.ndarray, none: np.ndarray) -> None:
+                    available: np.ndarray, by_red_line: np.ndarray, rationality: np.ndarray, plain: np.ndarray,
+                    out: np.ndarray, dead: np.ndarray, none: np.ndarray) -> None:
     """Russia's scaled utilities less their largest per run, (options, runs), ready for ``exp``:
     U = -(S_k - D)^2 / (2 w^2) - c_k m_k (1 - risk_tolerance) d_k - n_k, times the rationality lambda where the
     option is available and not decided by red lines (``by_red_line``), -inf elsewhere. ``denom`` is 2 w^2 and
     ``rationality`` lambda, per run; ``norm_lev`` is China's norm times its leverage per run, taken from the options
     flagged in ``nuclear``; ``none`` marks the runs with no allowed option. Reference: ``Russia._choose`` and the
     first half of ``Streams.logit_choice``. (``exp`` itself stays numpy's: numpy's vectorised exp and the C
-    library's differ in the last bit for some arguments.) Each pass runs over contiguous rows, one option at a
-    time, without branches, so that it compiles to vector instructions.
+    library's differ in the last bit for some arguments.)
+
+    ``plain`` flags the options whose rows of ``mod`` and ``det`` are all exactly 1 and that China's norm leaves
+    alone: their cost term is c_k (1 - risk_tolerance), the same number (a product with 1 is exact), without
+    reading two rows of the runs' width. The largest utility per run is kept as the rows are made, as numpy's max
+    would find it (a NaN wins). Each pass runs over contiguous rows, one option at a time, so that it compiles to
+    vector instructions.
 
     An entry whose weight ``exp`` would round to exactly 0 (below ``DEAD_BELOW``, -inf included: half of them) is
     marked ``dead`` and set to 0 instead, for numpy's exp is slow on such arguments (-inf costs it 5 times an
     ordinary one, an underflow 17 times: benchmarks/choice_parts.py) and the draw reads a dead entry as the weight
     0 it would have had."""
     n, runs = out.shape
+    top = np.full(runs, -np.inf)  # folding from -inf gives the first row's value, as numpy's max starts from it
     for k in range(n):
-        row, avail, mk, dk = out[k], available[k], mod[k], det[k]
-        s, c, nk, skip = severity[k], cost[k], nuclear[k], by_red_line[k]
-        for r in range(runs):
-            diff = s - desired[r]
-            util = -(diff * diff) / denom[r]
-            util = util - c * mk[r] * (1.0 - risk_tolerance[r]) * dk[r]
-            if nk:
-                util = util - norm_lev[r]
-            util = util * rationality[r]
-            row[r] = util if avail[r] and not skip else -np.inf
-    top = out[0].copy()  # the largest per run, as numpy's max: a NaN wins
-    for k in range(1, n):
-        row = out[k]
-        for r in range(runs):
-            v = row[r]
-            top[r] = v if v > top[r] or v != v else top[r]
+        row, avail, s, c = out[k], available[k], severity[k], cost[k]
+        if by_red_line[k]:
+            row[:] = -np.inf  # -inf never raises the largest
+        elif plain[k]:
+            for r in range(runs):
+                diff = s - desired[r]
+                util = -(diff * diff) / denom[r]
+                util = util - c * (1.0 - risk_tolerance[r])
+                util = util * rationality[r]
+                v = util if avail[r] else -np.inf
+                row[r] = v
+                top[r] = v if v > top[r] or v != v else top[r]
+        else:
+            mk, dk, nk = mod[k], det[k], nuclear[k]
+            for r in range(runs):
+                diff = s - desired[r]
+                util = -(diff * diff) / denom[r]
+                util = util - c * mk[r] * (1.0 - risk_tolerance[r]) * dk[r]
+                if nk:
+                    util = util - norm_lev[r]
+                util = util * rationality[r]
+                v = util if avail[r] else -np.inf
+                row[r] = v
+                top[r] = v if v > top[r] or v != v else top[r]
     for r in range(runs):
         none[r] = top[r] == -np.inf
         top[r] = 0.0 if none[r] else top[r]
@@ -407,7 +421,8 @@ def warm_up() -> float:
     dead = np.zeros((3, 2), dtype=np.bool_)
     kernel("russia_weights")(np.ones(3), np.ones(2), np.ones(2), np.ones(3), ones, np.zeros(2), ones,
                              np.zeros(3, dtype=np.bool_), np.zeros(2), np.ones((3, 2), dtype=np.bool_),
-                             np.zeros(3, dtype=np.bool_), np.ones(2), np.empty((3, 2)), dead, yes)
+                             np.zeros(3, dtype=np.bool_), np.ones(2), np.array([True, False, False]),
+                             np.empty((3, 2)), dead, yes)
     kernel("draw_columns")(ones, dead, np.full(2, 0.5), yes, i64)
     no, rungs, exposed = np.zeros(2, dtype=np.bool_), np.arange(3, dtype=np.int64), np.ones(2)
     exposed.flags.writeable = False  # as the world's exposure is

@@ -176,18 +176,22 @@ def test_aggregates_are_the_same_with_and_without_per_run_tables(doctrine):
 
 def test_logit_kernels_match_numpy():
     """Russia's utilities and the draw, compiled around numpy's exp, equal the numpy formula of ``Russia._choose``
-    followed by ``Streams.logit_choice``, on random inputs with per-run parameters and runs with no option."""
+    followed by ``Streams.logit_choice``, on random inputs with per-run parameters and runs with no option; the
+    options flagged plain (multipliers and deterrence all 1, not nuclear) give the same numbers whether the kernel
+    takes the flag or reads their rows of ones."""
     rng = np.random.default_rng(8)
     k, runs = 12, 30_000
     severity, cost = rng.uniform(0, 100, k), rng.uniform(0, 40, k)
     desired, risk = rng.uniform(0, 100, runs), rng.uniform(0, 1, runs)
     mod, det = rng.uniform(0.5, 1.0, (k, runs)), rng.uniform(1.0, 2.0, (k, runs))
+    plain = np.isin(np.arange(k), (0, 1, 3, 4))  # the first row among them: the largest starts from a plain row
+    mod[plain] = det[plain] = 1.0
     width, rationality = rng.uniform(3, 50, runs), rng.uniform(3, 9, runs)
     nuclear = np.arange(k) >= 9
     norm_lev = rng.uniform(0, 20, runs)
     available = rng.random((k, runs)) < 0.8
     available[:, :10] = False  # no option at all: -1
-    by_red_line = np.isin(np.arange(k), (6, 7))  # decided by red lines only: never chosen for proportion
+    by_red_line = np.isin(np.arange(k), (0, 7))  # decided by red lines only: never chosen for proportion
     allowed = available & ~by_red_line[:, None]
     diff = severity[:, None] - desired[None, :]
     util = -(diff * diff) / (2.0 * width * width)
@@ -199,8 +203,13 @@ def test_logit_kernels_match_numpy():
         ref = Streams(seed=1, run_ids=np.arange(runs)).logit_choice(util, "c", 4)
     weights, none = np.empty((k, runs)), np.empty(runs, dtype=np.bool_)
     dead = np.empty((k, runs), dtype=np.bool_)
+    read = [np.empty((k, runs)), np.empty((k, runs), dtype=np.bool_), np.empty(runs, dtype=np.bool_)]
     kernel("russia_weights")(severity, desired, 2.0 * width * width, cost, mod, risk, det, nuclear, norm_lev,
-                             available, by_red_line, rationality, weights, dead, none)
+                             available, by_red_line, rationality, np.zeros(k, dtype=np.bool_), *read)
+    kernel("russia_weights")(severity, desired, 2.0 * width * width, cost, mod, risk, det, nuclear, norm_lev,
+                             available, by_red_line, rationality, plain, weights, dead, none)
+    assert np.array_equal(weights.view(np.int64), read[0].view(np.int64))
+    assert np.array_equal(dead, read[1]) and np.array_equal(none, read[2])
     assert none[:10].all() and not none[10:].any()
     scaled = util - np.where(none, 0.0, util.max(axis=0))
     assert np.array_equal(dead, scaled < kernels.DEAD_BELOW) and dead.any() and (dead & np.isfinite(scaled)).any()

@@ -35,6 +35,11 @@ class ResponseAxis:
         self.lag_hi = np.array([o.lag_weeks[1] for o in opts])
         self.by_red_line = np.array([o.decided_by == "red_line" for o in opts], dtype=bool)
         self.nuclear = world.L.has("nuclear")[self.rung] & (self.cost > 0)  # the options China's norm weighs on
+        L = world.L
+        #: the options NATO's answer deters: the alliance for its territory and above, the contributors of the
+        #: forces struck below it (``Russia._deterrence``); the others' deterrence is 1
+        self.alliance = self.rung >= L.first("strike_on_nato_territory")
+        self.forces = L.has("strike_on_nato_forces")[self.rung] & ~self.alliance  # the alliance's answer comes first
         self.tempo = np.array([o.campaign_tempo for o in opts])
         self.campaign_end = np.array([o.campaign_end_rate for o in opts])
         self.campaign = np.zeros((len(opts), world.size), dtype=bool)  # campaigns under way, per option and run
@@ -44,7 +49,7 @@ class ResponseAxis:
         #: this week's deterrence of each option per run (``Russia._deterrence``)
         self.deterrence: np.ndarray | None = None
         #: the choice's per-run terms that hold for the batch (``Russia._choice_terms``), once computed
-        self.choice_terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.choice_terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def position(self, option_id: str) -> int:
         return self.ids.index(option_id)
@@ -99,9 +104,7 @@ class Russia(Actor):
         """How much NATO's answer deters each option, shape (K, R): 1 below a strike on NATO forces, then rising with
         who would answer (the contributors of the forces struck; the alliance for its territory and above)."""
         model, w = self.model, self.world
-        L = w.L
-        alliance = axis.rung >= L.first("strike_on_nato_territory")
-        forces = L.has("strike_on_nato_forces")[axis.rung] & ~alliance  # the alliance's answer comes first
+        alliance, forces = axis.alliance, axis.forces
         det = axis.deterrence
         if det is None:  # the alliance's deterrence is sampled once per run: its rows are set once
             det = axis.deterrence = np.ones((len(axis.ids), w.size))
@@ -142,9 +145,10 @@ class Russia(Actor):
             weights = np.empty((len(axis.ids), w.size))
             dead = np.empty((len(axis.ids), w.size), dtype=np.bool_)
             none = np.empty(w.size, dtype=np.bool_)
-            denom, mod, norm_lev, rationality = self._choice_terms(axis)
+            denom, mod, norm_lev, rationality, plain = self._choice_terms(axis)
             kernel("russia_weights")(axis.severity, self.desired, denom, axis.cost, mod, self.risk_tolerance, det,
-                                     nuclear, norm_lev, avail, axis.by_red_line, rationality, weights, dead, none)
+                                     nuclear, norm_lev, avail, axis.by_red_line, rationality, plain, weights, dead,
+                                     none)
             np.exp(weights, out=weights)
             choice = np.empty(w.size, dtype=np.int64)
             kernel("draw_columns")(weights, dead, w.streams.uniform(f"russia:choice:{name}", w.week), none, choice)
@@ -158,18 +162,21 @@ class Russia(Actor):
         util = np.where(avail & ~axis.by_red_line[:, None], util * p["rationality"], -np.inf)
         return w.streams.logit_choice(util, f"russia:choice:{name}", w.week)
 
-    def _choice_terms(self, axis: ResponseAxis) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _choice_terms(self, axis: ResponseAxis) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The per-run terms of the choice that hold for the whole batch, as the kernel takes them: 2 w^2, the cost
-        multipliers, China's norm times its leverage, lambda. Third countries' effects are standing (set from
-        sampled attributes in their ``perceive``, which runs before Russia's, the same every week), so they are
-        computed once, at the first choice."""
+        multipliers, China's norm times its leverage, lambda, and the options whose cost term is plainly
+        c_k (1 - risk_tolerance) (multipliers all 1, not deterred, not nuclear). Third countries' effects are
+        standing (set from sampled attributes in their ``perceive``, which runs before Russia's, the same every
+        week), so they are computed once, at the first choice."""
         terms = axis.choice_terms
         if terms is None:
             w, p = self.world, self.p
             width = p["proportionality_width"]
+            mod = self._cost_modifiers(axis)
+            plain = (mod == 1.0).all(axis=1) & ~axis.alliance & ~axis.forces & ~axis.nuclear
             terms = axis.choice_terms = (
-                per_run(2.0 * width * width, w.size), self._cost_modifiers(axis),
-                per_run(p["china_nuclear_norm"] * w.china_leverage, w.size), per_run(p["rationality"], w.size))
+                per_run(2.0 * width * width, w.size), mod,
+                per_run(p["china_nuclear_norm"] * w.china_leverage, w.size), per_run(p["rationality"], w.size), plain)
         return terms
 
     def _cost_modifiers(self, axis: ResponseAxis) -> np.ndarray:
