@@ -313,6 +313,45 @@ def _schedule(choice: np.ndarray, baseline: int, lag_lo: np.ndarray, lag_hi: np.
             pending[slot, r] = c
 
 
+def _act(mask: np.ndarray, rows: np.ndarray, rung: int, lift_headline: bool, headline: np.ndarray,
+         lift_ukraine: bool, ukraine: np.ndarray, first: np.ndarray, matching: np.ndarray, week: int) -> None:
+    """An act's effects in the runs ``mask`` selects (``rows``: their positions): each axis it lifts (``headline``,
+    ``ukraine``: int8 per run) raised to its ``rung`` where it stands lower, and each outcome it realises
+    (``matching``: rows of ``first``, (outcomes, runs), -1 where not yet) given the ``week`` where it had none.
+    An act in few runs is written at its rows; one in many, over every run under the mask, without branches (a
+    branch on a mask that holds in a third of the runs is mispredicted often). Reference: the numpy branch of
+    ``World.act`` with ``OutcomeTracker.mark_act``."""
+    r8, w16 = np.int8(rung), np.int16(week)
+    if 4 * rows.size < mask.size:
+        if lift_headline:
+            for r in rows:
+                h = headline[r]
+                headline[r] = r8 if h < r8 else h
+        if lift_ukraine:
+            for r in rows:
+                h = ukraine[r]
+                ukraine[r] = r8 if h < r8 else h
+        for i in matching:
+            col = first[i]
+            for r in rows:
+                c = col[r]
+                col[r] = w16 if c < 0 else c
+        return
+    if lift_headline:
+        for r in range(mask.size):
+            h = headline[r]
+            headline[r] = r8 if mask[r] and h < r8 else h
+    if lift_ukraine:
+        for r in range(mask.size):
+            h = ukraine[r]
+            ukraine[r] = r8 if mask[r] and h < r8 else h
+    for i in matching:
+        col = first[i]
+        for r in range(mask.size):
+            c = col[r]
+            col[r] = w16 if mask[r] and c < 0 else c
+
+
 def _histograms(first: np.ndarray, headline: np.ndarray, ukraine: np.ndarray, outcome_counts: np.ndarray,
                 first_week_hist: np.ndarray, headline_hist: np.ndarray, ukraine_hist: np.ndarray,
                 max_rung_hist: np.ndarray, max_ukraine_hist: np.ndarray, transitions: np.ndarray) -> None:
@@ -367,6 +406,7 @@ _KERNELS: dict[str, Callable[..., Any]] = {
     "mediate": _mediate,
     "schedule": _schedule,
     "histograms": _histograms,
+    "act": _act,
 }
 _compiled: dict[str, Callable[..., Any]] = {}
 _compiling = threading.Lock()
@@ -439,4 +479,8 @@ def warm_up() -> float:
     kernel("histograms")(np.full((2, 2), -1, dtype=np.int16), paths, paths, np.zeros(2, dtype=np.int64), counts,
                          counts.copy(), counts.copy(), np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
                          counts.copy())
+    axis, matching = np.zeros(2, dtype=np.int8), np.zeros(1, dtype=np.int64)
+    matching.flags.writeable = False  # as the outcome tracker's are
+    kernel("act")(np.ones(2, dtype=np.bool_), np.arange(2, dtype=np.int64), 1, True, axis, False, axis.copy(),
+                  np.full((2, 2), -1, dtype=np.int16), matching, 0)
     return time.perf_counter() - t0

@@ -81,7 +81,7 @@ class OutcomeTracker:
         self._first = np.full((len(OUTCOME_IDS), size), -1, dtype=np.int16)
         self._headline = np.zeros((horizon, size), dtype=np.int8)
         self._ukraine = np.zeros((horizon, size), dtype=np.int8)
-        self._by_action: dict[tuple[str, str, int], list[int]] = {}
+        self._by_action: dict[tuple[str, str, int], np.ndarray] = {}
 
     @property
     def first(self) -> np.ndarray:
@@ -98,23 +98,31 @@ class OutcomeTracker:
         """The axis of the war inside Ukraine per run and week, shape (runs, weeks)."""
         return self._ukraine.T
 
-    def _matching(self, action: str, bloc: str, rung: int) -> list[int]:
+    @property
+    def by_outcome(self) -> np.ndarray:
+        """The first weeks as stored, (outcomes, runs), for the compiled act kernel to write in place."""
+        return self._first
+
+    def matching(self, action: str, bloc: str, rung: int) -> np.ndarray:
+        """The outcomes an act of ``action`` by ``bloc`` at ``rung`` realises, as indices (read-only; worked out
+        once per kind of act)."""
         key = (action, bloc, rung)
         hit = self._by_action.get(key)
         if hit is None:
-            hit = []
+            found = []
             for i, rule in enumerate(OUTCOMES.values()):
                 by_action = action in rule.actions and (rule.bloc is None or rule.bloc == bloc)
                 by_rung = rule.mark is not None and bool(self._marks[rule.mark][rung])
                 if by_action or by_rung:
-                    hit.append(i)
-            self._by_action[key] = hit
+                    found.append(i)
+            hit = self._by_action[key] = np.array(found, dtype=np.int64)
+            hit.flags.writeable = False
         return hit
 
     def mark_act(self, action: str, bloc: str, rung: int, where: np.ndarray, week: int) -> None:
         """Mark the outcomes an act realises, in the replicates ``where`` selects (a mask, or their positions), if
         not marked before."""
-        for i in self._matching(action, bloc, rung):
+        for i in self.matching(action, bloc, rung):
             col = self._first[i]
             if where.dtype == np.bool_:
                 np.copyto(col, week, where=where & (col < 0), casting="unsafe")

@@ -345,25 +345,30 @@ class World:
         their positions (``np.flatnonzero(mask)``), for the caller's own writes at those runs.
 
         Most acts happen in a few runs: their effects are then written at those runs only (``rows``); an act in
-        many runs is written over all of them under the mask. Both give the same state."""
+        many runs is written over all of them under the mask. Both give the same state, on either path (the
+        compiled one is ``kernels._act``)."""
         rows = np.flatnonzero(mask)
         if not len(rows):
             return rows
-        sparse = 4 * len(rows) < self.size
         a = actor if isinstance(actor, (int, np.integer)) else self.ctx.index(actor)
         t: int | np.ndarray = self.ctx.index(target) if isinstance(target, str) else target
         abloc = self._bloc_of[a]
         tbloc = self._bloc_of[t] if isinstance(t, (int, np.integer)) else Bloc.NATO.value
         headline, ukraine = self._axes_lifted(abloc, tbloc, rung)
-        for lifted, axis in ((headline, self.headline), (ukraine, self.ukraine_axis)):
-            if not lifted:
-                continue
-            # the act lifts the axis to its rung where it stands lower
-            if sparse:
-                axis[rows] = np.maximum(axis[rows], np.int8(rung))
-            else:
-                np.maximum(axis, np.int8(rung), out=axis, where=mask)
-        self.outcomes.mark_act(action, abloc, rung, rows if sparse else mask, self.week)
+        if self.compiled:
+            kernels.kernel("act")(mask, rows, rung, headline, self.headline, ukraine, self.ukraine_axis,
+                                  self.outcomes.by_outcome, self.outcomes.matching(action, abloc, rung), self.week)
+        else:
+            sparse = 4 * len(rows) < self.size
+            for lifted, axis in ((headline, self.headline), (ukraine, self.ukraine_axis)):
+                if not lifted:
+                    continue
+                # the act lifts the axis to its rung where it stands lower
+                if sparse:
+                    axis[rows] = np.maximum(axis[rows], np.int8(rung))
+                else:
+                    np.maximum(axis, np.int8(rung), out=axis, where=mask)
+            self.outcomes.mark_act(action, abloc, rung, rows if sparse else mask, self.week)
         if self.record_events:
             tt = np.full(len(rows), t, dtype=np.int16) if isinstance(t, (int, np.integer)) else t[rows].astype(np.int16)
             self._events.append((rows, self.week, int(a), tt, action, rung))

@@ -252,6 +252,46 @@ def test_mediation_kernel_matches_numpy(doctrine):
     assert deals > 0 and ceasefires > 0
 
 
+def test_act_kernel_matches_numpy(doctrine):
+    """An act compiled (its runs found, the axes it lifts raised, the outcomes it realises marked) leaves the same
+    state and returns the same runs as the numpy branch of ``World.act``, for acts in none, a few and most of the
+    runs, on either axis, with outcomes marked before and not."""
+    from sim.engine.model import EscalationModel
+    from sim.engine.world import Context
+
+    scenario = load_scenario(default_scenarios_dir() / "limited_deployment.yaml", doctrine)
+    size, rng = 5_000, np.random.default_rng(12)
+    worlds = []
+    for name in ("numpy", "numba"):
+        with use_engine(name):
+            model = EscalationModel(Context.build(doctrine, scenario, scenario.levers()[0]), np.arange(size))
+        for _ in range(8):
+            model.step()
+        worlds.append(model.world)
+    w_ref, w_k = worlds
+    assert not w_ref.compiled and w_k.compiled
+    L, member = w_ref.L, int(w_ref.member_index[0])
+    acts = [  # (actor, target, action, rung, share of the runs)
+        ("russia", "ukraine", "massed_strikes", L.first("vertical_in_ukraine"), 0.6),
+        ("russia", member, "strike_nato_territory", L.first("vertical_in_ukraine") + 2, 0.01),
+        ("russia", "nato", "nuclear_signalling", 3, 0.3),
+        ("ukraine", "russia", "deep_strike", L.first("vertical_in_ukraine"), 0.0),
+        ("russia", member, "limited_nuclear_use", int(np.flatnonzero(L.has("nuclear_detonation"))[0]), 0.02),
+        ("russia", member, "limited_nuclear_use", int(np.flatnonzero(L.has("nuclear_detonation"))[0]), 0.5),
+    ]
+    before = w_k.headline.copy(), w_k.ukraine_axis.copy(), w_k.outcomes.first.copy()
+    for actor, target, action, rung, share in acts:
+        mask = rng.random(size) < share
+        mask[0] = share > 0  # the first run and the last, where an off-by-one would show
+        mask[-1] = share > 0.1
+        rows = [w.act(actor, target, action, rung, mask.copy()) for w in worlds]
+        assert np.array_equal(rows[0], rows[1]) and rows[1].dtype == np.int64 and len(rows[1]) == mask.sum()
+        assert np.array_equal(w_ref.headline, w_k.headline) and np.array_equal(w_ref.ukraine_axis, w_k.ukraine_axis)
+        assert np.array_equal(w_ref.outcomes.first, w_k.outcomes.first), action
+    for was, now in zip(before, (w_k.headline, w_k.ukraine_axis, w_k.outcomes.first), strict=True):
+        assert (was != now).any() and np.any(was[0] != now[0])  # the acts changed every part, run 0 included
+
+
 def test_exp_is_exactly_zero_below_the_dead_bound():
     """What lets the compiled choice skip numpy's exp where it underflows: below ``DEAD_BELOW`` exp gives +0.0."""
     rng = np.random.default_rng(3)
