@@ -74,6 +74,9 @@ class StruckPairs:
         self.on_member = tuple(signals[key][pos] == member for key in keys)
         self.deployment = signals["forces_deployment"][pos]
         self._bounds = np.searchsorted(member, np.arange(members + 1))
+        #: per signal, per member: whether any of the member's pairs carries it (what ``on_member[k][of(m)].any()``
+        #: says, counted once a week for every member)
+        self.signalled = tuple((np.bincount(member[on], minlength=members) > 0).tolist() for on in self.on_member)
 
     def of(self, member: int) -> slice:
         """The pairs of one member (index into ``world.members``)."""

@@ -347,7 +347,7 @@ class World:
         Most acts happen in a few runs: their effects are then written at those runs only (``rows``); an act in
         many runs is written over all of them under the mask. Both give the same state, on either path (the
         compiled one is ``kernels._act``)."""
-        rows = np.flatnonzero(mask)
+        rows = mask.nonzero()[0]  # np.flatnonzero of a 1-D mask, without its two Python layers
         if not len(rows):
             return rows
         a = actor if isinstance(actor, (int, np.integer)) else self.ctx.index(actor)

@@ -110,7 +110,7 @@ class MembersAnswer:
         pairs, mine = self.pairs, self.pairs.of(member.member)
         if mine.start < mine.stop:
             at = pairs.at[mine]
-            hybrid, airspace, forces, territory = (signal[mine].any() for signal in pairs.on_member)
+            hybrid, airspace, forces, territory = (signalled[member.member] for signalled in pairs.signalled)
             needed = (hybrid, airspace, forces, hybrid, airspace, forces or territory,
                       forces and len(member.world.deployments) > 0)
             for i, site in enumerate(self.SITES):
