@@ -253,9 +253,9 @@ def test_mediation_kernel_matches_numpy(doctrine):
 
 
 def test_act_kernel_matches_numpy(doctrine):
-    """An act compiled (its runs found, the axes it lifts raised, the outcomes it realises marked) leaves the same
-    state and returns the same runs as the numpy branch of ``World.act``, for acts in none, a few and most of the
-    runs, on either axis, with outcomes marked before and not."""
+    """An act's effects compiled (the axes it lifts raised, the outcomes it realises marked) leave the same state,
+    and ``World.act`` returns the same runs, as the numpy branch, for acts in none, a few and most of the runs (both
+    branches of the kernel), on either axis, with outcomes marked before and not."""
     from sim.engine.model import EscalationModel
     from sim.engine.world import Context
 

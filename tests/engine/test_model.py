@@ -160,6 +160,21 @@ def test_targets_follow_geography_and_roles(doctrine):
     assert share[members.index("uk")] > share[members.index("italy")]
 
 
+def test_struck_pairs_say_which_member_was_signalled(doctrine, busy):
+    """The week's struck pairs say, per signal and member, whether any of that member's pairs carries the signal,
+    as each member's own slice of them does; over weeks where several members are struck by several signals."""
+    model = EscalationModel(Context.build(doctrine, busy, busy.levers()[0]), np.arange(20_000))
+    seen = np.zeros((4, len(model.members)), dtype=bool)
+    for _ in range(busy.horizon_weeks):
+        model.step()
+        pairs = model.struck_pairs()
+        for k, on in enumerate(pairs.on_member):
+            for m in range(len(model.members)):
+                assert pairs.signalled[k][m] == bool(on[pairs.of(m)].any()), (k, m)
+                seen[k, m] |= pairs.signalled[k][m]
+    assert seen[:3].any(axis=1).all() and (seen.sum(axis=1) > 1).any()  # several signals, several members
+
+
 def test_a_finished_model_is_freed_at_once(doctrine):
     """A worker steps thousands of chunks: each model, with its arrays, must be gone when its chunk is done, without
     waiting for the garbage collector (Mesa 3.3 would keep every model alive otherwise)."""
