@@ -29,6 +29,7 @@ import math
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,10 @@ class Plan:
     scale_runs: int
     engine_rounds: int = 3
     tables_runs: int = 200_000
+    #: how many times the tables are measured, each time with aggregates only and then with tables, one after the
+    #: other: what they cost moved from +37% to +70% between such pairs minutes apart (benchmarks/RESULTS.md, tenth
+    #: round), so one pair says little
+    tables_pairs: int = 3
 
     @classmethod
     def full(cls) -> Plan:
@@ -79,7 +84,7 @@ class Plan:
         """Every part, small (seconds): for tests and a first look."""
         return cls(lockstep_runs=5_000, lockstep_chunk=5_000, loop_runs=10, batch_runs=10_000,
                    runs_scale=(1_000,), weeks_scale=(26, 52, 104), scale_runs=2_000, engine_rounds=2,
-                   tables_runs=4_000)
+                   tables_runs=4_000, tables_pairs=1)
 
 
 # ------------------------------------------------------------------------------------------------ memory
@@ -457,19 +462,45 @@ def measure_command(args: list[str]) -> dict[str, Any]:
 
 
 def measure_tables(scenario_path: Path, runs: int, workers: int, chunk_size: int,
-                   configs: Path | None = None) -> dict[str, Any]:
-    """``escalation run`` of the scenario's baseline with aggregates only and with per-run tables and events
-    (written to a temporary folder): peak memory and CPU-seconds of each, and what the tables add."""
+                   configs: Path | None = None, pairs: int = 1) -> dict[str, Any]:
+    """``escalation run`` of the scenario's baseline with aggregates only and then with per-run tables and events
+    (written to a temporary folder), ``pairs`` times: what the tables add in CPU-seconds, as a share of the
+    aggregates-only command and in seconds, each the median of the pairs with its range (the two commands of a pair
+    run one after the other, so that both meet the machine's speed of the same minute).
+
+    ``aggregates_only`` and ``with_tables`` hold each command's median wall and CPU time and its highest peak
+    memory over the pairs (a bound is what a memory limit asks for); ``cpu_seconds_by_process`` is that of the
+    pair whose cost is the median. ``pairs`` lists every pair's CPU-seconds."""
+    if pairs < 1:
+        raise ValueError(f"pairs must be at least 1, got {pairs}")
     base = ["run", str(Path(scenario_path).resolve()), "--runs", str(runs), "--variants", "baseline", "--no-charts",
             "--workers", str(workers), "--chunk-size", str(chunk_size)]
     if configs is not None:
         base += ["--configs", str(Path(configs).resolve())]
+    measured: list[tuple[dict[str, Any], dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="escalation-bench-") as out:
-        without = measure_command([*base, "--no-runs", "--out", out])
-        with_tables = measure_command([*base, "--events", "--out", out])
-    return {"runs": runs, "aggregates_only": without, "with_tables": with_tables,
-            "tables_cpu_cost": with_tables["cpu_seconds"] / without["cpu_seconds"] - 1.0
-            if without["cpu_seconds"] else None}
+        for _ in range(pairs):
+            measured.append((measure_command([*base, "--no-runs", "--out", out]),
+                             measure_command([*base, "--events", "--out", out])))
+    added = [w["cpu_seconds"] - a["cpu_seconds"] for a, w in measured]
+    costs = [w["cpu_seconds"] / a["cpu_seconds"] - 1.0 for a, w in measured if a["cpu_seconds"]]
+    # the pair whose cost is the median (the lower of the middle two when there are as many above as below)
+    middle = sorted(range(len(measured)), key=lambda i: added[i])[(len(measured) - 1) // 2]
+
+    def kind(j: int) -> dict[str, Any]:
+        rows = [pair[j] for pair in measured]
+        return {"seconds": statistics.median(r["seconds"] for r in rows),
+                "cpu_seconds": statistics.median(r["cpu_seconds"] for r in rows),
+                "peak_rss_mib": max(r["peak_rss_mib"] for r in rows),
+                "peak_pss_mib": max(r["peak_pss_mib"] for r in rows),
+                "cpu_seconds_by_process": measured[middle][j]["cpu_seconds_by_process"]}
+
+    return {"runs": runs, "aggregates_only": kind(0), "with_tables": kind(1),
+            "tables_cpu_cost": statistics.median(costs) if costs else None,
+            "tables_cpu_cost_range": [min(costs), max(costs)] if costs else None,
+            "tables_cpu_seconds": statistics.median(added), "tables_cpu_seconds_range": [min(added), max(added)],
+            "pairs": [{"aggregates_only_cpu_seconds": a["cpu_seconds"], "with_tables_cpu_seconds": w["cpu_seconds"]}
+                      for a, w in measured]}
 
 
 def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None = None,
@@ -522,8 +553,9 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
     engines = measure_engines(ctx, plan.lockstep_runs, chunk, plan.engine_rounds)
     engines["compile"] = compile_cost
     floor = memory_floor(ctx, engines[kernels.engine()]["runs_per_cpu_second"], chunk)
-    progress(f"tables: {plan.tables_runs:,} runs with aggregates only, then with per-run tables and events")
-    tables = measure_tables(scenario_path, plan.tables_runs, workers, chunk, configs)
+    progress(f"tables: {plan.tables_runs:,} runs with aggregates only, then with per-run tables and events, "
+             f"{plan.tables_pairs} time(s)")
+    tables = measure_tables(scenario_path, plan.tables_runs, workers, chunk, configs, plan.tables_pairs)
 
     return {
         "scenario": str(scenario_path),
@@ -559,6 +591,7 @@ def run_bench(scenario_path: Path, *, quick: bool = False, workers: int | None =
         "peak_pss_mib_aggregates_only": tables["aggregates_only"]["peak_pss_mib"],
         "peak_pss_mib_with_tables": tables["with_tables"]["peak_pss_mib"],
         "tables_cpu_cost": tables["tables_cpu_cost"],
+        "tables_cpu_cost_range": tables["tables_cpu_cost_range"],
         "process_max_rss_mib": max_rss_mib(),
         "engines": engines,
         "floor": floor,

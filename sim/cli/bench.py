@@ -67,8 +67,22 @@ def _engines_table(r: dict[str, Any]) -> Table:
         (f"{t['runs']:,} runs with tables and events: peak resident (proportional) / CPU",
          f"{t['with_tables']['peak_rss_mib']:,.0f} ({t['with_tables']['peak_pss_mib']:,.0f}) MiB / "
          f"{t['with_tables']['cpu_seconds']:.1f} s"),
-        ("what the tables add in CPU", f"{100 * (t['tables_cpu_cost'] or 0):.0f}%"),
+        ("what the tables add in CPU" + (f" (median of {len(t['pairs'])} pairs, range)" if len(t["pairs"]) > 1 else ""),
+         _tables_cost(t)),
     ]
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _tables_cost(t: dict[str, Any]) -> str:
+    """What the tables add: a share of the aggregates-only command's CPU-seconds and the seconds themselves, each
+    with its range when more than one pair was measured."""
+    def spread(bounds: list[float], fmt: str) -> str:
+        return f" ({fmt.format(bounds[0])} to {fmt.format(bounds[1])})" if len(t["pairs"]) > 1 else ""
+
+    seconds = f"{t['tables_cpu_seconds']:.1f} s" + spread(t["tables_cpu_seconds_range"], "{:.1f}")
+    if t["tables_cpu_cost"] is None:
+        return seconds
+    share = "{:+.0%}"
+    return share.format(t["tables_cpu_cost"]) + spread(t["tables_cpu_cost_range"], share) + ", " + seconds

@@ -140,8 +140,42 @@ def test_tables_measured_in_fresh_processes(tmp_path):
         assert by_process and min(by_process) >= 0 and sum(by_process) == pytest.approx(row[kind]["cpu_seconds"])
     assert row["tables_cpu_cost"] == pytest.approx(
         row["with_tables"]["cpu_seconds"] / row["aggregates_only"]["cpu_seconds"] - 1.0)
+    assert row["tables_cpu_cost_range"] == [row["tables_cpu_cost"]] * 2
+    assert row["tables_cpu_seconds"] == pytest.approx(
+        row["with_tables"]["cpu_seconds"] - row["aggregates_only"]["cpu_seconds"])
     with pytest.raises(RuntimeError, match="failed with status 2"):
         measure_tables(tmp_path / "missing.yaml", runs=10, workers=1, chunk_size=10)
+    with pytest.raises(ValueError, match="pairs must be at least 1, got 0"):
+        measure_tables(SCENARIO, runs=10, workers=1, chunk_size=10, pairs=0)
+
+
+def test_tables_cost_is_the_median_of_pairs_with_its_range_and_memory_its_highest(monkeypatch):
+    """Three pairs measured: the cost is that of the middle pair, the range spans the others, each command's CPU
+    time is its median and its peak memory the highest of the three."""
+    import sim.batch.bench as bench
+
+    # aggregates only then with tables, three times: the tables add 5, 2 and 3 CPU-seconds
+    cpu = iter([10.0, 15.0, 8.0, 10.0, 12.0, 15.0])
+    peaks = iter([100.0, 400.0, 300.0, 200.0, 150.0, 250.0])
+    seen = []
+
+    def fake(args):
+        seen.append("--events" in args)
+        c, p = next(cpu), next(peaks)
+        return {"seconds": c / 2, "cpu_seconds": c, "peak_rss_mib": p, "peak_pss_mib": p / 2,
+                "cpu_seconds_by_process": [c - 1.0, 1.0]}
+
+    monkeypatch.setattr(bench, "measure_command", fake)
+    row = bench.measure_tables(SCENARIO, runs=100, workers=1, chunk_size=50, pairs=3)
+    assert seen == [False, True] * 3  # each pair: aggregates only, then tables, in the same minutes
+    assert row["tables_cpu_seconds"] == 3.0 and row["tables_cpu_seconds_range"] == [2.0, 5.0]
+    assert row["tables_cpu_cost"] == pytest.approx(0.25)  # 15 / 12 - 1, the pair that adds the median 3 s
+    assert row["tables_cpu_cost_range"] == pytest.approx([0.25, 0.5])
+    assert row["aggregates_only"]["cpu_seconds"] == 10.0 and row["with_tables"]["cpu_seconds"] == 15.0
+    assert row["aggregates_only"]["peak_rss_mib"] == 300.0 and row["with_tables"]["peak_rss_mib"] == 400.0
+    assert row["with_tables"]["peak_pss_mib"] == 200.0
+    assert row["with_tables"]["cpu_seconds_by_process"] == [14.0, 1.0]  # the middle pair's
+    assert [p["with_tables_cpu_seconds"] for p in row["pairs"]] == [15.0, 10.0, 15.0]
 
 
 def test_the_process_tree_is_found_from_children_lists_and_from_parents_alike():

@@ -279,3 +279,13 @@ def test_calibrate_into_a_folder_it_cannot_make_is_refused(tmp_path):
     assert res.exit_code == 2, res.output
     assert "cannot write the calibration" in res.stderr and "--out" in res.stderr
     assert "Traceback" not in res.output
+
+
+def test_bench_says_what_the_tables_cost_with_its_range():
+    from sim.cli.bench import _tables_cost
+
+    t = {"tables_cpu_cost": 0.41, "tables_cpu_cost_range": [0.3, 0.65], "tables_cpu_seconds": 3.04,
+         "tables_cpu_seconds_range": [2.5, 4.26], "pairs": [{}, {}, {}]}
+    assert _tables_cost(t) == "+41% (+30% to +65%), 3.0 s (2.5 to 4.3)"
+    assert _tables_cost({**t, "tables_cpu_cost": None}) == "3.0 s (2.5 to 4.3)"
+    assert _tables_cost({**t, "pairs": [{}]}) == "+41%, 3.0 s"  # one pair: no range to give
